@@ -1,0 +1,162 @@
+/**
+ * `gatehouse tokens add|list|delete`: robot tokens of a project, through the Access API robots
+ * endpoints. The secret is printed once, by `add`; afterwards only its last four characters.
+ */
+import type { Command } from 'commander';
+import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
+import type { CliContext } from '../context.js';
+import { usageError } from '../errors.js';
+import { formatHint, formatTime, printJson, printLines, printTable } from '../output.js';
+
+interface Membership {
+  resourceType: string;
+  resourceId: string;
+  roleNames: string[];
+  lastSeenAt?: string | null;
+}
+
+interface Robot {
+  id: string;
+  label: string;
+  createdAt: string;
+  expiresAt: string | null;
+  tokenId: string;
+  tokenHint?: string;
+  memberships: Membership[];
+}
+
+interface ProjectOption extends ClientOptions {
+  project: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * `--expires` accepts `<N>d` (N days from now) or an ISO 8601 date or date-time. A date without a
+ * time means midnight UTC at its start. Anything unparseable, impossible (2025-02-30) or not in
+ * the future is refused before a request is sent.
+ */
+export function parseExpires(value: string, now: Date): Date {
+  const days = /^(\d{1,5})d$/.exec(value);
+  if (days) {
+    const count = Number(days[1]);
+    if (count < 1) throw usageError(`--expires must be at least 1d, got "${value}"`);
+    return new Date(now.getTime() + count * DAY_MS);
+  }
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(
+    value,
+  );
+  if (!iso) {
+    throw usageError(`--expires must be a number of days like 30d or an ISO date like 2030-01-31, got "${value}"`);
+  }
+  const [, year, month, day, hour, minute, second] = iso;
+  const date = new Date(iso[4] !== undefined && iso[7] === undefined ? `${value}Z` : value);
+  // Date silently rolls 2025-02-30 over to March: compare the fields to catch impossible dates.
+  const check = new Date(
+    Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour ?? 0), Number(minute ?? 0), Number(second ?? 0)),
+  );
+  const fieldsValid =
+    check.getUTCFullYear() === Number(year) &&
+    check.getUTCMonth() === Number(month) - 1 &&
+    check.getUTCDate() === Number(day) &&
+    check.getUTCHours() === Number(hour ?? 0) &&
+    check.getUTCMinutes() === Number(minute ?? 0) &&
+    check.getUTCSeconds() === Number(second ?? 0);
+  if (!fieldsValid || Number.isNaN(date.getTime())) throw usageError(`--expires is not a real date: "${value}"`);
+  if (date.getTime() <= now.getTime()) throw usageError(`--expires must be in the future, got "${value}"`);
+  return date;
+}
+
+export function registerTokens(program: Command, ctx: CliContext): void {
+  const tokens = program.command('tokens').description("manage a project's robot tokens");
+
+  withClientOptions(tokens.command('add'))
+    .description('create a robot with one role on the project and print its token once')
+    .argument('<label>', 'what the token is for, e.g. "CI deploy"')
+    .requiredOption('--project <projectId>', 'project the robot belongs to')
+    .requiredOption('--role <role>', 'role to grant, e.g. viewer (see `gatehouse roles list`)')
+    .option('--expires <when>', 'expiry: <N>d from now, or an ISO date/date-time (default: never)')
+    .action(async (label: string, options: ProjectOption & { role: string; expires?: string }) => {
+      if (label.trim() === '') throw usageError('the token label must not be empty');
+      const expiresAt = options.expires === undefined ? undefined : parseExpires(options.expires, ctx.now());
+      const { client } = connect(ctx, options);
+      const robot = await client.post<Robot & { token: string }>(robotsPath(options.project), {
+        label,
+        memberships: [
+          {
+            resourceType: 'project',
+            resourceId: options.project,
+            roleNames: [options.role],
+          },
+        ],
+        ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
+      });
+      if (options.json) return printJson(ctx, robot);
+      printLines(ctx, [
+        `Created robot ${robot.id} "${robot.label}" with role ${options.role} on project ${options.project}`,
+        `Expires: ${robot.expiresAt ? formatTime(robot.expiresAt) : 'never'}`,
+        '',
+        "Token (copy it now, it won't be shown again):",
+        '',
+        `  ${robot.token}`,
+        '',
+      ]);
+    });
+
+  withClientOptions(tokens.command('list'))
+    .description("list the project's robot tokens (never their secrets)")
+    .requiredOption('--project <projectId>', 'project id')
+    .action(async (options: ProjectOption) => {
+      const { client } = connect(ctx, options);
+      const robots = await client.getAll<Robot>(robotsPath(options.project), {
+        limit: 100,
+      });
+      if (options.json) return printJson(ctx, robots);
+      printTable(
+        ctx,
+        robots,
+        [
+          { header: 'ID', value: (r) => r.id },
+          { header: 'LABEL', value: (r) => r.label },
+          {
+            header: 'ROLES',
+            value: (r) => rolesOf(r.memberships).join(', ') || '-',
+          },
+          { header: 'TOKEN', value: (r) => formatHint(r.tokenHint) },
+          {
+            header: 'EXPIRES',
+            value: (r) => (r.expiresAt ? formatTime(r.expiresAt) : 'never'),
+          },
+          {
+            header: 'LAST SEEN',
+            value: (r) => formatTime(lastSeen(r.memberships)),
+          },
+        ],
+        'No robot tokens. Create one with `gatehouse tokens add <label> --project <id> --role <role>`.',
+      );
+    });
+
+  withClientOptions(tokens.command('delete'))
+    .description('delete a robot; its token stops working on the next request')
+    .argument('<robotId>', 'robot id (see `gatehouse tokens list`)')
+    .requiredOption('--project <projectId>', 'project id')
+    .action(async (robotId: string, options: ProjectOption) => {
+      const { client } = connect(ctx, options);
+      await client.delete(`${robotsPath(options.project)}/${encodeURIComponent(robotId)}`);
+      if (options.json) return printJson(ctx, { deleted: robotId });
+      printLines(ctx, [`Deleted robot ${robotId}; its token no longer works.`]);
+    });
+}
+
+function robotsPath(projectId: string): string {
+  return `/access/project/${encodeURIComponent(projectId)}/robots`;
+}
+
+function rolesOf(memberships: Membership[] | undefined): string[] {
+  return [...new Set((memberships ?? []).flatMap((m) => m.roleNames ?? []))];
+}
+
+function lastSeen(memberships: Membership[] | undefined): string | undefined {
+  const times = (memberships ?? []).map((m) => m.lastSeenAt).filter((t): t is string => typeof t === 'string');
+  return times.sort().at(-1);
+}

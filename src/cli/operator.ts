@@ -1,0 +1,65 @@
+/**
+ * Shared plumbing of the operator commands (`serve`, `migrate`, `admin …`): the configuration
+ * flags and turning configuration and database failures into one printable line.
+ *
+ * These are the only commands that open the database themselves; everything else in the CLI is a
+ * client of the HTTP API.
+ */
+import type { Command } from 'commander';
+import { type Config, ConfigError, loadConfig } from '../config.js';
+import type { CliContext } from './context.js';
+import { usageError } from './errors.js';
+
+export interface ConfigOptions {
+  dataDir?: string;
+  databaseUrl?: string;
+  port?: string;
+  host?: string;
+  publicUrl?: string;
+  logLevel?: string;
+}
+
+export function withConfigOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'data directory (env: GATEHOUSE_DATA_DIR, default: ./.gatehouse)')
+    .option(
+      '--database-url <url>',
+      'sqlite:<file> or postgres://… (env: GATEHOUSE_DATABASE_URL, default: sqlite:<data dir>/gatehouse.db)',
+    )
+    .option('--port <port>', 'port to listen on (env: GATEHOUSE_PORT, default: 3333)')
+    .option('--host <host>', 'interface to listen on (env: GATEHOUSE_HOST, default: 127.0.0.1)')
+    .option('--public-url <url>', 'URL clients reach the server at (env: GATEHOUSE_PUBLIC_URL)')
+    .option(
+      '--log-level <level>',
+      'fatal|error|warn|info|debug|trace|silent (env: GATEHOUSE_LOG_LEVEL, default: info)',
+    );
+}
+
+/**
+ * Flags override GATEHOUSE_* variables. The token pepper is deliberately not a flag: a secret on a
+ * command line is visible to every user of the machine through `ps`.
+ */
+export function loadOperatorConfig(ctx: CliContext, options: ConfigOptions): Config {
+  try {
+    return loadConfig(
+      {
+        dataDir: options.dataDir,
+        databaseUrl: options.databaseUrl,
+        port: options.port,
+        host: options.host,
+        publicUrl: options.publicUrl,
+        logLevel: options.logLevel,
+      },
+      ctx.env,
+    );
+  } catch (error) {
+    if (error instanceof ConfigError) throw usageError(error.message);
+    throw error;
+  }
+}
+
+/** The first line of an error's message: database drivers sometimes add more. */
+export function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}

@@ -1,0 +1,149 @@
+/**
+ * Configuration: flags override environment variables, which override defaults.
+ *
+ * Every problem is reported as one ConfigError whose message is a single line naming the setting,
+ * so `gatehouse serve` can print it and exit without a stack trace.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseServerSecrets, generateServerSecret, type ServerKey } from './model/tokens.js';
+
+export interface Config {
+  dataDir: string;
+  databaseUrl: string;
+  database: { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
+  port: number;
+  host: string;
+  publicUrl: string;
+  /** Token pepper keys, newest first. The first one digests new tokens; all of them verify. */
+  keys: ServerKey[];
+  logLevel: string;
+}
+
+/** What `gatehouse serve` and friends accept as flags; each maps to one GATEHOUSE_* variable. */
+export interface ConfigFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+  port?: string | number;
+  host?: string;
+  publicUrl?: string;
+  secret?: string;
+  logLevel?: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(
+  flags: ConfigFlags = {},
+  env: NodeJS.ProcessEnv = process.env,
+  { createSecret = true }: { createSecret?: boolean } = {},
+): Config {
+  const pick = (flag: string | number | undefined, name: string): string | undefined => {
+    const value = flag ?? env[name];
+    return value === undefined || value === '' ? undefined : String(value);
+  };
+
+  const dataDir = resolve(pick(flags.dataDir, 'GATEHOUSE_DATA_DIR') ?? './.gatehouse');
+
+  const portText = pick(flags.port, 'GATEHOUSE_PORT') ?? '3333';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 0 || port > 65535) {
+    throw new ConfigError(`GATEHOUSE_PORT must be an integer from 0 to 65535, got "${portText}"`);
+  }
+
+  const host = pick(flags.host, 'GATEHOUSE_HOST') ?? '127.0.0.1';
+
+  const databaseUrl = pick(flags.databaseUrl, 'GATEHOUSE_DATABASE_URL') ?? `sqlite:${join(dataDir, 'gatehouse.db')}`;
+  const database = parseDatabaseUrl(databaseUrl, dataDir);
+
+  const publicUrl = pick(flags.publicUrl, 'GATEHOUSE_PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let parsedPublic: URL;
+  try {
+    parsedPublic = new URL(publicUrl);
+  } catch {
+    throw new ConfigError(`GATEHOUSE_PUBLIC_URL must be an absolute http(s) URL, got "${publicUrl}"`);
+  }
+  if (parsedPublic.protocol !== 'http:' && parsedPublic.protocol !== 'https:') {
+    throw new ConfigError(`GATEHOUSE_PUBLIC_URL must use http or https, got "${publicUrl}"`);
+  }
+
+  const logLevel = pick(flags.logLevel, 'GATEHOUSE_LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`GATEHOUSE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+
+  const secretText = pick(flags.secret, 'GATEHOUSE_SECRET');
+  let keys: ServerKey[];
+  if (secretText !== undefined) {
+    try {
+      keys = parseServerSecrets(secretText);
+    } catch (error) {
+      throw new ConfigError(`GATEHOUSE_SECRET ${(error as Error).message}`);
+    }
+  } else if (database.dialect === 'sqlite') {
+    // The embedded default keeps its pepper next to its database: the two are backed up together,
+    // and a copy of the database alone still holds no usable token.
+    keys = parseServerSecrets(readOrCreateSecret(dataDir, createSecret));
+  } else {
+    throw new ConfigError(
+      'GATEHOUSE_SECRET is required with PostgreSQL: every node must digest tokens with the same secret (generate one with `openssl rand -base64 32`)',
+    );
+  }
+
+  return { dataDir, databaseUrl, database, port, host, publicUrl: publicUrl.replace(/\/+$/, ''), keys, logLevel };
+}
+
+function parseDatabaseUrl(url: string, dataDir: string): Config['database'] {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '') throw new ConfigError('GATEHOUSE_DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./gatehouse.db');
+    if (file === ':memory:') return { dialect: 'sqlite', file };
+    return { dialect: 'sqlite', file: isAbsolute(file) ? file : resolve(file) };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    try {
+      new URL(url);
+    } catch {
+      throw new ConfigError('GATEHOUSE_DATABASE_URL is not a valid postgres:// URL');
+    }
+    return { dialect: 'postgres', url };
+  }
+  void dataDir;
+  throw new ConfigError(
+    `GATEHOUSE_DATABASE_URL must start with sqlite: or postgres://, got "${url.split(':')[0]}:…"`,
+  );
+}
+
+function readOrCreateSecret(dataDir: string, create: boolean): string {
+  const file = join(dataDir, 'secret');
+  if (existsSync(file)) {
+    const text = readFileSync(file, 'utf8').trim();
+    if (text === '') throw new ConfigError(`${file} is empty: restore it from a backup or delete it`);
+    return text;
+  }
+  if (!create) throw new ConfigError(`no GATEHOUSE_SECRET and no ${file}`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const secret = generateServerSecret();
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+/** A summary safe to log: no secrets, no database password. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const db =
+    config.database.dialect === 'sqlite'
+      ? `sqlite:${config.database.file}`
+      : config.database.url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  return {
+    dataDir: config.dataDir,
+    database: db,
+    listen: `${config.host}:${config.port}`,
+    publicUrl: config.publicUrl,
+    keyIds: config.keys.map((k) => k.id),
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Builds the Fastify application from the route table. Nothing here knows about a particular
+ * endpoint: each route's validation, authorization, documentation and handler come from its
+ * declaration in routes/.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { type TSchema, Type } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { Value } from 'typebox/value';
+import type { Services } from '../services/index.js';
+import { authorizationHooks } from './auth.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { describeOperation } from './openapi.js';
+import { projectContextOf, traceIdOf, traceparentFor } from './request-context.js';
+import type { AnyRoute } from './route.js';
+import { routes as defaultRoutes } from './routes/index.js';
+import { ErrorBody } from './schemas.js';
+import './formats.js';
+
+export interface AppOptions {
+  services: Services;
+  publicUrl: string;
+  /** A pino logger, or false for none. */
+  logger?: FastifyServerOptions['loggerInstance'] | false;
+  /** Check every response against its schema and fail loudly on drift (tests turn this on). */
+  validateResponses?: boolean;
+  routes?: readonly AnyRoute[];
+  trustProxy?: boolean;
+}
+
+export const BODY_LIMIT = 64 * 1024;
+export const DEFAULT_DOCS_VERSION = 'v2025-01-09';
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const routes = options.routes ?? defaultRoutes;
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: options.trustProxy ?? false,
+    genReqId: (request) => traceIdOf(request.headers.traceparent),
+  });
+  // JSON only: a text/plain body is a 415 that says so, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain');
+
+  // Query strings and path parameters arrive as text and are converted to the declared types;
+  // bodies are JSON and must already have the right types ("5" is not a number).
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const check = Compile(schema as TSchema);
+    return (value: unknown) => {
+      const converted = httpPart === 'body' ? value : Value.Convert(schema as TSchema, value);
+      return check.Check(converted) ? { value: converted } : { error: check.Errors(converted) as never };
+    };
+  });
+  app.setSerializerCompiler(({ schema, httpStatus, url, method }) => {
+    if (!options.validateResponses) return (data) => JSON.stringify(data);
+    const check = Compile(schema as TSchema);
+    return (data) => {
+      if (!check.Check(data)) {
+        const first = check.Errors(data).slice(0, 3);
+        throw new Error(`response ${httpStatus} of ${method} ${url} does not match its schema: ${JSON.stringify(first)}`);
+      }
+      return JSON.stringify(data);
+    };
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.decorateRequest('gatehouse', null as never);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('traceparent', traceparentFor(request.id));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Gatehouse Access API',
+        version: '0.1.0',
+        description:
+          'Who is this caller, and may they do this to that organization or project? Every operation lists the principal kinds it accepts (`x-accepts`) and the permission it requires (`x-permission`).',
+        license: { name: 'Apache-2.0' },
+      },
+      servers: [{ url: options.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'A robot token (gth_robot_…) or a personal token (gth_user_…).' },
+        },
+      },
+      security: [{ bearerAuth: [] }],
+    },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { persistAuthorization: true, tryItOutEnabled: true, displayRequestDuration: true, docExpansion: 'list' },
+  });
+
+  for (const route of routes) registerRoute(app, route, options.services);
+
+  return app;
+}
+
+function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services): void {
+  const versioned = route.versioned !== false;
+  const url = versioned ? `/:apiVersion${route.path}` : route.path;
+  const hooks = authorizationHooks(route, services);
+  const status = route.status ?? 200;
+
+  const params = versioned
+    ? Type.Object({
+        apiVersion: Type.String({
+          default: DEFAULT_DOCS_VERSION,
+          description: 'API version: `v1`, `vX` or `vYYYY-MM-DD`.',
+        }),
+        ...((route.params as { properties?: Record<string, TSchema> } | undefined)?.properties ?? {}),
+      })
+    : route.params;
+
+  app.route({
+    method: route.method,
+    url,
+    schema: {
+      ...describeOperation(route),
+      ...(params ? { params } : {}),
+      ...(route.query ? { querystring: route.query } : {}),
+      ...(route.body ? { body: route.body } : {}),
+      response: {
+        [status]: route.response,
+        400: ErrorBody,
+        401: ErrorBody,
+        403: ErrorBody,
+        404: ErrorBody,
+      },
+    },
+    onRequest: hooks.onRequest,
+    preHandler: hooks.preHandler,
+    handler: async (request, reply) => {
+      const state = request.gatehouse;
+      reply.code(status);
+      const result = await route.handler({
+        params: request.params,
+        query: request.query,
+        body: request.body,
+        principal: state.principal,
+        actor: {
+          principal: state.principal,
+          ip: request.ip,
+          userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+          requestId: request.id,
+        },
+        resource: state.resource,
+        access: state.access,
+        projectId: state.resource?.type === 'project' ? state.resource.id : projectContextOf(request),
+        version: state.version,
+        services,
+        reply,
+      });
+      if (status === 204) return reply.send();
+      return result;
+    },
+  });
+}

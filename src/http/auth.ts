@@ -1,0 +1,94 @@
+/**
+ * The two authorization hooks every declared route gets:
+ * - onRequest: version prefix, bearer token → principal, and "is this kind of caller accepted?"
+ *   (before the body is even read, so a robot learns it is refused without guessing at inputs);
+ * - preHandler: once the parameters are valid, membership and permission on the route's resource.
+ * Both decisions come from model/policy.ts; this file only gathers their inputs.
+ */
+import type { FastifyRequest } from 'fastify';
+import { Problem } from '../model/errors.js';
+import { type ResourceRef, type RoutePolicy, decidePrincipal, decideResource } from '../model/policy.js';
+import type { Access } from '../model/policy.js';
+import type { Principal } from '../model/principals.js';
+import { type ApiVersion, parseApiVersion } from '../model/versions.js';
+import type { Services } from '../services/index.js';
+import { normalizeResourceType } from '../services/robots.js';
+import { versionProblem } from './errors.js';
+import type { AnyRoute } from './route.js';
+
+export interface RequestState {
+  principal: Principal | null;
+  version: ApiVersion | null;
+  resource: ResourceRef | undefined;
+  access: Access | null | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gatehouse: RequestState;
+  }
+}
+
+const BEARER = /^Bearer +(\S+) *$/i;
+
+export function bearerToken(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const match = BEARER.exec(header);
+  if (!match?.[1]) {
+    throw new Problem(
+      401,
+      'Malformed Authorization header',
+      { code: 'invalid_request', hint: 'Send `Authorization: Bearer <token>`.' },
+      { headers: { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_request"' } },
+    );
+  }
+  return match[1];
+}
+
+/** The resource a route's policy points at, read from the (validated) path parameters. */
+export function resourceFromParams(source: RoutePolicy['resource'], params: Record<string, string>): ResourceRef | undefined {
+  switch (source) {
+    case 'path': {
+      const type = normalizeResourceType(params.resourceType ?? '');
+      return type && params.resourceId ? { type, id: params.resourceId } : undefined;
+    }
+    case 'project':
+      return params.projectId ? { type: 'project', id: params.projectId } : undefined;
+    case 'organization':
+      return params.organizationId ? { type: 'organization', id: params.organizationId } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function authorizationHooks(route: AnyRoute, services: Services) {
+  const versioned = route.versioned !== false;
+
+  async function onRequest(request: FastifyRequest): Promise<void> {
+    const state: RequestState = { principal: null, version: null, resource: undefined, access: undefined };
+    request.gatehouse = state;
+    if (versioned) {
+      const segment = (request.params as { apiVersion?: string }).apiVersion ?? '';
+      const parsed = parseApiVersion(segment);
+      if (!parsed.ok) throw versionProblem(parsed.message, segment);
+      state.version = parsed.version;
+    }
+    const token = bearerToken(request.headers.authorization);
+    if (token !== null) state.principal = await services.auth.authenticate(token, request.ip);
+    const decision = decidePrincipal(route.policy, state.principal);
+    if (!decision.allowed) throw decision.problem;
+  }
+
+  async function preHandler(request: FastifyRequest): Promise<void> {
+    if (!route.policy.resource) return;
+    const state = request.gatehouse;
+    const resource = resourceFromParams(route.policy.resource, request.params as Record<string, string>);
+    const access = resource ? await services.auth.accessOf(state.principal, resource) : null;
+    const decision = decideResource(route.policy, state.principal, resource, access);
+    if (!decision.allowed) throw decision.problem;
+    state.resource = resource;
+    state.access = access;
+  }
+
+  return { onRequest, preHandler };
+}

@@ -1,0 +1,139 @@
+/**
+ * Every failure becomes the one envelope: `{statusCode, error, message, reason}`. Validation
+ * errors name the field; framework errors (bad JSON, too large, wrong media type) say what to send
+ * instead; anything unexpected is a 500 whose body reveals nothing and whose log line has the detail.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Problem } from '../model/errors.js';
+import { parseApiVersion } from '../model/versions.js';
+
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** Turns validator output into one sentence about the most specific problem. */
+export function describeValidation(errors: readonly SchemaError[], part: string): { message: string; field: string } {
+  const useful = errors.filter((e) => e.keyword !== 'boolean' && e.keyword !== 'const');
+  const chosen = [...useful].sort((a, b) => b.instancePath.length - a.instancePath.length)[0] ?? errors[0];
+  const where = (path: string) => `${part}${path.replace(/\//g, '.')}`;
+  if (!chosen) return { message: `${part} is invalid`, field: part };
+  const field = where(chosen.instancePath);
+  switch (chosen.keyword) {
+    case 'additionalProperties': {
+      const extra = (chosen.params.additionalProperties as string[] | string | undefined) ?? [];
+      const names = Array.isArray(extra) ? extra : [extra];
+      return {
+        message: `${field} has unknown field${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')}`,
+        field: `${field}.${names[0] ?? ''}`,
+      };
+    }
+    case 'required': {
+      const missing = (chosen.params.requiredProperties as string[] | undefined) ??
+        [chosen.params.missingProperty as string];
+      return { message: `${field} is missing required field ${missing.map((n) => `"${n}"`).join(', ')}`, field };
+    }
+    case 'enum':
+      return { message: `${field} must be one of ${(chosen.params.allowedValues as unknown[]).join(', ')}`, field };
+    case 'anyOf': {
+      const options = errors
+        .filter((e) => e.keyword === 'const' && e.instancePath === chosen.instancePath)
+        .map((e) => String(e.params.allowedValue));
+      return { message: options.length > 0 ? `${field} must be one of ${options.join(', ')}` : `${field} has the wrong type or shape`, field };
+    }
+    case 'pattern':
+      return { message: `${field} has an invalid format`, field };
+    case 'format':
+      return { message: `${field} must be a valid ${String(chosen.params.format)}`, field };
+    case 'type':
+      return {
+        message: field === part && part === 'body' ? 'body must be a JSON object' : `${field} ${chosen.message ?? 'has the wrong type'}`,
+        field,
+      };
+    default:
+      return { message: `${field} ${chosen.message ?? 'is invalid'}`, field };
+  }
+}
+
+const FRAMEWORK_ERRORS: Record<string, (error: FastifyError) => Problem> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: () =>
+    new Problem(400, 'Malformed JSON in request body', { code: 'malformed_json', hint: 'Send a valid JSON document.' }),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    new Problem(400, 'Empty body with content-type application/json', {
+      code: 'malformed_json',
+      hint: 'Send a JSON document, or omit the content-type header.',
+    }),
+  FST_ERR_CTP_BODY_TOO_LARGE: () =>
+    new Problem(413, 'Request body is too large', { code: 'body_too_large', hint: 'Bodies are limited to 64 KiB.' }),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (error) =>
+    new Problem(415, 'Unsupported content-type: send application/json', {
+      code: 'unsupported_media_type',
+      detail: error.message.slice(0, 200),
+    }),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
+    new Problem(400, 'Content-Length does not match the body', { code: 'invalid_content_length' }),
+};
+
+export function toProblem(error: FastifyError | Problem | Error): Problem | null {
+  if (error instanceof Problem) return error;
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const { message, field } = describeValidation(
+      fastifyError.validation as unknown as SchemaError[],
+      fastifyError.validationContext ?? 'request',
+    );
+    return new Problem(400, message, { code: 'invalid_input', field });
+  }
+  const mapped = fastifyError.code ? FRAMEWORK_ERRORS[fastifyError.code] : undefined;
+  if (mapped) return mapped(fastifyError);
+  if (error instanceof SyntaxError && (fastifyError.statusCode ?? 0) === 400) return FRAMEWORK_ERRORS.FST_ERR_CTP_INVALID_JSON_BODY?.(fastifyError) ?? null;
+  const status = fastifyError.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return new Problem(status, error.message.slice(0, 300), { code: 'bad_request' });
+  }
+  return null;
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  for (const [name, value] of Object.entries(problem.extra.headers ?? {})) reply.header(name, value);
+  return reply.code(problem.status).type('application/json; charset=utf-8').send(problem.toBody());
+}
+
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const problem = toProblem(error);
+  if (problem) return sendProblem(reply, problem);
+  request.log.error({ err: error }, 'unhandled error');
+  return sendProblem(
+    reply,
+    new Problem(500, 'Internal server error', {
+      code: 'internal_error',
+      requestId: request.id,
+      hint: 'This is a bug in Gatehouse. The request id identifies the log line with the detail.',
+    }),
+  );
+}
+
+/** Unknown routes: a bad version prefix is a 400 that names the valid forms, anything else a 404. */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  const path = request.url.split('?')[0] ?? '/';
+  const first = path.split('/')[1] ?? '';
+  if (/^v/.test(first) && first !== '') {
+    const version = parseApiVersion(first);
+    if (!version.ok) return sendProblem(reply, versionProblem(version.message, first));
+  }
+  return sendProblem(
+    reply,
+    new Problem(404, `Not found: ${request.method} ${path.slice(0, 200)}`, {
+      code: 'route_not_found',
+      hint: /^v/.test(first)
+        ? 'No such endpoint. The API reference is at /docs.'
+        : 'API paths start with a version, e.g. /v2025-01-09/projects. The API reference is at /docs.',
+    }),
+  );
+}
+
+export function versionProblem(message: string, segment: string): Problem {
+  return new Problem(400, message, { code: 'invalid_api_version', version: segment.slice(0, 40), accepted: ['v1', 'vX', 'vYYYY-MM-DD'] });
+}

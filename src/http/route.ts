@@ -1,0 +1,86 @@
+/**
+ * `defineRoute`: the single declaration of an endpoint. Validation, the authorization decision,
+ * the OpenAPI operation, the authorization matrix test and the explanation in a denial are all
+ * derived from it; a route that is not declared here cannot exist.
+ */
+import type { FastifyReply } from 'fastify';
+import type { Static, TSchema } from 'typebox';
+import { problems } from '../model/errors.js';
+import type { Access, ResourceRef, RoutePolicy } from '../model/policy.js';
+import type { Principal, RobotPrincipal, UserPrincipal } from '../model/principals.js';
+import type { ApiVersion } from '../model/versions.js';
+import type { Actor, Services } from '../services/index.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  principal: Principal | null;
+  actor: Actor;
+  /** The route's resource, when its policy names one (already authorized). */
+  resource: ResourceRef | undefined;
+  /** What the caller holds on `resource`. */
+  access: Access | null | undefined;
+  /** Project from the path, the `<projectId>.api.` host, or the `X-Sanity-Project-ID` header. */
+  projectId: string | null;
+  version: ApiVersion | null;
+  services: Services;
+  reply: FastifyReply;
+}
+
+export interface RouteDefinition<P extends TSchema = TSchema, Q extends TSchema = TSchema, B extends TSchema = TSchema> {
+  method: Method;
+  /** Path without the version prefix, Fastify syntax (`/access/:resourceType/:resourceId/users`). */
+  path: string;
+  /** False for the few routes that live outside `/v{version}` (`/health`). */
+  versioned?: boolean;
+  summary: string;
+  description?: string;
+  tags: string[];
+  policy: RoutePolicy;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Success status (default 200) and the schema of its body. */
+  status?: 200 | 201 | 204;
+  response: TSchema;
+  handler: (ctx: RouteContext<Static<P>, Static<Q>, Static<B>>) => unknown | Promise<unknown>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a table of routes with different schemas.
+export type AnyRoute = RouteDefinition<any, any, any>;
+
+export function defineRoute<P extends TSchema = TSchema, Q extends TSchema = TSchema, B extends TSchema = TSchema>(
+  route: RouteDefinition<P, Q, B>,
+): RouteDefinition<P, Q, B> {
+  return route;
+}
+
+/** The resource of a route whose policy declares one; its absence is a bug in the table. */
+export function resourceOf(ctx: { resource: ResourceRef | undefined }): ResourceRef {
+  if (!ctx.resource) throw new Error('route has no resource in its policy');
+  return ctx.resource;
+}
+
+export function grantsOf(ctx: { access: Access | null | undefined }): ReadonlySet<string> {
+  return ctx.access?.grants ?? new Set();
+}
+
+export function userActor(ctx: { actor: Actor; principal: Principal | null }): Actor & { principal: UserPrincipal } {
+  const principal = ctx.principal;
+  if (principal?.kind !== 'user') throw problems.forbidden('Only users may do this', { code: 'principal_not_accepted' });
+  return { ...ctx.actor, principal };
+}
+
+export function robotPrincipal(ctx: { principal: Principal | null }): RobotPrincipal {
+  const principal = ctx.principal;
+  if (principal?.kind !== 'robot') throw problems.forbidden('Only robots may do this', { code: 'principal_not_accepted' });
+  return principal;
+}
+
+export function principalOf(ctx: { principal: Principal | null }): Principal {
+  if (!ctx.principal) throw new Error('route accepts anonymous callers but needs a principal');
+  return ctx.principal;
+}

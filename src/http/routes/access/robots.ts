@@ -1,0 +1,87 @@
+import { Type } from 'typebox';
+import { DEFAULT_LIMIT } from '../../../model/pagination.js';
+import { defineRoute, grantsOf, resourceOf, robotPrincipal } from '../../route.js';
+import { Empty, Id, PageOf, PageQuery, ResourceParams, ResourceTypeParam, Robot, RobotWithToken, Timestamp } from '../../schemas.js';
+
+const RobotParams = Type.Object({ ...ResourceParams.properties, robotId: Id('Robot id (`r…`)') });
+
+export const CreateRobotBody = Type.Object(
+  {
+    label: Type.String({ minLength: 1, maxLength: 200, description: 'What the token is for, e.g. "CI deploys".' }),
+    memberships: Type.Array(
+      Type.Object(
+        {
+          resourceType: ResourceTypeParam,
+          resourceId: Id('Must be the resource in the path'),
+          roleNames: Type.Array(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), { minItems: 1, maxItems: 20 }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 1 },
+    ),
+    expiresAt: Type.Optional(Type.Union([Timestamp, Type.Null()], { description: 'When the token stops working; null or absent: never.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const accessRobotRoutes = [
+  defineRoute({
+    method: 'GET',
+    path: '/access/:resourceType/:resourceId/robots',
+    summary: 'List the robots (API tokens) of a project or organization',
+    description: 'Secrets are never listed; `tokenHint` shows the last four characters.',
+    tags: ['Access: robots'],
+    policy: { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.{resourceType}.tokens.read' },
+    params: ResourceParams,
+    query: Type.Object({ ...PageQuery.properties, includeChildren: Type.Optional(Type.Boolean()) }),
+    response: PageOf(Robot),
+    handler: (ctx) => ctx.services.robots.list(resourceOf(ctx), ctx.query.nextCursor, ctx.query.limit ?? DEFAULT_LIMIT),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/access/:resourceType/:resourceId/robots',
+    summary: 'Create a robot and its token',
+    description:
+      'Returns 201 with the secret in `token`, the only time it is ever shown. The roles must apply to robots, and you must hold every permission they contain.',
+    tags: ['Access: robots'],
+    policy: { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.{resourceType}.tokens.create' },
+    params: ResourceParams,
+    query: Type.Object({ sendNotification: Type.Optional(Type.Boolean()) }),
+    body: CreateRobotBody,
+    status: 201,
+    response: RobotWithToken,
+    handler: (ctx) => ctx.services.robots.create(ctx.actor, resourceOf(ctx), grantsOf(ctx), ctx.body),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/access/:resourceType/:resourceId/robots/:robotId',
+    summary: 'Get a robot (never its secret)',
+    tags: ['Access: robots'],
+    policy: { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.{resourceType}.tokens.read' },
+    params: RobotParams,
+    response: Robot,
+    handler: (ctx) => ctx.services.robots.get(resourceOf(ctx), ctx.params.robotId),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/access/:resourceType/:resourceId/robots/:robotId',
+    summary: 'Delete a robot; its token stops working on the next request',
+    tags: ['Access: robots'],
+    policy: { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.{resourceType}.tokens.delete' },
+    params: RobotParams,
+    status: 204,
+    response: Empty,
+    handler: async (ctx) => {
+      await ctx.services.robots.remove(ctx.actor, resourceOf(ctx), ctx.params.robotId);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/access/robots/me',
+    summary: 'The robot whose token makes the call',
+    tags: ['Access: robots'],
+    policy: { accepts: ['robot'], note: 'it describes the calling robot token' },
+    response: Robot,
+    handler: (ctx) => ctx.services.robots.me(robotPrincipal(ctx)),
+  }),
+];

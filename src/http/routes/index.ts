@@ -1,0 +1,21 @@
+/** The route table: every endpoint Gatehouse serves, each declared once with its policy. */
+import type { AnyRoute } from '../route.js';
+import { accessRobotRoutes } from './access/robots.js';
+import { accessRoleRoutes } from './access/roles.js';
+import { accessUserRoutes } from './access/users.js';
+import { healthRoutes } from './health.js';
+import { organizationRoutes } from './organizations.js';
+import { projectRoutes } from './projects.js';
+import { legacyTokenRoutes } from './tokens.js';
+import { userRoutes } from './users.js';
+
+export const routes: readonly AnyRoute[] = [
+  ...healthRoutes,
+  ...accessUserRoutes,
+  ...accessRoleRoutes,
+  ...accessRobotRoutes,
+  ...projectRoutes,
+  ...legacyTokenRoutes,
+  ...organizationRoutes,
+  ...userRoutes,
+];

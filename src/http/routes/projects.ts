@@ -1,0 +1,74 @@
+import { Type } from 'typebox';
+import { defineRoute, principalOf, userActor } from '../route.js';
+import { Id, IncludeMembersQuery, Nullable, Project } from '../schemas.js';
+
+const Metadata = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { description: 'Free-form metadata (≤ 8 KiB).' });
+
+export const projectRoutes = [
+  defineRoute({
+    method: 'GET',
+    path: '/projects',
+    summary: 'List the projects you are a member of, oldest first',
+    tags: ['Projects'],
+    policy: { accepts: ['user', 'robot'], note: 'a robot sees the one project it belongs to' },
+    query: Type.Object({
+      ...IncludeMembersQuery.properties,
+      organizationId: Type.Optional(Id('Only projects of this organization')),
+      onlyExplicitMembership: Type.Optional(Type.Boolean()),
+    }),
+    response: Type.Array(Project),
+    handler: (ctx) =>
+      ctx.services.projects.list(principalOf(ctx), {
+        includeMembers: ctx.query.includeMembers ?? true,
+        organizationId: ctx.query.organizationId || undefined,
+      }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/projects',
+    summary: 'Create a project; you become its administrator',
+    tags: ['Projects'],
+    policy: { accepts: ['user'], note: 'a project needs a human owner who becomes its administrator' },
+    body: Type.Object(
+      {
+        displayName: Type.String({ minLength: 1, maxLength: 80 }),
+        organizationId: Type.Optional(Id('Create the project inside this organization')),
+        metadata: Type.Optional(Metadata),
+        subscription: Type.Optional(Type.Object({ planId: Type.Optional(Type.String({ maxLength: 100 })) })),
+      },
+      { additionalProperties: false },
+    ),
+    status: 201,
+    response: Project,
+    handler: (ctx) => ctx.services.projects.create(userActor(ctx), ctx.body),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/projects/:projectId',
+    summary: 'Get a project',
+    tags: ['Projects'],
+    policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.read' },
+    params: Type.Object({ projectId: Id('Project id') }),
+    query: IncludeMembersQuery,
+    response: Project,
+    handler: (ctx) => ctx.services.projects.get(principalOf(ctx), ctx.params.projectId, ctx.query.includeMembers ?? true),
+  }),
+  defineRoute({
+    method: 'PATCH',
+    path: '/projects/:projectId',
+    summary: 'Change a project’s name, studio host or metadata (metadata keys are merged)',
+    tags: ['Projects'],
+    policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.update' },
+    params: Type.Object({ projectId: Id('Project id') }),
+    body: Type.Object(
+      {
+        displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+        studioHost: Type.Optional(Nullable(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }))),
+        metadata: Type.Optional(Metadata),
+      },
+      { additionalProperties: false },
+    ),
+    response: Project,
+    handler: (ctx) => ctx.services.projects.update(ctx.actor, ctx.params.projectId, ctx.body),
+  }),
+];

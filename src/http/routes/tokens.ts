@@ -1,0 +1,60 @@
+/** Legacy Projects API tokens (reference §5.2): a façade over robots, kept for older CLIs. */
+import { Type } from 'typebox';
+import { defineRoute, grantsOf } from '../route.js';
+import { Empty, Id, Nullable, Timestamp } from '../schemas.js';
+
+const ProjectParams = Type.Object({ projectId: Id('Project id') });
+
+const LegacyToken = Type.Object({
+  id: Nullable(Type.String({ description: 'Token id (the robot’s `tokenId`).' })),
+  label: Type.String(),
+  projectUserId: Nullable(Type.String()),
+  projectId: Type.String(),
+  createdAt: Timestamp,
+  lastUsedAt: Nullable(Timestamp),
+  roles: Type.Array(Type.Object({ name: Type.String(), title: Type.String() })),
+});
+
+export const legacyTokenRoutes = [
+  defineRoute({
+    method: 'GET',
+    path: '/projects/:projectId/tokens',
+    summary: 'List project tokens (legacy; prefer /access/project/{id}/robots)',
+    tags: ['Projects: tokens (legacy)'],
+    policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.tokens.read' },
+    params: ProjectParams,
+    response: Type.Array(LegacyToken),
+    handler: (ctx) => ctx.services.robots.legacyList(ctx.params.projectId),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/projects/:projectId/tokens',
+    summary: 'Create a project token (legacy); the secret is returned once, in `key`',
+    tags: ['Projects: tokens (legacy)'],
+    policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.tokens.create' },
+    params: ProjectParams,
+    body: Type.Object(
+      {
+        label: Type.String({ minLength: 1, maxLength: 200 }),
+        roleName: Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }),
+      },
+      { additionalProperties: false },
+    ),
+    status: 201,
+    response: Type.Intersect([LegacyToken, Type.Object({ key: Type.String({ description: 'The secret, shown once.' }) })]),
+    handler: (ctx) => ctx.services.robots.legacyCreate(ctx.actor, ctx.params.projectId, grantsOf(ctx), ctx.body),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/projects/:projectId/tokens/:tokenId',
+    summary: 'Delete a project token (legacy) and its robot',
+    tags: ['Projects: tokens (legacy)'],
+    policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.tokens.delete' },
+    params: Type.Object({ projectId: Id('Project id'), tokenId: Id('Token id') }),
+    status: 204,
+    response: Empty,
+    handler: async (ctx) => {
+      await ctx.services.robots.legacyRemove(ctx.actor, ctx.params.projectId, ctx.params.tokenId);
+    },
+  }),
+];

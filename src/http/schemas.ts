@@ -1,0 +1,208 @@
+/**
+ * TypeBox schemas shared by routes: they validate requests, document the API (OpenAPI) and, in
+ * tests, check every response against what the document promises.
+ */
+import { type Static, type TSchema, Type } from 'typebox';
+import { ID_PATTERN } from '../model/ids.js';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../model/pagination.js';
+
+export function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const Id = (description: string) => Type.String({ pattern: ID_PATTERN, maxLength: 64, description });
+
+export const ResourceTypeParam = StringEnum(['project', 'projects', 'organization', 'organizations'], {
+  description: 'Kind of resource; singular and plural spellings are equivalent.',
+});
+
+export const ResourceParams = Type.Object({
+  resourceType: ResourceTypeParam,
+  resourceId: Id('Project or organization id'),
+});
+export type ResourceParams = Static<typeof ResourceParams>;
+
+export const PageQuery = Type.Object({
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_LIMIT, description: `Page size, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT}).` }),
+  ),
+  nextCursor: Type.Optional(Type.String({ maxLength: 200, description: 'The `nextCursor` of the previous page.' })),
+});
+
+export const IncludeMembersQuery = Type.Object({
+  includeMembers: Type.Optional(Type.Boolean({ description: 'Include members (default true).' })),
+  includeFeatures: Type.Optional(Type.Boolean()),
+});
+
+export const Timestamp = Type.String({ format: 'date-time' });
+
+export const ErrorBody = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String(),
+    message: Type.String(),
+    errorCode: Type.Optional(Type.String()),
+    reason: Type.Object(
+      { code: Type.String(), hint: Type.Optional(Type.String()) },
+      { additionalProperties: true, description: 'Why the request failed, for programs: `code` plus details.' },
+    ),
+  },
+  { description: 'Error envelope: `statusCode`, `error`, `message` as the official clients read them, plus `reason`.' },
+);
+
+export const Membership = Type.Object({
+  resourceType: Type.String(),
+  resourceId: Type.String(),
+  roleNames: Type.Array(Type.String()),
+  addedAt: Timestamp,
+  lastSeenAt: Nullable(Timestamp),
+  resourceUserId: Nullable(Type.String()),
+});
+
+export const Profile = Type.Object({
+  id: Type.String(),
+  displayName: Type.String(),
+  email: Type.String(),
+  givenName: Nullable(Type.String()),
+  familyName: Nullable(Type.String()),
+  middleName: Nullable(Type.String()),
+  imageUrl: Nullable(Type.String()),
+  provider: Type.String(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+export const AccessUser = Type.Object({ sanityUserId: Type.String(), profile: Profile, memberships: Type.Array(Membership) });
+
+export const Robot = Type.Object({
+  id: Type.String(),
+  label: Type.String(),
+  createdAt: Timestamp,
+  expiresAt: Nullable(Timestamp),
+  tokenId: Nullable(Type.String({ description: 'Id of the robot’s live token (the legacy token id).' })),
+  tokenHint: Nullable(Type.String({ description: 'Last four characters of the token, to tell tokens apart.' })),
+  lastUsedAt: Nullable(Timestamp),
+  memberships: Type.Array(Membership),
+  managedBy: Type.Null(),
+});
+
+export const RobotWithToken = Type.Intersect([
+  Robot,
+  Type.Object({ token: Type.String({ description: 'The secret. Returned once, here; store it now.' }) }),
+]);
+
+export const RolePermission = Type.Object({
+  name: Type.String(),
+  action: Type.String(),
+  params: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export const Role = Type.Object({
+  name: Type.String(),
+  title: Type.String(),
+  description: Type.String(),
+  isCustom: Type.Boolean(),
+  appliesToUsers: Type.Boolean(),
+  appliesToRobots: Type.Boolean(),
+  resourceType: Type.String(),
+  resourceId: Type.String(),
+  permissions: Type.Array(RolePermission),
+});
+
+export const RoleSummary = Type.Object({ name: Type.String(), title: Type.String(), description: Type.String() });
+
+export function PageOf<T extends TSchema>(item: T) {
+  return Type.Object({
+    data: Type.Array(item),
+    nextCursor: Nullable(Type.String({ description: 'Pass as `nextCursor` for the next page; null on the last page.' })),
+    totalCount: Type.Integer(),
+  });
+}
+
+export const ProjectMember = Type.Object({
+  id: Type.String(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  isCurrentUser: Type.Boolean(),
+  isRobot: Type.Boolean(),
+  roles: Type.Array(RoleSummary),
+});
+
+export const Project = Type.Object({
+  id: Type.String(),
+  displayName: Type.String(),
+  studioHost: Nullable(Type.String()),
+  organizationId: Nullable(Type.String()),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+  isBlocked: Type.Boolean(),
+  isDisabled: Type.Boolean(),
+  isDisabledByUser: Type.Boolean(),
+  activityFeedEnabled: Type.Boolean(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  members: Type.Optional(Type.Array(ProjectMember)),
+  features: Type.Array(Type.String()),
+});
+
+export const OrganizationMember = Type.Object({
+  sanityUserId: Type.String(),
+  isCurrentUser: Type.Boolean(),
+  user: Type.Object({
+    id: Type.String(),
+    displayName: Type.String(),
+    familyName: Nullable(Type.String()),
+    givenName: Nullable(Type.String()),
+    middleName: Nullable(Type.String()),
+    imageUrl: Nullable(Type.String()),
+    email: Type.String(),
+    loginProvider: Type.String(),
+  }),
+  roles: Type.Array(RoleSummary),
+});
+
+export const Organization = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  slug: Nullable(Type.String()),
+  createdAt: Timestamp,
+  createdByUserId: Type.String(),
+  updatedAt: Timestamp,
+  deletedAt: Type.Null(),
+  defaultRoleName: Type.String(),
+  requestAccessStatus: Type.String(),
+  members: Type.Optional(Type.Array(OrganizationMember)),
+  features: Type.Array(Type.String()),
+});
+
+export const CurrentUser = Type.Union(
+  [
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      email: Type.String(),
+      profileImage: Nullable(Type.String()),
+      provider: Type.String({ description: '`sanity-token` for robots.' }),
+      role: Type.String({ description: 'Deprecated: the first project role, in a project context.' }),
+      roles: Type.Array(RoleSummary),
+    }),
+    Type.Object({}, { description: 'Anonymous caller.' }),
+  ],
+  { description: 'The caller, or `{}` without credentials.' },
+);
+
+export const SanityUser = Type.Object({
+  id: Type.String(),
+  projectId: Nullable(Type.String()),
+  displayName: Type.String(),
+  familyName: Nullable(Type.String()),
+  givenName: Nullable(Type.String()),
+  middleName: Nullable(Type.String()),
+  imageUrl: Nullable(Type.String()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  isCurrentUser: Type.Boolean(),
+});
+
+export const Empty = Type.Null({ description: 'No content' });

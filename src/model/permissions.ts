@@ -1,0 +1,70 @@
+/**
+ * The permission catalog (reference §4.5).
+ *
+ * A permission *type* is a family such as `sanity.project.members`; each type has *actions*. What
+ * a route requires and what `/check` answers is the pair written `<type>.<action>`, e.g.
+ * `sanity.project.members.read`. Roles hold named permissions (`sanity-project-members`) with one
+ * action each; `grantsOf` flattens a role into the set of `<type>.<action>` strings it allows.
+ */
+export const RESOURCE_TYPES = ['project', 'organization'] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+export interface PermissionDefinition {
+  /** Stable name, e.g. `sanity-project-members`. */
+  name: string;
+  type: string;
+  title: string;
+  description: string;
+  actions: readonly string[];
+  resourceType: ResourceType;
+  config?: Record<string, unknown>;
+}
+
+const DOCUMENT_ACTIONS = ['create', 'read', 'update', 'manage', 'history', 'editHistory'] as const;
+const CRUD = ['read', 'create', 'update', 'delete'] as const;
+
+function project(name: string, type: string, title: string, description: string, actions: readonly string[], config?: Record<string, unknown>): PermissionDefinition {
+  return { name, type, title, description, actions, resourceType: 'project', ...(config ? { config } : {}) };
+}
+function organization(name: string, type: string, title: string, description: string, actions: readonly string[]): PermissionDefinition {
+  return { name, type, title, description, actions, resourceType: 'organization' };
+}
+
+export const PREDEFINED_PERMISSIONS: readonly PermissionDefinition[] = [
+  project('sanity-document-filter-all-documents', 'sanity.document.filter', 'All documents', 'Every document in every dataset', DOCUMENT_ACTIONS, { filter: '_id in path("**")' }),
+  project('sanity-document-filter-drafts', 'sanity.document.filter', 'Drafts', 'Draft and version documents', DOCUMENT_ACTIONS, { filter: '_id in path("drafts.**") || _id in path("versions.**")' }),
+  project('sanity-document-filter-images', 'sanity.document.filter', 'Images', 'Image assets', DOCUMENT_ACTIONS, { filter: '_type == "sanity.imageAsset"' }),
+  project('sanity-document-filter-files', 'sanity.document.filter', 'Files', 'File assets', DOCUMENT_ACTIONS, { filter: '_type == "sanity.fileAsset"' }),
+  project('sanity-all-documents', 'sanity.document.filter.mode', 'Document mode', 'Read, create drafts of, or publish documents', ['mode']),
+  project('sanity-project', 'sanity.project', 'Project', 'The project itself', ['read', 'update', 'delete', 'createSession', 'deployStudio']),
+  project('sanity-project-members', 'sanity.project.members', 'Project members', 'Who is in the project', ['invite', 'read', 'update', 'delete']),
+  project('sanity-project-roles', 'sanity.project.roles', 'Project roles', 'Roles defined on the project', ['create', 'read', 'update', 'delete']),
+  project('sanity-project-tokens', 'sanity.project.tokens', 'Project tokens', 'Robots and their tokens', ['read', 'create', 'delete']),
+  project('sanity-project-datasets', 'sanity.project.datasets', 'Datasets', 'Datasets of the project', CRUD),
+  project('sanity-project-tags', 'sanity.project.tags', 'Tags', 'Dataset tags', CRUD),
+  project('sanity-project-cors', 'sanity.project.cors', 'CORS origins', 'Origins allowed to call the API from a browser', ['read', 'create', 'delete']),
+  project('sanity-project-webhooks', 'sanity.project.webhooks', 'Webhooks', 'Webhooks of the project', CRUD),
+  project('sanity-project-graphql', 'sanity.project.graphql', 'GraphQL', 'GraphQL API deployments', ['manage']),
+  project('sanity-project-usage', 'sanity.project.usage', 'Usage', 'Usage and quotas', ['read']),
+  organization('sanity-organization', 'sanity.organization', 'Organization', 'The organization itself', ['read', 'update', 'delete']),
+  organization('sanity-organization-members', 'sanity.organization.members', 'Organization members', 'Who is in the organization', ['invite', 'read', 'update', 'delete']),
+  organization('sanity-organization-roles', 'sanity.organization.roles', 'Organization roles', 'Roles defined on the organization', ['create', 'read', 'update', 'delete']),
+  organization('sanity-organization-tokens', 'sanity.organization.tokens', 'Organization tokens', 'Organization robots and their tokens', ['read', 'create', 'delete']),
+  organization('sanity-organization-projects', 'sanity.organization.projects', 'Organization projects', 'Projects in the organization', ['read', 'create', 'attach', 'detach']),
+  organization('sanity-organization-sso', 'sanity.organization.sso', 'Single sign-on', 'SAML and OIDC providers', ['read', 'update']),
+  organization('sanity-organization-legal', 'sanity.organization.legal', 'Legal', 'Terms and data processing', ['read', 'update']),
+];
+
+export const PERMISSIONS_BY_NAME: ReadonlyMap<string, PermissionDefinition> = new Map(
+  PREDEFINED_PERMISSIONS.map((p) => [p.name, p]),
+);
+
+/** Every `<type>.<action>` that exists for a resource type: the universe `/check` answers within. */
+export function catalogGrants(resourceType: ResourceType): Set<string> {
+  const out = new Set<string>();
+  for (const p of PREDEFINED_PERMISSIONS) {
+    if (p.resourceType !== resourceType) continue;
+    for (const action of p.actions) out.add(`${p.type}.${action}`);
+  }
+  return out;
+}

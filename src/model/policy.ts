@@ -1,0 +1,140 @@
+/**
+ * The authorization decision: principal × route policy × grants → allow, or a denial that says
+ * exactly which rule refused the call and what to do about it.
+ *
+ * Every route declares its policy as data (http/routes/*): which principal kinds it accepts and
+ * which permission it needs on which resource. This module is the only place that interprets that
+ * declaration, so the route table *is* the policy, and the same function serves requests, the
+ * authorization matrix test, the benchmark and (later) `explain`.
+ */
+import { Problem } from './errors.js';
+import type { ResourceType } from './permissions.js';
+import { type Principal, type PrincipalKind, principalKind } from './principals.js';
+
+/** Where a route's resource comes from: `{resourceType}/{resourceId}`, `{projectId}` or `{organizationId}`. */
+export type ResourceSource = 'path' | 'project' | 'organization';
+
+export interface RoutePolicy {
+  /** Principal kinds that may call the route at all. Anything else is refused before any lookup. */
+  accepts: readonly PrincipalKind[];
+  /**
+   * Permission the caller must hold on the route's resource, as `<type>.<action>`. The text
+   * `{resourceType}` is replaced by `project` or `organization`, so one declaration serves both.
+   */
+  permission?: string;
+  resource?: ResourceSource;
+  /** One line on why the route accepts what it accepts; shown in denials and the API reference. */
+  note?: string;
+}
+
+export interface ResourceRef {
+  type: ResourceType;
+  id: string;
+}
+
+/** What the caller holds on the resource; `null` when it is not a member or the resource does not exist. */
+export interface Access {
+  roleNames: readonly string[];
+  grants: ReadonlySet<string>;
+}
+
+export type Decision = { allowed: true; permission?: string } | { allowed: false; problem: Problem };
+
+export function requiredPermission(policy: RoutePolicy, resource: ResourceRef | undefined): string | undefined {
+  if (!policy.permission) return undefined;
+  return resource ? policy.permission.replace('{resourceType}', resource.type) : policy.permission;
+}
+
+const KIND_NAMES: Record<PrincipalKind, string> = { anonymous: 'Anonymous callers', user: 'Users', robot: 'Robots' };
+
+/** Step 1, before the request is parsed: is this kind of caller accepted at all? */
+export function decidePrincipal(policy: RoutePolicy, principal: Principal | null): Decision {
+  const kind = principalKind(principal);
+  if (policy.accepts.includes(kind)) return { allowed: true };
+  if (kind === 'anonymous') {
+    return {
+      allowed: false,
+      problem: new Problem(
+        401,
+        'Not authenticated',
+        {
+          code: 'missing_token',
+          accepts: policy.accepts,
+          hint: 'Send a token in the Authorization header: `Authorization: Bearer <token>`.',
+        },
+        { headers: { 'www-authenticate': 'Bearer realm="gatehouse"' } },
+      ),
+    };
+  }
+  const accepted = policy.accepts.filter((k) => k !== 'anonymous');
+  const hint =
+    kind === 'robot'
+      ? `This endpoint accepts ${accepted.join(' and ')} tokens only${policy.note ? ` (${policy.note})` : ''}. Call it with a personal token: create one with \`gatehouse admin create-user\` or log in.`
+      : `This endpoint accepts ${accepted.join(' and ')} tokens only${policy.note ? ` (${policy.note})` : ''}. Call it with the robot's own token.`;
+  return {
+    allowed: false,
+    problem: new Problem(403, `${KIND_NAMES[kind]} are not allowed`, {
+      code: 'principal_not_accepted',
+      principalKind: kind,
+      accepts: accepted,
+      hint,
+    }),
+  };
+}
+
+/** Step 2, once the resource is known: is the caller a member, and does it hold the permission? */
+export function decideResource(
+  policy: RoutePolicy,
+  principal: Principal | null,
+  resource: ResourceRef | undefined,
+  access: Access | null | undefined,
+): Decision {
+  if (!policy.resource || !resource) return { allowed: true };
+  const permission = requiredPermission(policy, resource);
+  if (!access) return { allowed: false, problem: resourceNotFound(resource) };
+  if (permission && !access.grants.has(permission)) {
+    const kind = principalKind(principal);
+    return {
+      allowed: false,
+      problem: new Problem(
+        403,
+        `Missing permission ${permission} on ${resource.type} ${resource.id}`,
+        {
+          code: 'missing_permission',
+          permission,
+          resourceType: resource.type,
+          resourceId: resource.id,
+          principalKind: kind,
+          rolesHeld: access.roleNames,
+          hint: `Ask an administrator of ${resource.type} ${resource.id} for a role with ${permission}.`,
+        },
+      ),
+    };
+  }
+  return { allowed: true, ...(permission ? { permission } : {}) };
+}
+
+/** Both steps, for callers that have everything at hand (tests, benchmark, explain). */
+export function decide(
+  policy: RoutePolicy,
+  principal: Principal | null,
+  resource: ResourceRef | undefined,
+  access: Access | null | undefined,
+): Decision {
+  const first = decidePrincipal(policy, principal);
+  return first.allowed ? decideResource(policy, principal, resource, access) : first;
+}
+
+/**
+ * The one answer for "no such resource" and "not a member": identical status, message and reason
+ * in both cases, so a caller learns nothing about resources it cannot see.
+ */
+export function resourceNotFound(resource: ResourceRef): Problem {
+  const name = resource.type === 'project' ? 'Project' : 'Organization';
+  return new Problem(404, `${name} not found: ${resource.id}`, {
+    code: 'not_found',
+    resourceType: resource.type,
+    resourceId: resource.id,
+    hint: `No ${resource.type} with this id exists, or your token is not a member of it.`,
+  });
+}

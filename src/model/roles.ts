@@ -1,0 +1,206 @@
+/**
+ * Built-in roles and the grant table (docs/concepts/roles.md explains the choices).
+ *
+ * A role is a list of (permission name, action) pairs. `grantsOf` turns it into the set of
+ * `<type>.<action>` strings the authorization decision compares against a route's requirement.
+ */
+import { PERMISSIONS_BY_NAME, PREDEFINED_PERMISSIONS, type ResourceType } from './permissions.js';
+
+export interface RolePermission {
+  name: string;
+  action: string;
+  params?: Record<string, unknown>;
+}
+
+export interface RoleDefinition {
+  name: string;
+  title: string;
+  description: string;
+  resourceType: ResourceType;
+  appliesToUsers: boolean;
+  appliesToRobots: boolean;
+  isCustom: boolean;
+  permissions: readonly RolePermission[];
+}
+
+/** All actions of the named permissions. */
+function all(...names: string[]): RolePermission[] {
+  return names.flatMap((name) => {
+    const p = PERMISSIONS_BY_NAME.get(name);
+    if (!p) throw new Error(`unknown permission ${name}`);
+    return p.actions.map((action) => ({ name, action }));
+  });
+}
+function only(name: string, ...actions: string[]): RolePermission[] {
+  return actions.map((action) => ({ name, action }));
+}
+function mode(value: 'read' | 'create' | 'publish'): RolePermission {
+  return { name: 'sanity-all-documents', action: 'mode', params: { mode: value, history: value !== 'read' } };
+}
+
+const PROJECT_PERMISSION_NAMES = PREDEFINED_PERMISSIONS.filter((p) => p.resourceType === 'project').map((p) => p.name);
+const ORGANIZATION_PERMISSION_NAMES = PREDEFINED_PERMISSIONS.filter((p) => p.resourceType === 'organization').map(
+  (p) => p.name,
+);
+
+/** What every project member may see about the project it belongs to. */
+const PROJECT_BASICS = [
+  ...only('sanity-project', 'read'),
+  ...only('sanity-project-members', 'read'),
+  ...only('sanity-project-roles', 'read'),
+  ...only('sanity-project-datasets', 'read'),
+  ...only('sanity-project-tags', 'read'),
+];
+
+function projectRole(
+  name: string,
+  title: string,
+  description: string,
+  applies: { users: boolean; robots: boolean },
+  permissions: RolePermission[],
+): RoleDefinition {
+  return {
+    name,
+    title,
+    description,
+    resourceType: 'project',
+    appliesToUsers: applies.users,
+    appliesToRobots: applies.robots,
+    isCustom: false,
+    permissions,
+  };
+}
+
+export const PROJECT_ROLES: readonly RoleDefinition[] = [
+  projectRole(
+    'administrator',
+    'Administrator',
+    'Read and write access to all datasets, with full access to all project settings.',
+    { users: true, robots: true },
+    [...all(...PROJECT_PERMISSION_NAMES.filter((n) => n !== 'sanity-all-documents')), mode('publish')],
+  ),
+  projectRole(
+    'developer',
+    'Developer',
+    'Read and write access to all datasets, with access to developer settings: tokens, CORS origins, webhooks, datasets and GraphQL.',
+    { users: true, robots: true },
+    [
+      ...PROJECT_BASICS,
+      ...only('sanity-project', 'createSession', 'deployStudio'),
+      ...all('sanity-document-filter-all-documents'),
+      mode('publish'),
+      ...all('sanity-project-tokens', 'sanity-project-cors', 'sanity-project-webhooks', 'sanity-project-graphql', 'sanity-project-usage'),
+      ...only('sanity-project-datasets', 'create', 'update', 'delete'),
+      ...only('sanity-project-tags', 'create', 'update', 'delete'),
+    ],
+  ),
+  projectRole(
+    'editor',
+    'Editor',
+    'Read and write access to all datasets, with limited access to project settings.',
+    { users: true, robots: true },
+    [...PROJECT_BASICS, ...only('sanity-project', 'createSession'), ...all('sanity-document-filter-all-documents'), mode('publish')],
+  ),
+  projectRole(
+    'contributor',
+    'Contributor',
+    'Read all documents and write drafts; cannot publish or change project settings.',
+    { users: true, robots: false },
+    [
+      ...PROJECT_BASICS,
+      ...only('sanity-project', 'createSession'),
+      ...only('sanity-document-filter-all-documents', 'read', 'history'),
+      ...only('sanity-document-filter-drafts', 'create', 'read', 'update', 'history'),
+      mode('create'),
+    ],
+  ),
+  projectRole(
+    'viewer',
+    'Viewer',
+    'Read access to all datasets, with limited access to project settings. (Tokens: read-only)',
+    { users: true, robots: true },
+    [...PROJECT_BASICS, ...only('sanity-project', 'createSession'), ...only('sanity-document-filter-all-documents', 'read', 'history'), mode('read')],
+  ),
+  projectRole(
+    'deploy-studio',
+    'Deploy Studio (Token only)',
+    'Deploy the Studio and GraphQL APIs from CI, and nothing else.',
+    { users: false, robots: true },
+    [...only('sanity-project', 'read', 'deployStudio'), ...all('sanity-project-graphql')],
+  ),
+];
+
+export const ORGANIZATION_ROLES: readonly RoleDefinition[] = [
+  {
+    name: 'administrator',
+    title: 'Administrator',
+    description: 'Full access to the organization, its members, roles, tokens, projects and settings.',
+    resourceType: 'organization',
+    appliesToUsers: true,
+    appliesToRobots: true,
+    isCustom: false,
+    permissions: all(...ORGANIZATION_PERMISSION_NAMES),
+  },
+  {
+    name: 'member',
+    title: 'Member',
+    description: 'Sees the organization, its members, roles and projects.',
+    resourceType: 'organization',
+    appliesToUsers: true,
+    appliesToRobots: true,
+    isCustom: false,
+    permissions: [
+      ...only('sanity-organization', 'read'),
+      ...only('sanity-organization-members', 'read'),
+      ...only('sanity-organization-roles', 'read'),
+      ...only('sanity-organization-projects', 'read'),
+    ],
+  },
+];
+
+export function builtInRoles(resourceType: ResourceType): readonly RoleDefinition[] {
+  return resourceType === 'project' ? PROJECT_ROLES : ORGANIZATION_ROLES;
+}
+
+const BUILT_IN = new Map<string, RoleDefinition>(
+  [...PROJECT_ROLES, ...ORGANIZATION_ROLES].map((role) => [`${role.resourceType}:${role.name}`, role]),
+);
+
+export function builtInRole(resourceType: ResourceType, name: string): RoleDefinition | undefined {
+  return BUILT_IN.get(`${resourceType}:${name}`);
+}
+
+/** The `<type>.<action>` strings a role allows. */
+export function grantsOf(role: Pick<RoleDefinition, 'permissions'>): Set<string> {
+  const out = new Set<string>();
+  for (const p of role.permissions) {
+    const def = PERMISSIONS_BY_NAME.get(p.name);
+    if (def) out.add(`${def.type}.${p.action}`);
+  }
+  return out;
+}
+
+const GRANT_CACHE = new Map<string, ReadonlySet<string>>();
+
+/** Union of the grants of built-in roles held on a resource (cached: built-ins never change). */
+export function grantsOfBuiltIns(resourceType: ResourceType, roleNames: readonly string[]): ReadonlySet<string> {
+  const key = `${resourceType}:${[...roleNames].sort().join(',')}`;
+  const cached = GRANT_CACHE.get(key);
+  if (cached) return cached;
+  const out = new Set<string>();
+  for (const name of roleNames) {
+    const role = builtInRole(resourceType, name);
+    if (role) for (const grant of grantsOf(role)) out.add(grant);
+  }
+  if (GRANT_CACHE.size < 10_000) GRANT_CACHE.set(key, out);
+  return out;
+}
+
+/**
+ * The permissions that make a member an access manager: without at least one member holding all
+ * of them, nobody could ever fix the resource's access again (the "last administrator" rule).
+ */
+export function accessManagerGrants(resourceType: ResourceType): string[] {
+  const t = resourceType === 'project' ? 'sanity.project' : 'sanity.organization';
+  return [`${t}.members.read`, `${t}.roles.read`, `${t}.members.update`];
+}

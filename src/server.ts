@@ -1,0 +1,84 @@
+/** Starts Gatehouse: open the store, migrate, build the app, listen. */
+import type { FastifyInstance } from 'fastify';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { type Config, describeConfig } from './config.js';
+import { buildApp } from './http/app.js';
+import { createServices, type Services } from './services/index.js';
+import { openStore, type Store } from './store/db.js';
+import { migrateToLatest } from './store/migrate.js';
+
+/** Header and body fields that could carry a secret never reach a log line. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-sanity-token"]',
+  'res.headers["set-cookie"]',
+  'token',
+  'key',
+  '*.token',
+  '*.key',
+  '*.password',
+];
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination ?? pino.destination(1));
+}
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  validateResponses?: boolean;
+  now?: () => Date;
+  lastUsedWriteIntervalMs?: number;
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = openStore(config.database);
+  try {
+    await migrateToLatest(store.db);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const services = createServices({
+    db: store.db,
+    keys: config.keys,
+    now: options.now ?? (() => new Date()),
+    lastUsedWriteIntervalMs: options.lastUsedWriteIntervalMs ?? 5 * 60_000,
+  });
+  const app = await buildApp({
+    services,
+    publicUrl: config.publicUrl,
+    logger,
+    validateResponses: options.validateResponses ?? false,
+  });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close();
+    await store.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info({ config: describeConfig(config) }, 'gatehouse listening');
+  return {
+    url: `http://${host}:${port}`,
+    app,
+    store,
+    services,
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * Authentication (token → principal) and the access a principal holds on a resource.
+ *
+ * This is the hot path of every request, so it is two indexed reads and no writes, except the
+ * throttled `lastUsedAt` / `lastSeenAt` bookkeeping (at most one write per token, and per
+ * membership, per interval). Nothing is cached across requests: revocation, expiry and role
+ * changes bite on the very next request, on every node.
+ */
+import { Problem } from '../model/errors.js';
+import type { ResourceType } from '../model/permissions.js';
+import type { Access, ResourceRef } from '../model/policy.js';
+import type { Principal } from '../model/principals.js';
+import { grantsOfBuiltIns } from '../model/roles.js';
+import { digestToken, digestsEqual, parseToken } from '../model/tokens.js';
+import { touchMembership } from '../store/memberships.js';
+import { recordTokenUse } from '../store/tokens.js';
+import { type Deps, iso } from './context.js';
+
+function sessionNotFound(code: string, detail: string): Problem {
+  return new Problem(
+    401,
+    'Session not found',
+    { code, hint: detail },
+    { errorCode: 'SIO-401-ANF', headers: { 'www-authenticate': `Bearer realm="gatehouse", error="invalid_token"` } },
+  );
+}
+
+export class AuthService {
+  /** Per-node memory of the last bookkeeping write, so concurrent requests don't all write. */
+  private readonly lastWrites = new Map<string, number>();
+
+  constructor(private readonly deps: Deps) {}
+
+  /** Resolves a presented bearer token, or throws the 401 that says what is wrong with it. */
+  async authenticate(token: string, ip: string | null): Promise<Principal> {
+    const parsed = parseToken(token);
+    if (!parsed.ok) {
+      throw sessionNotFound('invalid_token', `This is not a Gatehouse token: ${parsed.problem}.`);
+    }
+    const digests = this.deps.keys.map((key) => digestToken(token, key));
+    const row = await this.deps.db
+      .selectFrom('tokens as t')
+      .leftJoin('users as u', (join) => join.onRef('u.id', '=', 't.principal_id').on('t.kind', '=', 'user'))
+      .leftJoin('robots as r', (join) => join.onRef('r.id', '=', 't.principal_id').on('t.kind', '=', 'robot'))
+      .select([
+        't.id',
+        't.kind',
+        't.digest',
+        't.principal_id',
+        't.expires_at',
+        't.revoked_at',
+        't.last_used_at',
+        'u.email',
+        'u.display_name',
+        'u.disabled_at',
+        'r.label',
+        'r.resource_type',
+        'r.resource_id',
+        'r.expires_at as robot_expires_at',
+      ])
+      .where((eb) => (digests.length === 1 ? eb('t.digest', '=', digests[0] as string) : eb('t.digest', 'in', digests)))
+      .executeTakeFirst();
+
+    // Found by digest equality already; the constant-time comparison is belt and braces (R5).
+    if (!row || !digests.some((d) => digestsEqual(d, row.digest))) {
+      throw sessionNotFound('invalid_token', 'No such token: it was never issued by this server, or its database was reset.');
+    }
+    if (row.revoked_at !== null) {
+      throw sessionNotFound('token_revoked', `This token was revoked at ${row.revoked_at}. Create a new one.`);
+    }
+    const now = this.deps.now();
+    const expiresAt = row.expires_at ?? row.robot_expires_at;
+    if (expiresAt !== null && Date.parse(expiresAt) <= now.getTime()) {
+      throw new Problem(
+        401,
+        'Session is expired, please re-authenticate',
+        { code: 'token_expired', expiredAt: expiresAt, hint: 'This token expired. Create a new one, or log in again.' },
+        { errorCode: 'SIO-401-AEX', headers: { 'www-authenticate': `Bearer realm="gatehouse", error="invalid_token"` } },
+      );
+    }
+
+    let principal: Principal;
+    if (row.kind === 'user' && row.email !== null && row.display_name !== null) {
+      if (row.disabled_at !== null) {
+        throw sessionNotFound('token_revoked', 'The user who owns this token is disabled.');
+      }
+      principal = { kind: 'user', id: row.principal_id, tokenId: row.id, email: row.email, displayName: row.display_name };
+    } else if (row.kind === 'robot' && row.label !== null && row.resource_type !== null && row.resource_id !== null) {
+      principal = {
+        kind: 'robot',
+        id: row.principal_id,
+        tokenId: row.id,
+        label: row.label,
+        resourceType: row.resource_type as ResourceType,
+        resourceId: row.resource_id,
+      };
+    } else {
+      // The owner is gone (deleted robot whose token somehow survived): treat as revoked.
+      throw sessionNotFound('token_revoked', 'The owner of this token no longer exists.');
+    }
+
+    if (this.due(`t:${row.id}`, row.last_used_at, now)) {
+      await recordTokenUse(this.deps.db, row.id, iso(now), ip);
+    }
+    return principal;
+  }
+
+  /**
+   * The roles and grants a principal holds on a resource, or null when it holds none — which is
+   * also the answer when the resource does not exist, so callers cannot tell the two apart.
+   */
+  async accessOf(principal: Principal | null, resource: ResourceRef): Promise<Access | null> {
+    if (!principal) return null;
+    // A robot belongs to exactly one resource; anything else is out of reach without a lookup.
+    if (principal.kind === 'robot' && (principal.resourceType !== resource.type || principal.resourceId !== resource.id)) {
+      return null;
+    }
+    const rows = await this.deps.db
+      .selectFrom('memberships as m')
+      .innerJoin('membership_roles as r', 'r.membership_id', 'm.id')
+      .select(['m.id', 'm.last_seen_at', 'r.role_name'])
+      .where('m.resource_type', '=', resource.type)
+      .where('m.resource_id', '=', resource.id)
+      .where('m.principal_id', '=', principal.id)
+      .execute();
+    const first = rows[0];
+    if (!first) return null;
+    const now = this.deps.now();
+    if (this.due(`m:${first.id}`, first.last_seen_at, now)) {
+      await touchMembership(this.deps.db, first.id, iso(now));
+    }
+    const roleNames = rows.map((r) => r.role_name);
+    return { roleNames, grants: grantsOfBuiltIns(resource.type, roleNames) };
+  }
+
+  /** Whether a throttled bookkeeping write is due, claiming it for this node if so. */
+  private due(key: string, lastInDb: string | null, now: Date): boolean {
+    const interval = this.deps.lastUsedWriteIntervalMs;
+    const last = Math.max(lastInDb ? Date.parse(lastInDb) : 0, this.lastWrites.get(key) ?? 0);
+    if (now.getTime() - last < interval) return false;
+    if (this.lastWrites.size > 100_000) this.lastWrites.clear();
+    this.lastWrites.set(key, now.getTime());
+    return true;
+  }
+}

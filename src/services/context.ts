@@ -1,0 +1,34 @@
+/** What every use case receives: the store, the clock, the server keys, and who is acting. */
+import type { Kysely, Transaction } from 'kysely';
+import type { Principal } from '../model/principals.js';
+import type { ServerKey } from '../model/tokens.js';
+import type { Database } from '../store/schema.js';
+
+export interface Deps {
+  db: Kysely<Database>;
+  keys: ServerKey[];
+  /** Injected so tests can move time; everything that reads "now" reads it here. */
+  now: () => Date;
+  /** Minimum time between two writes of a token's lastUsedAt (and a membership's lastSeenAt). */
+  lastUsedWriteIntervalMs: number;
+}
+
+/** The caller of a use case, as recorded in the audit log. */
+export interface Actor {
+  principal: Principal | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+export function systemActor(): Actor {
+  return { principal: null, ip: null, userAgent: null, requestId: null };
+}
+
+export function iso(date: Date): string {
+  return date.toISOString();
+}
+
+export async function inTransaction<T>(deps: Deps, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return deps.db.transaction().execute(work);
+}

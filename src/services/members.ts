@@ -1,0 +1,63 @@
+/** The human members of a resource (Access API `/users`). */
+import { problems } from '../model/errors.js';
+import { decodeCursor, toPage } from '../model/pagination.js';
+import type { ResourceRef } from '../model/policy.js';
+import { countMembers, deleteMembership, findMembership, listUserMembers, rolesByMembership } from '../store/memberships.js';
+import { findUser } from '../store/users.js';
+import { audit } from './audit.js';
+import { type Actor, type Deps, inTransaction } from './context.js';
+import { ensureAccessManagerRemains } from './invariants.js';
+import { accessUserView, membershipView } from './views.js';
+
+export class MemberService {
+  constructor(private readonly deps: Deps) {}
+
+  async list(resource: ResourceRef, cursor: string | undefined, limit: number) {
+    const after = cursor === undefined ? null : decodeCursor(cursor);
+    if (cursor !== undefined && after === null) throw problems.invalidInput('nextCursor is not a cursor this server issued', 'nextCursor');
+    const [rows, total] = await Promise.all([
+      listUserMembers(this.deps.db, resource, after, limit),
+      countMembers(this.deps.db, resource, 'user'),
+    ]);
+    const page = toPage(rows, limit, (r) => r.id, total);
+    const roles = await rolesByMembership(
+      this.deps.db,
+      page.data.map((r) => r.id),
+    );
+    return {
+      ...page,
+      data: page.data.map((r) => accessUserView(r.user, [membershipView(r, roles.get(r.id) ?? [])])),
+    };
+  }
+
+  async get(resource: ResourceRef, userId: string) {
+    const membership = await findMembership(this.deps.db, resource, userId);
+    const user = membership?.principal_kind === 'user' ? await findUser(this.deps.db, userId) : undefined;
+    if (!membership || !user) throw userNotFound(resource, userId);
+    const roles = await rolesByMembership(this.deps.db, [membership.id]);
+    return accessUserView(user, [membershipView(membership, roles.get(membership.id) ?? [])]);
+  }
+
+  async remove(actor: Actor, resource: ResourceRef, userId: string): Promise<void> {
+    const now = this.deps.now();
+    await inTransaction(this.deps, async (trx) => {
+      const membership = await findMembership(trx, resource, userId);
+      if (!membership || membership.principal_kind !== 'user') throw userNotFound(resource, userId);
+      await ensureAccessManagerRemains(trx, resource, userId);
+      const roles = await rolesByMembership(trx, [membership.id]);
+      await deleteMembership(trx, membership.id);
+      await audit(trx, actor, now, {
+        action: 'member.remove',
+        resource,
+        target: { type: 'user', id: userId },
+        before: { roleNames: roles.get(membership.id) ?? [] },
+      });
+    });
+  }
+}
+
+function userNotFound(resource: ResourceRef, userId: string) {
+  return problems.notFound(`User not found: ${userId}`, {
+    hint: `No user with this id is a member of ${resource.type} ${resource.id}.`,
+  });
+}

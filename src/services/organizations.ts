@@ -1,0 +1,156 @@
+/** Organizations: create (the creator becomes administrator), list, read, update. */
+import { problems } from '../model/errors.js';
+import { newId } from '../model/ids.js';
+import type { Principal, UserPrincipal } from '../model/principals.js';
+import { builtInRole } from '../model/roles.js';
+import { isUniqueViolation } from '../store/db.js';
+import { allMembers, insertMembership } from '../store/memberships.js';
+import { findOrganization, insertOrganization, organizationsOf, updateOrganization } from '../store/organizations.js';
+import type { Executor, OrganizationRow } from '../store/schema.js';
+import { findUsers } from '../store/users.js';
+import { audit } from './audit.js';
+import { type Actor, type Deps, inTransaction, iso } from './context.js';
+import { nonEmpty } from './validation.js';
+import { organizationView, roleSummary } from './views.js';
+
+export interface OrganizationInput {
+  name?: string | undefined;
+  slug?: string | null | undefined;
+  defaultRoleName?: string | undefined;
+}
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
+
+function checkSlug(slug: string | null | undefined): string | null | undefined {
+  if (slug === undefined || slug === null) return slug;
+  if (!SLUG.test(slug)) {
+    throw problems.invalidInput('slug must be 1–20 lowercase letters, digits or dashes, not starting or ending with a dash', 'slug');
+  }
+  return slug;
+}
+
+function checkDefaultRole(name: string | undefined): string | undefined {
+  if (name !== undefined && !builtInRole('organization', name)) {
+    throw problems.invalidInput(`defaultRoleName must be an organization role (administrator or member), got "${name}"`, 'defaultRoleName');
+  }
+  return name;
+}
+
+function slugTaken(slug: string) {
+  return problems.conflict(`The slug "${slug}" is already taken`, { code: 'slug_taken', slug });
+}
+
+export class OrganizationService {
+  constructor(private readonly deps: Deps) {}
+
+  async create(actor: Actor & { principal: UserPrincipal }, input: OrganizationInput & { name: string }) {
+    const name = nonEmpty(input.name, 'name', 100);
+    const slug = checkSlug(input.slug) ?? null;
+    const defaultRoleName = checkDefaultRole(input.defaultRoleName) ?? 'member';
+    const now = this.deps.now();
+    try {
+      return await inTransaction(this.deps, async (trx) => {
+        const row: OrganizationRow = {
+          id: newId.organization(),
+          name,
+          slug,
+          default_role_name: defaultRoleName,
+          created_by_user_id: actor.principal.id,
+          created_at: iso(now),
+          updated_at: iso(now),
+        };
+        await insertOrganization(trx, row);
+        await insertMembership(
+          trx,
+          {
+            id: newId.membership(now.getTime()),
+            resource_type: 'organization',
+            resource_id: row.id,
+            principal_kind: 'user',
+            principal_id: actor.principal.id,
+            resource_user_id: null,
+            added_at: iso(now),
+            last_seen_at: null,
+          },
+          ['administrator'],
+        );
+        await audit(trx, actor, now, {
+          action: 'organization.create',
+          resource: { type: 'organization', id: row.id },
+          target: { type: 'organization', id: row.id },
+          after: { name, slug, defaultRoleName },
+        });
+        return organizationView(row, await this.members(trx, row.id, actor.principal.id));
+      });
+    } catch (error) {
+      if (slug && isUniqueViolation(error)) throw slugTaken(slug);
+      throw error;
+    }
+  }
+
+  async list(principal: Principal) {
+    const rows = await organizationsOf(this.deps.db, principal.id);
+    return rows.map((row) => organizationView(row));
+  }
+
+  async get(principal: Principal, id: string, includeMembers: boolean) {
+    const row = await findOrganization(this.deps.db, id);
+    if (!row) throw problems.notFound(`Organization not found: ${id}`);
+    return organizationView(row, includeMembers ? await this.members(this.deps.db, id, principal.id) : undefined);
+  }
+
+  async update(actor: Actor, id: string, input: OrganizationInput) {
+    const now = this.deps.now();
+    const slug = checkSlug(input.slug);
+    const defaultRoleName = checkDefaultRole(input.defaultRoleName);
+    try {
+      return await inTransaction(this.deps, async (trx) => {
+        const before = await findOrganization(trx, id);
+        if (!before) throw problems.notFound(`Organization not found: ${id}`);
+        const changes: Parameters<typeof updateOrganization>[2] = { updated_at: iso(now) };
+        if (input.name !== undefined) changes.name = nonEmpty(input.name, 'name', 100);
+        if (slug !== undefined) changes.slug = slug;
+        if (defaultRoleName !== undefined) changes.default_role_name = defaultRoleName;
+        await updateOrganization(trx, id, changes);
+        const after = { ...before, ...changes };
+        await audit(trx, actor, now, {
+          action: 'organization.update',
+          resource: { type: 'organization', id },
+          target: { type: 'organization', id },
+          before: { name: before.name, slug: before.slug, defaultRoleName: before.default_role_name },
+          after: { name: after.name, slug: after.slug, defaultRoleName: after.default_role_name },
+        });
+        return organizationView(after);
+      });
+    } catch (error) {
+      if (slug && isUniqueViolation(error)) throw slugTaken(slug);
+      throw error;
+    }
+  }
+
+  private async members(db: Executor, id: string, currentId: string) {
+    const members = (await allMembers(db, { type: 'organization', id })).filter((m) => m.principal_kind === 'user');
+    const users = new Map((await findUsers(db, members.map((m) => m.principal_id))).map((u) => [u.id, u]));
+    return members.flatMap((m) => {
+      const u = users.get(m.principal_id);
+      if (!u) return [];
+      return [
+        {
+          sanityUserId: u.id,
+          isCurrentUser: u.id === currentId,
+          user: {
+            id: u.id,
+            displayName: u.display_name,
+            familyName: u.family_name,
+            givenName: u.given_name,
+            middleName: null,
+            imageUrl: u.image_url,
+            email: u.email,
+            loginProvider: u.provider,
+          },
+          roles: m.roleNames.map((name) => roleSummary('organization', name)),
+        },
+      ];
+    });
+  }
+}

@@ -1,0 +1,32 @@
+/** Issuing tokens: the only place a raw secret exists, for the length of one response. */
+import { newId } from '../model/ids.js';
+import { digestToken, generateToken, type TokenKind, tokenHint } from '../model/tokens.js';
+import { insertToken } from '../store/tokens.js';
+import type { Executor, TokenRow } from '../store/schema.js';
+import { type Deps, iso } from './context.js';
+
+export async function issueToken(
+  db: Executor,
+  deps: Deps,
+  input: { kind: TokenKind; principalId: string; label: string; expiresAt: string | null },
+): Promise<{ token: string; row: TokenRow }> {
+  const token = generateToken(input.kind);
+  const key = deps.keys[0];
+  if (!key) throw new Error('no server key configured');
+  const row: TokenRow = {
+    id: newId.token(),
+    kind: input.kind,
+    principal_id: input.principalId,
+    digest: digestToken(token, key),
+    key_id: key.id,
+    hint: tokenHint(token),
+    label: input.label,
+    created_at: iso(deps.now()),
+    expires_at: input.expiresAt,
+    revoked_at: null,
+    last_used_at: null,
+    last_used_ip: null,
+  };
+  await insertToken(db, row);
+  return { token, row };
+}

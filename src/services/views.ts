@@ -1,0 +1,139 @@
+/**
+ * Rows → the wire shapes the official clients read (reference §3.5, §4.3, §5.1, §5.6).
+ * One function per shape, so every route that returns a robot returns the same robot.
+ */
+import type { ResourceType } from '../model/permissions.js';
+import { builtInRole, type RoleDefinition } from '../model/roles.js';
+import type { MembershipRow, OrganizationRow, ProjectRow, RobotRow, TokenRow, UserRow } from '../store/schema.js';
+
+export interface MembershipView {
+  resourceType: string;
+  resourceId: string;
+  roleNames: string[];
+  addedAt: string;
+  lastSeenAt: string | null;
+  resourceUserId: string | null;
+}
+
+export function membershipView(m: MembershipRow, roleNames: string[]): MembershipView {
+  return {
+    resourceType: m.resource_type,
+    resourceId: m.resource_id,
+    roleNames,
+    addedAt: m.added_at,
+    lastSeenAt: m.last_seen_at,
+    resourceUserId: m.resource_user_id,
+  };
+}
+
+export function profileView(u: UserRow) {
+  return {
+    id: u.id,
+    displayName: u.display_name,
+    email: u.email,
+    givenName: u.given_name,
+    familyName: u.family_name,
+    middleName: null,
+    imageUrl: u.image_url,
+    provider: u.provider,
+    createdAt: u.created_at,
+    updatedAt: u.updated_at,
+  };
+}
+
+export function accessUserView(u: UserRow, memberships: MembershipView[]) {
+  return { sanityUserId: u.id, profile: profileView(u), memberships };
+}
+
+export function robotView(robot: RobotRow, token: TokenRow | undefined, memberships: MembershipView[]) {
+  return {
+    id: robot.id,
+    label: robot.label,
+    createdAt: robot.created_at,
+    expiresAt: robot.expires_at,
+    tokenId: token?.id ?? null,
+    tokenHint: token?.hint ?? null,
+    lastUsedAt: token?.last_used_at ?? null,
+    memberships,
+    managedBy: null,
+  };
+}
+
+export function roleView(role: RoleDefinition, resource: { type: ResourceType; id: string }) {
+  return {
+    name: role.name,
+    title: role.title,
+    description: role.description,
+    isCustom: role.isCustom,
+    appliesToUsers: role.appliesToUsers,
+    appliesToRobots: role.appliesToRobots,
+    resourceType: resource.type,
+    resourceId: resource.id,
+    permissions: role.permissions.map((p) => ({ name: p.name, action: p.action, params: p.params ?? {} })),
+  };
+}
+
+export function roleSummary(resourceType: ResourceType, name: string) {
+  const role = builtInRole(resourceType, name);
+  return { name, title: role?.title ?? name, description: role?.description ?? '' };
+}
+
+export function projectMemberView(m: MembershipRow & { roleNames: string[] }, currentPrincipalId: string | null) {
+  return {
+    id: m.principal_id,
+    createdAt: m.added_at,
+    updatedAt: m.last_seen_at ?? m.added_at,
+    isCurrentUser: m.principal_id === currentPrincipalId,
+    isRobot: m.principal_kind === 'robot',
+    roles: m.roleNames.map((name) => roleSummary('project', name)),
+  };
+}
+
+export function projectView(p: ProjectRow, members: ReturnType<typeof projectMemberView>[] | undefined) {
+  return {
+    id: p.id,
+    displayName: p.display_name,
+    studioHost: p.studio_host,
+    organizationId: p.organization_id,
+    metadata: JSON.parse(p.metadata) as Record<string, unknown>,
+    isBlocked: false,
+    isDisabled: false,
+    isDisabledByUser: false,
+    activityFeedEnabled: true,
+    createdAt: p.created_at,
+    updatedAt: p.updated_at,
+    ...(members ? { members } : {}),
+    features: [] as string[],
+  };
+}
+
+export function organizationView(o: OrganizationRow, members?: unknown[]) {
+  return {
+    id: o.id,
+    name: o.name,
+    slug: o.slug,
+    createdAt: o.created_at,
+    createdByUserId: o.created_by_user_id,
+    updatedAt: o.updated_at,
+    deletedAt: null,
+    defaultRoleName: o.default_role_name,
+    requestAccessStatus: 'allowed',
+    ...(members ? { members } : {}),
+    features: [] as string[],
+  };
+}
+
+export function sanityUserView(u: UserRow, projectId: string | null, currentPrincipalId: string | null) {
+  return {
+    id: u.id,
+    projectId,
+    displayName: u.display_name,
+    familyName: u.family_name,
+    givenName: u.given_name,
+    middleName: null,
+    imageUrl: u.image_url,
+    createdAt: u.created_at,
+    updatedAt: u.updated_at,
+    isCurrentUser: u.id === currentPrincipalId,
+  };
+}

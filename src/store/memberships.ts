@@ -1,0 +1,190 @@
+import type { Executor, MembershipRow, UserRow } from './schema.js';
+
+export interface ResourceKey {
+  type: string;
+  id: string;
+}
+
+export async function insertMembership(db: Executor, row: MembershipRow, roleNames: readonly string[]): Promise<void> {
+  await db.insertInto('memberships').values(row).execute();
+  await db
+    .insertInto('membership_roles')
+    .values(roleNames.map((role_name) => ({ membership_id: row.id, role_name })))
+    .execute();
+}
+
+/** The role names a principal holds on a resource; an empty list means it is not a member. */
+export async function rolesOf(db: Executor, resource: ResourceKey, principalId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('memberships')
+    .innerJoin('membership_roles', 'membership_roles.membership_id', 'memberships.id')
+    .select('membership_roles.role_name')
+    .where('memberships.resource_type', '=', resource.type)
+    .where('memberships.resource_id', '=', resource.id)
+    .where('memberships.principal_id', '=', principalId)
+    .execute();
+  return rows.map((r) => r.role_name);
+}
+
+export async function findMembership(
+  db: Executor,
+  resource: ResourceKey,
+  principalId: string,
+): Promise<MembershipRow | undefined> {
+  return db
+    .selectFrom('memberships')
+    .selectAll()
+    .where('resource_type', '=', resource.type)
+    .where('resource_id', '=', resource.id)
+    .where('principal_id', '=', principalId)
+    .executeTakeFirst();
+}
+
+export type UserMembershipRow = MembershipRow & { user: UserRow };
+
+/** One page of a resource's human members in membership-id order (`limit + 1` rows). */
+export async function listUserMembers(
+  db: Executor,
+  resource: ResourceKey,
+  after: string | null,
+  limit: number,
+): Promise<UserMembershipRow[]> {
+  let query = db
+    .selectFrom('memberships as m')
+    .innerJoin('users as u', 'u.id', 'm.principal_id')
+    .select([
+      'm.id',
+      'm.resource_type',
+      'm.resource_id',
+      'm.principal_kind',
+      'm.principal_id',
+      'm.resource_user_id',
+      'm.added_at',
+      'm.last_seen_at',
+      'u.email',
+      'u.display_name',
+      'u.given_name',
+      'u.family_name',
+      'u.image_url',
+      'u.provider',
+      'u.created_at',
+      'u.updated_at',
+      'u.disabled_at',
+    ])
+    .where('m.resource_type', '=', resource.type)
+    .where('m.resource_id', '=', resource.id)
+    .where('m.principal_kind', '=', 'user');
+  if (after !== null) query = query.where('m.id', '>', after);
+  const rows = await query.orderBy('m.id').limit(limit + 1).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    resource_type: r.resource_type,
+    resource_id: r.resource_id,
+    principal_kind: r.principal_kind,
+    principal_id: r.principal_id,
+    resource_user_id: r.resource_user_id,
+    added_at: r.added_at,
+    last_seen_at: r.last_seen_at,
+    user: {
+      id: r.principal_id,
+      email: r.email,
+      display_name: r.display_name,
+      given_name: r.given_name,
+      family_name: r.family_name,
+      image_url: r.image_url,
+      provider: r.provider,
+      created_at: r.created_at,
+      updated_at: r.updated_at,
+      disabled_at: r.disabled_at,
+    },
+  }));
+}
+
+export async function countMembers(db: Executor, resource: ResourceKey, kind: 'user' | 'robot'): Promise<number> {
+  const row = await db
+    .selectFrom('memberships')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('resource_type', '=', resource.type)
+    .where('resource_id', '=', resource.id)
+    .where('principal_kind', '=', kind)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Role names per membership id, for a page of members. */
+export async function rolesByMembership(db: Executor, membershipIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (membershipIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('membership_roles')
+    .select(['membership_id', 'role_name'])
+    .where('membership_id', 'in', membershipIds)
+    .orderBy('membership_id')
+    .orderBy('role_name')
+    .execute();
+  for (const row of rows) {
+    const list = out.get(row.membership_id);
+    if (list) list.push(row.role_name);
+    else out.set(row.membership_id, [row.role_name]);
+  }
+  return out;
+}
+
+/** Every membership of a resource (both kinds) with its roles: for project member summaries. */
+export async function allMembers(db: Executor, resource: ResourceKey): Promise<Array<MembershipRow & { roleNames: string[] }>> {
+  const rows = await db
+    .selectFrom('memberships')
+    .selectAll()
+    .where('resource_type', '=', resource.type)
+    .where('resource_id', '=', resource.id)
+    .orderBy('id')
+    .execute();
+  const roles = await rolesByMembership(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => ({ ...r, roleNames: roles.get(r.id) ?? [] }));
+}
+
+/** Memberships of a set of principals (for robots: their one membership each). */
+export async function membershipsOfPrincipals(
+  db: Executor,
+  principalIds: readonly string[],
+): Promise<Array<MembershipRow & { roleNames: string[] }>> {
+  if (principalIds.length === 0) return [];
+  const rows = await db.selectFrom('memberships').selectAll().where('principal_id', 'in', principalIds).execute();
+  const roles = await rolesByMembership(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => ({ ...r, roleNames: roles.get(r.id) ?? [] }));
+}
+
+export async function deleteMembership(db: Executor, membershipId: string): Promise<void> {
+  await db.deleteFrom('membership_roles').where('membership_id', '=', membershipId).execute();
+  await db.deleteFrom('memberships').where('id', '=', membershipId).execute();
+}
+
+export async function deleteMembershipsOf(db: Executor, principalId: string): Promise<void> {
+  const ids = await db.selectFrom('memberships').select('id').where('principal_id', '=', principalId).execute();
+  if (ids.length === 0) return;
+  const list = ids.map((r) => r.id);
+  await db.deleteFrom('membership_roles').where('membership_id', 'in', list).execute();
+  await db.deleteFrom('memberships').where('id', 'in', list).execute();
+}
+
+/** Role names held by each member of a resource: the input of the last-administrator rule. */
+export async function roleHoldings(db: Executor, resource: ResourceKey): Promise<Array<{ principalId: string; roleName: string }>> {
+  const rows = await db
+    .selectFrom('memberships')
+    .innerJoin('membership_roles', 'membership_roles.membership_id', 'memberships.id')
+    .select(['memberships.principal_id', 'membership_roles.role_name'])
+    .where('memberships.resource_type', '=', resource.type)
+    .where('memberships.resource_id', '=', resource.id)
+    .execute();
+  return rows.map((r) => ({ principalId: r.principal_id, roleName: r.role_name }));
+}
+
+export async function touchMembership(db: Executor, membershipId: string, at: string): Promise<void> {
+  await db.updateTable('memberships').set({ last_seen_at: at }).where('id', '=', membershipId).execute();
+}

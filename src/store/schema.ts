@@ -1,0 +1,125 @@
+/**
+ * Table types. Times are ISO-8601 UTC strings and JSON is text, in both dialects, so SQLite and
+ * PostgreSQL return identical rows and every store module is dialect-free.
+ */
+import type { Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  slug: string | null;
+  default_role_name: string;
+  created_by_user_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProjectsTable {
+  id: string;
+  display_name: string;
+  organization_id: string | null;
+  studio_host: string | null;
+  metadata: string;
+  created_by_user_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  display_name: string;
+  given_name: string | null;
+  family_name: string | null;
+  image_url: string | null;
+  provider: string;
+  created_at: string;
+  updated_at: string;
+  disabled_at: string | null;
+}
+
+export interface RobotsTable {
+  id: string;
+  label: string;
+  resource_type: string;
+  resource_id: string;
+  created_by_id: string;
+  created_at: string;
+  expires_at: string | null;
+}
+
+export interface TokensTable {
+  id: string;
+  kind: string;
+  principal_id: string;
+  /** HMAC-SHA-256 of the token under the key named by key_id, base64url. Never the token. */
+  digest: string;
+  key_id: string;
+  /** Last four characters, shown in listings. */
+  hint: string;
+  label: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  last_used_ip: string | null;
+}
+
+export interface MembershipsTable {
+  /** Time-ordered id: the keyset pagination key of member lists. */
+  id: string;
+  resource_type: string;
+  resource_id: string;
+  principal_kind: string;
+  principal_id: string;
+  resource_user_id: string | null;
+  added_at: string;
+  last_seen_at: string | null;
+}
+
+export interface MembershipRolesTable {
+  membership_id: string;
+  role_name: string;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  at: string;
+  action: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  actor_kind: string;
+  actor_id: string | null;
+  actor_token_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  before: string | null;
+  after: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  projects: ProjectsTable;
+  users: UsersTable;
+  robots: RobotsTable;
+  tokens: TokensTable;
+  memberships: MembershipsTable;
+  membership_roles: MembershipRolesTable;
+  audit_events: AuditEventsTable;
+}
+
+/** Anything a store function can run on: the database, or a transaction in progress. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+export type OrganizationRow = Selectable<OrganizationsTable>;
+export type ProjectRow = Selectable<ProjectsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type RobotRow = Selectable<RobotsTable>;
+export type TokenRow = Selectable<TokensTable>;
+export type MembershipRow = Selectable<MembershipsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
+export type NewAuditEvent = Insertable<AuditEventsTable>;
+export type { Generated };
