@@ -1,0 +1,114 @@
+/**
+ * A real Gatehouse server for one test file: real HTTP on 127.0.0.1, a fresh database of the
+ * current dialect, a per-run random pepper, responses checked against their schemas, and every
+ * log line captured so tests can prove no secret was ever logged.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { type Config, loadConfig } from '../../src/config.js';
+import { createLogger, type RunningServer, startServer } from '../../src/server.js';
+import { createUserWithToken } from '../../src/services/bootstrap.js';
+import { dropDatabase, freshDatabaseConfig, type TestDatabaseConfig } from './database.js';
+
+export interface TestServer {
+  url: string;
+  config: Config;
+  dataDir: string;
+  databaseUrl: string;
+  secret: string;
+  database: TestDatabaseConfig;
+  running: RunningServer;
+  /** A new human user with a personal token (the operator bootstrap path). */
+  createUser(email?: string, name?: string): Promise<{ userId: string; token: string }>;
+  /** Everything the server logged so far. */
+  logs(): string;
+  /** Moves the server's clock (expiry tests). */
+  advance(ms: number): void;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function startTestServer(options: { lastUsedWriteIntervalMs?: number } = {}): Promise<TestServer> {
+  const database = await freshDatabaseConfig();
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-data-'));
+  const secret = randomBytes(32).toString('base64url');
+  const databaseUrl = database.dialect === 'sqlite' ? `sqlite:${database.file}` : database.url;
+  const config = loadConfig({ dataDir, databaseUrl, port: 0, host: '127.0.0.1', secret, logLevel: 'info' }, {});
+  let logText = '';
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logText += chunk.toString();
+      done();
+    },
+  });
+  let offset = 0;
+  const running = await startServer(config, {
+    logger: createLogger('info', sink),
+    validateResponses: true,
+    now: () => new Date(Date.now() + offset),
+    ...(options.lastUsedWriteIntervalMs !== undefined ? { lastUsedWriteIntervalMs: options.lastUsedWriteIntervalMs } : {}),
+  });
+  return {
+    url: running.url,
+    config,
+    dataDir,
+    databaseUrl,
+    secret,
+    database,
+    running,
+    createUser: (email, name) =>
+      createUserWithToken(running.store, config.keys, {
+        email: email ?? `user${++counter}-${randomBytes(3).toString('hex')}@example.com`,
+        name,
+      }),
+    logs: () => logText,
+    advance: (ms) => {
+      offset += ms;
+    },
+    close: async () => {
+      await running.close();
+      await dropDatabase(database);
+    },
+  };
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** A small HTTP client for tests: JSON in, JSON out, the raw text and headers kept. */
+export function apiClient(baseUrl: string) {
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely.
+  return async function api<T = any>(
+    method: string,
+    path: string,
+    options: { token?: string | undefined; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(baseUrl + path, { method, headers, body, redirect: 'manual' });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
+  };
+}
+
+export type Api = ReturnType<typeof apiClient>;
