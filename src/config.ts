@@ -6,7 +6,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parseServerSecrets, generateServerSecret, type ServerKey } from './model/tokens.js';
+import { generateServerSecret, parseServerSecrets, type ServerKey } from './model/tokens.js';
 
 export interface Config {
   dataDir: string;
@@ -113,9 +113,7 @@ function parseDatabaseUrl(url: string, dataDir: string): Config['database'] {
     return { dialect: 'postgres', url };
   }
   void dataDir;
-  throw new ConfigError(
-    `GATEHOUSE_DATABASE_URL must start with sqlite: or postgres://, got "${url.split(':')[0]}:…"`,
-  );
+  throw new ConfigError(`GATEHOUSE_DATABASE_URL must start with sqlite: or postgres://, got "${url.split(':')[0]}:…"`);
 }
 
 function readOrCreateSecret(dataDir: string, create: boolean): string {

@@ -85,7 +85,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       servers: [{ url: options.publicUrl }],
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'A robot token (gth_robot_…) or a personal token (gth_user_…).' },
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A robot token (gth_robot_…) or a personal token (gth_user_…).',
+          },
         },
       },
       security: [{ bearerAuth: [] }],

@@ -7,8 +7,8 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { Problem } from '../model/errors.js';
-import { type ResourceRef, type RoutePolicy, decidePrincipal, decideResource } from '../model/policy.js';
 import type { Access } from '../model/policy.js';
+import { decidePrincipal, decideResource, type ResourceRef, type RoutePolicy } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
 import { type ApiVersion, parseApiVersion } from '../model/versions.js';
 import type { Services } from '../services/index.js';

@@ -31,8 +31,7 @@ export function describeValidation(errors: readonly SchemaError[], part: string)
       };
     }
     case 'required': {
-      const missing = (chosen.params.requiredProperties as string[] | undefined) ??
-        [chosen.params.missingProperty as string];
+      const missing = (chosen.params.requiredProperties as string[] | undefined) ?? [chosen.params.missingProperty as string];
       return { message: `${field} is missing required field ${missing.map((n) => `"${n}"`).join(', ')}`, field };
     }
     case 'enum':
@@ -41,7 +40,10 @@ export function describeValidation(errors: readonly SchemaError[], part: string)
       const options = errors
         .filter((e) => e.keyword === 'const' && e.instancePath === chosen.instancePath)
         .map((e) => String(e.params.allowedValue));
-      return { message: options.length > 0 ? `${field} must be one of ${options.join(', ')}` : `${field} has the wrong type or shape`, field };
+      return {
+        message: options.length > 0 ? `${field} must be one of ${options.join(', ')}` : `${field} has the wrong type or shape`,
+        field,
+      };
     }
     case 'pattern':
       return { message: `${field} has an invalid format`, field };
@@ -49,7 +51,8 @@ export function describeValidation(errors: readonly SchemaError[], part: string)
       return { message: `${field} must be a valid ${String(chosen.params.format)}`, field };
     case 'type':
       return {
-        message: field === part && part === 'body' ? 'body must be a JSON object' : `${field} ${chosen.message ?? 'has the wrong type'}`,
+        message:
+          field === part && part === 'body' ? 'body must be a JSON object' : `${field} ${chosen.message ?? 'has the wrong type'}`,
         field,
       };
     default:
@@ -88,7 +91,8 @@ export function toProblem(error: FastifyError | Problem | Error): Problem | null
   }
   const mapped = fastifyError.code ? FRAMEWORK_ERRORS[fastifyError.code] : undefined;
   if (mapped) return mapped(fastifyError);
-  if (error instanceof SyntaxError && (fastifyError.statusCode ?? 0) === 400) return FRAMEWORK_ERRORS.FST_ERR_CTP_INVALID_JSON_BODY?.(fastifyError) ?? null;
+  if (error instanceof SyntaxError && (fastifyError.statusCode ?? 0) === 400)
+    return FRAMEWORK_ERRORS.FST_ERR_CTP_INVALID_JSON_BODY?.(fastifyError) ?? null;
   const status = fastifyError.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     return new Problem(status, error.message.slice(0, 300), { code: 'bad_request' });
@@ -135,5 +139,9 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
 }
 
 export function versionProblem(message: string, segment: string): Problem {
-  return new Problem(400, message, { code: 'invalid_api_version', version: segment.slice(0, 40), accepted: ['v1', 'vX', 'vYYYY-MM-DD'] });
+  return new Problem(400, message, {
+    code: 'invalid_api_version',
+    version: segment.slice(0, 40),
+    accepted: ['v1', 'vX', 'vYYYY-MM-DD'],
+  });
 }

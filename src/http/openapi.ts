@@ -6,9 +6,7 @@ function operationId(route: AnyRoute): string {
     .split('/')
     .filter(Boolean)
     .map((part) => (part.startsWith(':') ? `by-${part.slice(1)}` : part));
-  return [route.method.toLowerCase(), ...words]
-    .join('-')
-    .replace(/[^a-zA-Z0-9]+(.)/g, (_, c: string) => c.toUpperCase());
+  return [route.method.toLowerCase(), ...words].join('-').replace(/[^a-zA-Z0-9]+(.)/g, (_, c: string) => c.toUpperCase());
 }
 
 export function policySentence(route: AnyRoute): string {
@@ -36,5 +34,6 @@ export function describeOperation(route: AnyRoute) {
     'x-accepts': [...route.policy.accepts],
     'x-permission': route.policy.permission ?? null,
     ...(route.policy.accepts.includes('anonymous') ? { security: OPTIONAL_AUTH } : {}),
+    ...(route.hidden ? { hide: true } : {}),
   };
 }

@@ -36,6 +36,8 @@ export interface RouteDefinition<P extends TSchema = TSchema, Q extends TSchema 
   path: string;
   /** False for the few routes that live outside `/v{version}` (`/health`). */
   versioned?: boolean;
+  /** Left out of the OpenAPI document (the route that serves the document itself). */
+  hidden?: boolean;
   summary: string;
   description?: string;
   tags: string[];

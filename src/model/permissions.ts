@@ -23,36 +23,126 @@ export interface PermissionDefinition {
 const DOCUMENT_ACTIONS = ['create', 'read', 'update', 'manage', 'history', 'editHistory'] as const;
 const CRUD = ['read', 'create', 'update', 'delete'] as const;
 
-function project(name: string, type: string, title: string, description: string, actions: readonly string[], config?: Record<string, unknown>): PermissionDefinition {
+function project(
+  name: string,
+  type: string,
+  title: string,
+  description: string,
+  actions: readonly string[],
+  config?: Record<string, unknown>,
+): PermissionDefinition {
   return { name, type, title, description, actions, resourceType: 'project', ...(config ? { config } : {}) };
 }
-function organization(name: string, type: string, title: string, description: string, actions: readonly string[]): PermissionDefinition {
+function organization(
+  name: string,
+  type: string,
+  title: string,
+  description: string,
+  actions: readonly string[],
+): PermissionDefinition {
   return { name, type, title, description, actions, resourceType: 'organization' };
 }
 
 export const PREDEFINED_PERMISSIONS: readonly PermissionDefinition[] = [
-  project('sanity-document-filter-all-documents', 'sanity.document.filter', 'All documents', 'Every document in every dataset', DOCUMENT_ACTIONS, { filter: '_id in path("**")' }),
-  project('sanity-document-filter-drafts', 'sanity.document.filter', 'Drafts', 'Draft and version documents', DOCUMENT_ACTIONS, { filter: '_id in path("drafts.**") || _id in path("versions.**")' }),
-  project('sanity-document-filter-images', 'sanity.document.filter', 'Images', 'Image assets', DOCUMENT_ACTIONS, { filter: '_type == "sanity.imageAsset"' }),
-  project('sanity-document-filter-files', 'sanity.document.filter', 'Files', 'File assets', DOCUMENT_ACTIONS, { filter: '_type == "sanity.fileAsset"' }),
-  project('sanity-all-documents', 'sanity.document.filter.mode', 'Document mode', 'Read, create drafts of, or publish documents', ['mode']),
-  project('sanity-project', 'sanity.project', 'Project', 'The project itself', ['read', 'update', 'delete', 'createSession', 'deployStudio']),
-  project('sanity-project-members', 'sanity.project.members', 'Project members', 'Who is in the project', ['invite', 'read', 'update', 'delete']),
-  project('sanity-project-roles', 'sanity.project.roles', 'Project roles', 'Roles defined on the project', ['create', 'read', 'update', 'delete']),
-  project('sanity-project-tokens', 'sanity.project.tokens', 'Project tokens', 'Robots and their tokens', ['read', 'create', 'delete']),
+  project(
+    'sanity-document-filter-all-documents',
+    'sanity.document.filter',
+    'All documents',
+    'Every document in every dataset',
+    DOCUMENT_ACTIONS,
+    { filter: '_id in path("**")' },
+  ),
+  project('sanity-document-filter-drafts', 'sanity.document.filter', 'Drafts', 'Draft and version documents', DOCUMENT_ACTIONS, {
+    filter: '_id in path("drafts.**") || _id in path("versions.**")',
+  }),
+  project('sanity-document-filter-images', 'sanity.document.filter', 'Images', 'Image assets', DOCUMENT_ACTIONS, {
+    filter: '_type == "sanity.imageAsset"',
+  }),
+  project('sanity-document-filter-files', 'sanity.document.filter', 'Files', 'File assets', DOCUMENT_ACTIONS, {
+    filter: '_type == "sanity.fileAsset"',
+  }),
+  project(
+    'sanity-all-documents',
+    'sanity.document.filter.mode',
+    'Document mode',
+    'Read, create drafts of, or publish documents',
+    ['mode'],
+  ),
+  project('sanity-project', 'sanity.project', 'Project', 'The project itself', [
+    'read',
+    'update',
+    'delete',
+    'createSession',
+    'deployStudio',
+  ]),
+  project('sanity-project-members', 'sanity.project.members', 'Project members', 'Who is in the project', [
+    'invite',
+    'read',
+    'update',
+    'delete',
+  ]),
+  project('sanity-project-roles', 'sanity.project.roles', 'Project roles', 'Roles defined on the project', [
+    'create',
+    'read',
+    'update',
+    'delete',
+  ]),
+  project('sanity-project-tokens', 'sanity.project.tokens', 'Project tokens', 'Robots and their tokens', [
+    'read',
+    'create',
+    'delete',
+  ]),
   project('sanity-project-datasets', 'sanity.project.datasets', 'Datasets', 'Datasets of the project', CRUD),
   project('sanity-project-tags', 'sanity.project.tags', 'Tags', 'Dataset tags', CRUD),
-  project('sanity-project-cors', 'sanity.project.cors', 'CORS origins', 'Origins allowed to call the API from a browser', ['read', 'create', 'delete']),
+  project('sanity-project-cors', 'sanity.project.cors', 'CORS origins', 'Origins allowed to call the API from a browser', [
+    'read',
+    'create',
+    'delete',
+  ]),
   project('sanity-project-webhooks', 'sanity.project.webhooks', 'Webhooks', 'Webhooks of the project', CRUD),
   project('sanity-project-graphql', 'sanity.project.graphql', 'GraphQL', 'GraphQL API deployments', ['manage']),
   project('sanity-project-usage', 'sanity.project.usage', 'Usage', 'Usage and quotas', ['read']),
-  organization('sanity-organization', 'sanity.organization', 'Organization', 'The organization itself', ['read', 'update', 'delete']),
-  organization('sanity-organization-members', 'sanity.organization.members', 'Organization members', 'Who is in the organization', ['invite', 'read', 'update', 'delete']),
-  organization('sanity-organization-roles', 'sanity.organization.roles', 'Organization roles', 'Roles defined on the organization', ['create', 'read', 'update', 'delete']),
-  organization('sanity-organization-tokens', 'sanity.organization.tokens', 'Organization tokens', 'Organization robots and their tokens', ['read', 'create', 'delete']),
-  organization('sanity-organization-projects', 'sanity.organization.projects', 'Organization projects', 'Projects in the organization', ['read', 'create', 'attach', 'detach']),
-  organization('sanity-organization-sso', 'sanity.organization.sso', 'Single sign-on', 'SAML and OIDC providers', ['read', 'update']),
-  organization('sanity-organization-legal', 'sanity.organization.legal', 'Legal', 'Terms and data processing', ['read', 'update']),
+  organization('sanity-organization', 'sanity.organization', 'Organization', 'The organization itself', [
+    'read',
+    'update',
+    'delete',
+  ]),
+  organization(
+    'sanity-organization-members',
+    'sanity.organization.members',
+    'Organization members',
+    'Who is in the organization',
+    ['invite', 'read', 'update', 'delete'],
+  ),
+  organization(
+    'sanity-organization-roles',
+    'sanity.organization.roles',
+    'Organization roles',
+    'Roles defined on the organization',
+    ['create', 'read', 'update', 'delete'],
+  ),
+  organization(
+    'sanity-organization-tokens',
+    'sanity.organization.tokens',
+    'Organization tokens',
+    'Organization robots and their tokens',
+    ['read', 'create', 'delete'],
+  ),
+  organization(
+    'sanity-organization-projects',
+    'sanity.organization.projects',
+    'Organization projects',
+    'Projects in the organization',
+    ['read', 'create', 'attach', 'detach'],
+  ),
+  organization('sanity-organization-sso', 'sanity.organization.sso', 'Single sign-on', 'SAML and OIDC providers', [
+    'read',
+    'update',
+  ]),
+  organization('sanity-organization-legal', 'sanity.organization.legal', 'Legal', 'Terms and data processing', [
+    'read',
+    'update',
+  ]),
 ];
 
 export const PERMISSIONS_BY_NAME: ReadonlyMap<string, PermissionDefinition> = new Map(

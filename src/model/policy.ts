@@ -96,19 +96,15 @@ export function decideResource(
     const kind = principalKind(principal);
     return {
       allowed: false,
-      problem: new Problem(
-        403,
-        `Missing permission ${permission} on ${resource.type} ${resource.id}`,
-        {
-          code: 'missing_permission',
-          permission,
-          resourceType: resource.type,
-          resourceId: resource.id,
-          principalKind: kind,
-          rolesHeld: access.roleNames,
-          hint: `Ask an administrator of ${resource.type} ${resource.id} for a role with ${permission}.`,
-        },
-      ),
+      problem: new Problem(403, `Missing permission ${permission} on ${resource.type} ${resource.id}`, {
+        code: 'missing_permission',
+        permission,
+        resourceType: resource.type,
+        resourceId: resource.id,
+        principalKind: kind,
+        rolesHeld: access.roleNames,
+        hint: `Ask an administrator of ${resource.type} ${resource.id} for a role with ${permission}.`,
+      }),
     };
   }
   return { allowed: true, ...(permission ? { permission } : {}) };

@@ -39,9 +39,7 @@ function mode(value: 'read' | 'create' | 'publish'): RolePermission {
 }
 
 const PROJECT_PERMISSION_NAMES = PREDEFINED_PERMISSIONS.filter((p) => p.resourceType === 'project').map((p) => p.name);
-const ORGANIZATION_PERMISSION_NAMES = PREDEFINED_PERMISSIONS.filter((p) => p.resourceType === 'organization').map(
-  (p) => p.name,
-);
+const ORGANIZATION_PERMISSION_NAMES = PREDEFINED_PERMISSIONS.filter((p) => p.resourceType === 'organization').map((p) => p.name);
 
 /** What every project member may see about the project it belongs to. */
 const PROJECT_BASICS = [
@@ -89,7 +87,13 @@ export const PROJECT_ROLES: readonly RoleDefinition[] = [
       ...only('sanity-project', 'createSession', 'deployStudio'),
       ...all('sanity-document-filter-all-documents'),
       mode('publish'),
-      ...all('sanity-project-tokens', 'sanity-project-cors', 'sanity-project-webhooks', 'sanity-project-graphql', 'sanity-project-usage'),
+      ...all(
+        'sanity-project-tokens',
+        'sanity-project-cors',
+        'sanity-project-webhooks',
+        'sanity-project-graphql',
+        'sanity-project-usage',
+      ),
       ...only('sanity-project-datasets', 'create', 'update', 'delete'),
       ...only('sanity-project-tags', 'create', 'update', 'delete'),
     ],
@@ -99,7 +103,12 @@ export const PROJECT_ROLES: readonly RoleDefinition[] = [
     'Editor',
     'Read and write access to all datasets, with limited access to project settings.',
     { users: true, robots: true },
-    [...PROJECT_BASICS, ...only('sanity-project', 'createSession'), ...all('sanity-document-filter-all-documents'), mode('publish')],
+    [
+      ...PROJECT_BASICS,
+      ...only('sanity-project', 'createSession'),
+      ...all('sanity-document-filter-all-documents'),
+      mode('publish'),
+    ],
   ),
   projectRole(
     'contributor',
@@ -119,7 +128,12 @@ export const PROJECT_ROLES: readonly RoleDefinition[] = [
     'Viewer',
     'Read access to all datasets, with limited access to project settings. (Tokens: read-only)',
     { users: true, robots: true },
-    [...PROJECT_BASICS, ...only('sanity-project', 'createSession'), ...only('sanity-document-filter-all-documents', 'read', 'history'), mode('read')],
+    [
+      ...PROJECT_BASICS,
+      ...only('sanity-project', 'createSession'),
+      ...only('sanity-document-filter-all-documents', 'read', 'history'),
+      mode('read'),
+    ],
   ),
   projectRole(
     'deploy-studio',

@@ -25,8 +25,7 @@ export function parseApiVersion(segment: string, now = Date.now()): VersionResul
     const [, y, m, d] = match;
     const time = Date.UTC(Number(y), Number(m) - 1, Number(d));
     const back = new Date(time);
-    const real =
-      back.getUTCFullYear() === Number(y) && back.getUTCMonth() === Number(m) - 1 && back.getUTCDate() === Number(d);
+    const real = back.getUTCFullYear() === Number(y) && back.getUTCMonth() === Number(m) - 1 && back.getUTCDate() === Number(d);
     if (!real) return { ok: false, message: `Invalid API version: ${segment} is not a calendar date; use ${VERSION_FORMS}` };
     if (time > now + DAY_MS) {
       return { ok: false, message: `Invalid API version: ${segment} is in the future; use ${VERSION_FORMS}` };

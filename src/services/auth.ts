@@ -11,7 +11,7 @@ import type { ResourceType } from '../model/permissions.js';
 import type { Access, ResourceRef } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
 import { grantsOfBuiltIns } from '../model/roles.js';
-import { digestToken, digestsEqual, parseToken } from '../model/tokens.js';
+import { digestsEqual, digestToken, parseToken } from '../model/tokens.js';
 import { touchMembership } from '../store/memberships.js';
 import { recordTokenUse } from '../store/tokens.js';
 import { type Deps, iso } from './context.js';

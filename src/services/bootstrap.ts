@@ -2,8 +2,9 @@
  * Operator bootstrap: create a human user and a first personal token straight in the database,
  * with no server running. This is how the first credential comes to exist.
  */
-import { newId } from '../model/ids.js';
+
 import { Problem } from '../model/errors.js';
+import { newId } from '../model/ids.js';
 import type { ServerKey } from '../model/tokens.js';
 import { isUniqueViolation, type Store } from '../store/db.js';
 import { migrateToLatest } from '../store/migrate.js';

@@ -14,7 +14,8 @@ export class MemberService {
 
   async list(resource: ResourceRef, cursor: string | undefined, limit: number) {
     const after = cursor === undefined ? null : decodeCursor(cursor);
-    if (cursor !== undefined && after === null) throw problems.invalidInput('nextCursor is not a cursor this server issued', 'nextCursor');
+    if (cursor !== undefined && after === null)
+      throw problems.invalidInput('nextCursor is not a cursor this server issued', 'nextCursor');
     const [rows, total] = await Promise.all([
       listUserMembers(this.deps.db, resource, after, limit),
       countMembers(this.deps.db, resource, 'user'),
@@ -42,7 +43,7 @@ export class MemberService {
     const now = this.deps.now();
     await inTransaction(this.deps, async (trx) => {
       const membership = await findMembership(trx, resource, userId);
-      if (!membership || membership.principal_kind !== 'user') throw userNotFound(resource, userId);
+      if (membership?.principal_kind !== 'user') throw userNotFound(resource, userId);
       await ensureAccessManagerRemains(trx, resource, userId);
       const roles = await rolesByMembership(trx, [membership.id]);
       await deleteMembership(trx, membership.id);

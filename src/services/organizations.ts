@@ -24,14 +24,20 @@ const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
 function checkSlug(slug: string | null | undefined): string | null | undefined {
   if (slug === undefined || slug === null) return slug;
   if (!SLUG.test(slug)) {
-    throw problems.invalidInput('slug must be 1–20 lowercase letters, digits or dashes, not starting or ending with a dash', 'slug');
+    throw problems.invalidInput(
+      'slug must be 1–20 lowercase letters, digits or dashes, not starting or ending with a dash',
+      'slug',
+    );
   }
   return slug;
 }
 
 function checkDefaultRole(name: string | undefined): string | undefined {
   if (name !== undefined && !builtInRole('organization', name)) {
-    throw problems.invalidInput(`defaultRoleName must be an organization role (administrator or member), got "${name}"`, 'defaultRoleName');
+    throw problems.invalidInput(
+      `defaultRoleName must be an organization role (administrator or member), got "${name}"`,
+      'defaultRoleName',
+    );
   }
   return name;
 }
@@ -130,7 +136,14 @@ export class OrganizationService {
 
   private async members(db: Executor, id: string, currentId: string) {
     const members = (await allMembers(db, { type: 'organization', id })).filter((m) => m.principal_kind === 'user');
-    const users = new Map((await findUsers(db, members.map((m) => m.principal_id))).map((u) => [u.id, u]));
+    const users = new Map(
+      (
+        await findUsers(
+          db,
+          members.map((m) => m.principal_id),
+        )
+      ).map((u) => [u.id, u]),
+    );
     return members.flatMap((m) => {
       const u = users.get(m.principal_id);
       if (!u) return [];

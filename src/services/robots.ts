@@ -53,7 +53,8 @@ export class RobotService {
       );
     }
     const roleNames = [...new Set(membership.roleNames)];
-    if (roleNames.length === 0) throw problems.invalidInput('memberships[0].roleNames must name at least one role', 'memberships');
+    if (roleNames.length === 0)
+      throw problems.invalidInput('memberships[0].roleNames must name at least one role', 'memberships');
     checkGrantable(resource.type, roleNames, 'robot', granterGrants);
 
     return inTransaction(this.deps, async (trx) => {
@@ -96,7 +97,8 @@ export class RobotService {
 
   async list(resource: ResourceRef, cursor: string | undefined, limit: number) {
     const after = cursor === undefined ? null : decodeCursor(cursor);
-    if (cursor !== undefined && after === null) throw problems.invalidInput('nextCursor is not a cursor this server issued', 'nextCursor');
+    if (cursor !== undefined && after === null)
+      throw problems.invalidInput('nextCursor is not a cursor this server issued', 'nextCursor');
     const [rows, total] = await Promise.all([
       listRobots(this.deps.db, resource, after, limit),
       countRobots(this.deps.db, resource),
@@ -145,7 +147,12 @@ export class RobotService {
     return views.map((v) => legacyTokenView(projectId, v));
   }
 
-  async legacyCreate(actor: Actor, projectId: string, granterGrants: ReadonlySet<string>, input: { label: string; roleName: string }) {
+  async legacyCreate(
+    actor: Actor,
+    projectId: string,
+    granterGrants: ReadonlySet<string>,
+    input: { label: string; roleName: string },
+  ) {
     const created = await this.create(actor, { type: 'project', id: projectId }, granterGrants, {
       label: input.label,
       memberships: [{ resourceType: 'project', resourceId: projectId, roleNames: [input.roleName] }],
@@ -154,9 +161,13 @@ export class RobotService {
   }
 
   async legacyRemove(actor: Actor, projectId: string, tokenId: string): Promise<void> {
-    const row = await this.deps.db.selectFrom('tokens').select(['principal_id', 'kind']).where('id', '=', tokenId).executeTakeFirst();
+    const row = await this.deps.db
+      .selectFrom('tokens')
+      .select(['principal_id', 'kind'])
+      .where('id', '=', tokenId)
+      .executeTakeFirst();
     const robot = row?.kind === 'robot' ? await findRobot(this.deps.db, row.principal_id) : undefined;
-    if (!robot || robot.resource_type !== 'project' || robot.resource_id !== projectId) {
+    if (robot?.resource_type !== 'project' || robot.resource_id !== projectId) {
       throw problems.notFound(`Token not found: ${tokenId}`, { hint: 'List the project tokens with GET /projects/{id}/tokens.' });
     }
     await this.remove(actor, { type: 'project', id: projectId }, robot.id);
@@ -165,7 +176,9 @@ export class RobotService {
   private async find(db: Executor, resource: ResourceRef, robotId: string): Promise<RobotRow> {
     const robot = await findRobot(db, robotId);
     if (!robot || robot.resource_type !== resource.type || robot.resource_id !== resource.id) {
-      throw problems.notFound(`Robot not found: ${robotId}`, { hint: `No robot with this id belongs to ${resource.type} ${resource.id}.` });
+      throw problems.notFound(`Robot not found: ${robotId}`, {
+        hint: `No robot with this id belongs to ${resource.type} ${resource.id}.`,
+      });
     }
     return robot;
   }

@@ -1,8 +1,8 @@
 /** Issuing tokens: the only place a raw secret exists, for the length of one response. */
 import { newId } from '../model/ids.js';
 import { digestToken, generateToken, type TokenKind, tokenHint } from '../model/tokens.js';
-import { insertToken } from '../store/tokens.js';
 import type { Executor, TokenRow } from '../store/schema.js';
+import { insertToken } from '../store/tokens.js';
 import { type Deps, iso } from './context.js';
 
 export async function issueToken(

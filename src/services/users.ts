@@ -46,7 +46,10 @@ export class UserService {
     const byId = new Map(rows.map((u) => [u.id, sanityUserView(u, projectId, principal.id)]));
     if (ids.length === 1) {
       const one = byId.get(ids[0] as string);
-      if (!one) throw problems.notFound(`User not found: ${ids[0]}`, { hint: 'No such user, or you share no project or organization with them.' });
+      if (!one)
+        throw problems.notFound(`User not found: ${ids[0]}`, {
+          hint: 'No such user, or you share no project or organization with them.',
+        });
       return one;
     }
     return unique.flatMap((id) => {

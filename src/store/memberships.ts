@@ -75,7 +75,10 @@ export async function listUserMembers(
     .where('m.resource_id', '=', resource.id)
     .where('m.principal_kind', '=', 'user');
   if (after !== null) query = query.where('m.id', '>', after);
-  const rows = await query.orderBy('m.id').limit(limit + 1).execute();
+  const rows = await query
+    .orderBy('m.id')
+    .limit(limit + 1)
+    .execute();
   return rows.map((r) => ({
     id: r.id,
     resource_type: r.resource_type,
@@ -174,7 +177,10 @@ export async function deleteMembershipsOf(db: Executor, principalId: string): Pr
 }
 
 /** Role names held by each member of a resource: the input of the last-administrator rule. */
-export async function roleHoldings(db: Executor, resource: ResourceKey): Promise<Array<{ principalId: string; roleName: string }>> {
+export async function roleHoldings(
+  db: Executor,
+  resource: ResourceKey,
+): Promise<Array<{ principalId: string; roleName: string }>> {
   const rows = await db
     .selectFrom('memberships')
     .innerJoin('membership_roles', 'membership_roles.membership_id', 'memberships.id')

@@ -26,7 +26,10 @@ export async function listRobots(
     .where('resource_type', '=', resource.type)
     .where('resource_id', '=', resource.id);
   if (after !== null) query = query.where('id', '>', after);
-  return query.orderBy('id').limit(limit + 1).execute();
+  return query
+    .orderBy('id')
+    .limit(limit + 1)
+    .execute();
 }
 
 export async function countRobots(db: Executor, resource: { type: string; id: string }): Promise<number> {

@@ -7,8 +7,9 @@ export async function insertToken(db: Executor, row: TokenRow): Promise<void> {
 /** The token row whose digest is one of the given ones (one per server key). */
 export async function findTokenByDigests(db: Executor, digests: readonly string[]): Promise<TokenRow | undefined> {
   const query = db.selectFrom('tokens').selectAll();
-  return (digests.length === 1 ? query.where('digest', '=', digests[0] as string) : query.where('digest', 'in', digests))
-    .executeTakeFirst();
+  return (
+    digests.length === 1 ? query.where('digest', '=', digests[0] as string) : query.where('digest', 'in', digests)
+  ).executeTakeFirst();
 }
 
 export async function findToken(db: Executor, id: string): Promise<TokenRow | undefined> {

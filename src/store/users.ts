@@ -26,9 +26,7 @@ export async function visibleUserIds(db: Executor, principalId: string, ids: rea
   const rows = await db
     .selectFrom('memberships as theirs')
     .innerJoin('memberships as mine', (join) =>
-      join
-        .onRef('mine.resource_type', '=', 'theirs.resource_type')
-        .onRef('mine.resource_id', '=', 'theirs.resource_id'),
+      join.onRef('mine.resource_type', '=', 'theirs.resource_type').onRef('mine.resource_id', '=', 'theirs.resource_id'),
     )
     .select('theirs.principal_id')
     .distinct()

@@ -95,7 +95,11 @@ describe('a robot token reads project users', () => {
     });
     expect(res.status).toBe(403);
     expect(res.body.message).toBe(`Missing permission sanity.project.tokens.create on project ${projectId}`);
-    expect(res.body.reason).toMatchObject({ code: 'missing_permission', permission: 'sanity.project.tokens.create', rolesHeld: ['viewer'] });
+    expect(res.body.reason).toMatchObject({
+      code: 'missing_permission',
+      permission: 'sanity.project.tokens.create',
+      rolesHeld: ['viewer'],
+    });
   });
 
   it('an unknown API version is a 400 that names the accepted forms', async () => {

@@ -4,6 +4,7 @@ import { accessRobotRoutes } from './access/robots.js';
 import { accessRoleRoutes } from './access/roles.js';
 import { accessUserRoutes } from './access/users.js';
 import { healthRoutes } from './health.js';
+import { openApiRoutes } from './openapi.js';
 import { organizationRoutes } from './organizations.js';
 import { projectRoutes } from './projects.js';
 import { legacyTokenRoutes } from './tokens.js';
@@ -11,6 +12,7 @@ import { userRoutes } from './users.js';
 
 export const routes: readonly AnyRoute[] = [
   ...healthRoutes,
+  ...openApiRoutes,
   ...accessUserRoutes,
   ...accessRoleRoutes,
   ...accessRobotRoutes,

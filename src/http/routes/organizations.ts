@@ -3,7 +3,10 @@ import { defineRoute, principalOf, userActor } from '../route.js';
 import { Id, IncludeMembersQuery, Nullable, Organization } from '../schemas.js';
 
 const OrganizationParams = Type.Object({ organizationId: Id('Organization id (`o…`)') });
-const Slug = Type.String({ pattern: '^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$', description: '1–20 lowercase letters, digits, dashes' });
+const Slug = Type.String({
+  pattern: '^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$',
+  description: '1–20 lowercase letters, digits, dashes',
+});
 
 export const organizationRoutes = [
   defineRoute({

@@ -114,12 +114,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('user_agent', 'text')
     .addColumn('request_id', 'text')
     .execute();
-  await db.schema.createIndex('audit_events_resource').on('audit_events').columns(['resource_type', 'resource_id', 'id']).execute();
+  await db.schema
+    .createIndex('audit_events_resource')
+    .on('audit_events')
+    .columns(['resource_type', 'resource_id', 'id'])
+    .execute();
   void sql;
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['audit_events', 'membership_roles', 'memberships', 'tokens', 'robots', 'projects', 'organizations', 'users']) {
+  for (const table of [
+    'audit_events',
+    'membership_roles',
+    'memberships',
+    'tokens',
+    'robots',
+    'projects',
+    'organizations',
+    'users',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

@@ -1,7 +1,17 @@
 import { Type } from 'typebox';
 import { DEFAULT_LIMIT } from '../../../model/pagination.js';
 import { defineRoute, grantsOf, resourceOf, robotPrincipal } from '../../route.js';
-import { Empty, Id, PageOf, PageQuery, ResourceParams, ResourceTypeParam, Robot, RobotWithToken, Timestamp } from '../../schemas.js';
+import {
+  Empty,
+  Id,
+  PageOf,
+  PageQuery,
+  ResourceParams,
+  ResourceTypeParam,
+  Robot,
+  RobotWithToken,
+  Timestamp,
+} from '../../schemas.js';
 
 const RobotParams = Type.Object({ ...ResourceParams.properties, robotId: Id('Robot id (`r…`)') });
 
@@ -19,7 +29,9 @@ export const CreateRobotBody = Type.Object(
       ),
       { minItems: 1, maxItems: 1 },
     ),
-    expiresAt: Type.Optional(Type.Union([Timestamp, Type.Null()], { description: 'When the token stops working; null or absent: never.' })),
+    expiresAt: Type.Optional(
+      Type.Union([Timestamp, Type.Null()], { description: 'When the token stops working; null or absent: never.' }),
+    ),
   },
   { additionalProperties: false },
 );
