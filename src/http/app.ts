@@ -40,6 +40,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     trustProxy: options.trustProxy ?? false,
     genReqId: (request) => traceIdOf(request.headers.traceparent),
+    // `/v1/projects/` is `/v1/projects`: clients build URLs by concatenation, and a redirect is not an option.
+    routerOptions: { ignoreTrailingSlash: true },
   });
   // JSON only: a text/plain body is a 415 that says so, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
@@ -98,6 +100,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     uiConfig: { persistAuthorization: true, tryItOutEnabled: true, displayRequestDuration: true, docExpansion: 'list' },
+    // "Try it out" must call the server the page was loaded from, under whatever name the browser
+    // used for it: the configured public URL may name it differently (CORS), or not be reachable
+    // at all (port 0, 0.0.0.0). Only its path is kept, for deployments under a path prefix.
+    transformSpecificationClone: false,
+    transformSpecification: (spec) => ({
+      ...spec,
+      servers: [{ url: new URL(options.publicUrl).pathname.replace(/\/+$/, '') || '/' }],
+    }),
   });
 
   for (const route of routes) registerRoute(app, route, options.services);

@@ -1,0 +1,133 @@
+/**
+ * HTTP conventions every client relies on: project context from host or header, trace ids,
+ * `/users/{ids}` shapes and visibility, `/users/me` for each kind of caller.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+let api: Api;
+let ada: { userId: string; token: string };
+let bob: { userId: string; token: string };
+let stranger: { userId: string; token: string };
+let projectId: string;
+let robotToken: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  api = apiClient(server.url);
+  ada = await server.createUser('ada@example.com', 'Ada');
+  bob = await server.createUser('bob@example.com', 'Bob');
+  stranger = await server.createUser('stranger@example.com', 'Stranger');
+  projectId = (await api('POST', '/v2025-01-09/projects', { token: ada.token, body: { displayName: 'Context' } })).body.id;
+  const robot = await api('POST', `/v2025-01-09/access/project/${projectId}/robots`, {
+    token: ada.token,
+    body: { label: 'reader', memberships: [{ resourceType: 'project', resourceId: projectId, roleNames: ['viewer'] }] },
+  });
+  robotToken = robot.body.token;
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+/** A raw request with a chosen Host header (fetch does not let a page set Host). */
+async function withHost(host: string, path: string, token: string) {
+  const { request } = await import('node:http');
+  const url = new URL(server.url);
+  return new Promise<{ status: number; body: { roles?: unknown[] } }>((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, path, headers: { host, authorization: `Bearer ${token}` } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('/users/me', () => {
+  it('answers {} without a token, and the user with one', async () => {
+    expect((await api('GET', '/v2025-01-09/users/me')).body).toEqual({});
+    const me = await api('GET', '/v2025-01-09/users/me', { token: ada.token });
+    expect(me.body).toMatchObject({ id: ada.userId, name: 'Ada', email: 'ada@example.com', roles: [] });
+  });
+
+  it('shows the project roles in a project context from the X-Sanity-Project-ID header', async () => {
+    const me = await api('GET', '/v2025-01-09/users/me', { token: ada.token, headers: { 'x-sanity-project-id': projectId } });
+    expect(me.body).toMatchObject({ role: 'administrator', roles: [{ name: 'administrator', title: 'Administrator' }] });
+  });
+
+  it('shows the project roles in a project context from the <projectId>.api.<host> subdomain', async () => {
+    const me = await withHost(`${projectId}.api.localhost`, '/v2025-01-09/users/me', ada.token);
+    expect(me.status).toBe(200);
+    expect(me.body.roles).toEqual([expect.objectContaining({ name: 'administrator' })]);
+  });
+
+  it('reveals no roles on a project the caller is not a member of', async () => {
+    const me = await api('GET', '/v2025-01-09/users/me', {
+      token: stranger.token,
+      headers: { 'x-sanity-project-id': projectId },
+    });
+    expect(me.body).toMatchObject({ id: stranger.userId, role: '', roles: [] });
+  });
+
+  it('says a robot is a robot: provider sanity-token, with its role on its project', async () => {
+    const me = await api('GET', '/v2025-01-09/users/me', { token: robotToken });
+    expect(me.body).toMatchObject({ provider: 'sanity-token', name: 'reader', role: 'viewer' });
+  });
+});
+
+describe('/users/{ids}', () => {
+  it('returns an object for one id and an array for several', async () => {
+    const one = await api('GET', `/v2025-01-09/users/${ada.userId}`, { token: ada.token });
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ id: ada.userId, displayName: 'Ada', isCurrentUser: true });
+    const robotView = await api('GET', `/v2025-01-09/users/${ada.userId},${ada.userId}`, { token: robotToken });
+    expect(Array.isArray(robotView.body)).toBe(true);
+    expect(robotView.body).toHaveLength(1);
+  });
+
+  it('hides users who share no resource with the caller, with the same 404 as a user that does not exist', async () => {
+    const hidden = await api('GET', `/v2025-01-09/users/${bob.userId}`, { token: ada.token });
+    const missing = await api('GET', '/v2025-01-09/users/gnosuchuser0', { token: ada.token });
+    expect(hidden.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(hidden.body.reason).toEqual(missing.body.reason);
+    const several = await api('GET', `/v2025-01-09/users/${ada.userId},${bob.userId}`, { token: ada.token });
+    expect(several.body.map((u: { id: string }) => u.id)).toEqual([ada.userId]);
+  });
+});
+
+describe('tracing and conventions', () => {
+  it('answers every response, errors included, with a traceparent header', async () => {
+    for (const res of [await api('GET', '/health'), await api('GET', '/v2/x'), await api('GET', '/v1/projects')]) {
+      expect(res.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    }
+  });
+
+  it('continues the trace of an incoming traceparent', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await api('GET', '/health', { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    expect(res.headers.get('traceparent')?.split('-')[1]).toBe(traceId);
+  });
+
+  it('never redirects an API route', async () => {
+    for (const path of ['/v1/projects/', '/v2025-01-09/projects']) {
+      const res = await api('GET', path, { token: ada.token });
+      expect(res.status, path).toBeLessThan(300);
+    }
+  });
+
+  it('answers 401 with WWW-Authenticate: Bearer when a token is required and missing', async () => {
+    const res = await api('GET', '/v2025-01-09/projects');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="gatehouse"/);
+    expect(res.body).toMatchObject({ message: 'Not authenticated', reason: { code: 'missing_token' } });
+  });
+});
