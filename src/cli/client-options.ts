@@ -1,7 +1,7 @@
 /** The options every API-client command shares, and the one way to turn them into a client. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { resolveToken, type ResolvedToken } from './config-file.js';
+import { type ResolvedToken, resolveToken } from './config-file.js';
 import type { CliContext } from './context.js';
 import { CliError } from './errors.js';
 import { API_HOST_ENV, ApiClient, DEFAULT_API_HOST, resolveApiHost } from './http.js';

@@ -29,10 +29,7 @@ export function withConfigOptions(command: Command): Command {
     .option('--port <port>', 'port to listen on (env: GATEHOUSE_PORT, default: 3333)')
     .option('--host <host>', 'interface to listen on (env: GATEHOUSE_HOST, default: 127.0.0.1)')
     .option('--public-url <url>', 'URL clients reach the server at (env: GATEHOUSE_PUBLIC_URL)')
-    .option(
-      '--log-level <level>',
-      'fatal|error|warn|info|debug|trace|silent (env: GATEHOUSE_LOG_LEVEL, default: info)',
-    );
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env: GATEHOUSE_LOG_LEVEL, default: info)');
 }
 
 /**

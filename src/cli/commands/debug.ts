@@ -9,7 +9,7 @@ import { configFilePath, describeSource, readConfigFile } from '../config-file.j
 import type { CliContext } from '../context.js';
 import { ApiError, CliError } from '../errors.js';
 import { API_VERSION } from '../http.js';
-import { formatFields, printJson } from '../output.js';
+import { formatFields, printJson, text } from '../output.js';
 
 export interface Me {
   id?: string;
@@ -51,8 +51,7 @@ export function registerDebug(program: Command, ctx: CliContext): void {
           apiHost: client.apiHost,
           apiVersion: API_VERSION,
           configFile: configPath,
-          tokenSource:
-            auth.source.kind === 'none' ? null : auth.source.kind === 'env' ? auth.source.name : auth.source.path,
+          tokenSource: auth.source.kind === 'none' ? null : auth.source.kind === 'env' ? auth.source.name : auth.source.path,
           authType: authType ?? null,
           token: shownToken,
           user: me ? { kind: callerKind(me), ...me } : null,
@@ -76,12 +75,7 @@ export function registerDebug(program: Command, ctx: CliContext): void {
           const kind = callerKind(me);
           fields.push(['Caller', kind]);
           if (kind !== 'anonymous') {
-            fields.push(
-              ['ID', me.id ?? '-'],
-              ['Name', me.name ?? '-'],
-              ['Email', me.email ?? '-'],
-              ['Provider', me.provider ?? '-'],
-            );
+            fields.push(['ID', text(me.id)], ['Name', text(me.name)], ['Email', text(me.email)], ['Provider', text(me.provider)]);
           }
         } else {
           fields.push(['Caller', 'unknown (see the error below)']);

@@ -51,8 +51,7 @@ export function registerLogin(program: Command, ctx: CliContext): void {
       }
       const kind = callerKind(me);
       if (options.json) return printJson(ctx, { user: { kind, ...me }, configFile: path });
-      const who =
-        kind === 'robot' ? `robot ${me.name ?? me.id}` : `${me.name ?? me.id}${me.email ? ` <${me.email}>` : ''}`;
+      const who = kind === 'robot' ? `robot ${me.name ?? me.id}` : `${me.name ?? me.id}${me.email ? ` <${me.email}>` : ''}`;
       printLines(ctx, [`Logged in to ${client.apiHost} as ${who} (${me.id}).`, `Token saved to ${path}`]);
     });
 

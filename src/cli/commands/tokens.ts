@@ -43,9 +43,7 @@ export function parseExpires(value: string, now: Date): Date {
     if (count < 1) throw usageError(`--expires must be at least 1d, got "${value}"`);
     return new Date(now.getTime() + count * DAY_MS);
   }
-  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(
-    value,
-  );
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(value);
   if (!iso) {
     throw usageError(`--expires must be a number of days like 30d or an ISO date like 2030-01-31, got "${value}"`);
   }
