@@ -52,7 +52,7 @@ export function loadConfig(
   const portText = pick(flags.port, 'GATEHOUSE_PORT') ?? '3333';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 0 || port > 65535) {
-    throw new ConfigError(`GATEHOUSE_PORT must be an integer from 0 to 65535, got "${portText}"`);
+    throw new ConfigError(`port (--port / GATEHOUSE_PORT) must be an integer from 0 to 65535, got "${portText}"`);
   }
 
   const host = pick(flags.host, 'GATEHOUSE_HOST') ?? '127.0.0.1';
@@ -65,15 +65,15 @@ export function loadConfig(
   try {
     parsedPublic = new URL(publicUrl);
   } catch {
-    throw new ConfigError(`GATEHOUSE_PUBLIC_URL must be an absolute http(s) URL, got "${publicUrl}"`);
+    throw new ConfigError(`public URL (--public-url / GATEHOUSE_PUBLIC_URL) must be an absolute http(s) URL, got "${publicUrl}"`);
   }
   if (parsedPublic.protocol !== 'http:' && parsedPublic.protocol !== 'https:') {
-    throw new ConfigError(`GATEHOUSE_PUBLIC_URL must use http or https, got "${publicUrl}"`);
+    throw new ConfigError(`public URL (--public-url / GATEHOUSE_PUBLIC_URL) must use http or https, got "${publicUrl}"`);
   }
 
   const logLevel = pick(flags.logLevel, 'GATEHOUSE_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(`GATEHOUSE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+    throw new ConfigError(`log level (--log-level / GATEHOUSE_LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
 
   const secretText = pick(flags.secret, 'GATEHOUSE_SECRET');
@@ -100,7 +100,7 @@ export function loadConfig(
 function parseDatabaseUrl(url: string, dataDir: string): Config['database'] {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (file === '') throw new ConfigError('GATEHOUSE_DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./gatehouse.db');
+    if (file === '') throw new ConfigError('database URL (--database-url / GATEHOUSE_DATABASE_URL) "sqlite:" needs a file path, e.g. sqlite:./gatehouse.db');
     if (file === ':memory:') return { dialect: 'sqlite', file };
     return { dialect: 'sqlite', file: isAbsolute(file) ? file : resolve(file) };
   }
@@ -108,12 +108,12 @@ function parseDatabaseUrl(url: string, dataDir: string): Config['database'] {
     try {
       new URL(url);
     } catch {
-      throw new ConfigError('GATEHOUSE_DATABASE_URL is not a valid postgres:// URL');
+      throw new ConfigError('database URL (--database-url / GATEHOUSE_DATABASE_URL) is not a valid postgres:// URL');
     }
     return { dialect: 'postgres', url };
   }
   void dataDir;
-  throw new ConfigError(`GATEHOUSE_DATABASE_URL must start with sqlite: or postgres://, got "${url.split(':')[0]}:…"`);
+  throw new ConfigError(`database URL (--database-url / GATEHOUSE_DATABASE_URL) must start with sqlite: or postgres://, got "${url.split(':')[0]}:…"`);
 }
 
 function readOrCreateSecret(dataDir: string, create: boolean): string {
