@@ -4,7 +4,7 @@
  * log line captured so tests can prove no secret was ever logged.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -72,6 +72,7 @@ export async function startTestServer(options: { lastUsedWriteIntervalMs?: numbe
     close: async () => {
       await running.close();
       await dropDatabase(database);
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,182 @@
+/**
+ * Small fixtures shared by end-to-end tests: projects, organizations, robots and members made
+ * through the HTTP API (as a user would), plus the one thing the API cannot do yet — adding a
+ * second human to a resource — done straight in the store until invitations exist.
+ */
+import { request } from 'node:http';
+import { expect } from 'vitest';
+import type { AnyRoute } from '../../src/http/route.js';
+import { newId } from '../../src/model/ids.js';
+import { insertMembership } from '../../src/store/memberships.js';
+import type { Api, ApiResponse, TestServer } from './server.js';
+
+export const V = '/v2025-01-09';
+
+export type ResourceKind = 'project' | 'organization';
+
+export interface RobotFixture {
+  id: string;
+  token: string;
+  tokenId: string;
+}
+
+export async function createProject(api: Api, token: string, displayName = 'Fixture'): Promise<string> {
+  const res = await api('POST', `${V}/projects`, { token, body: { displayName } });
+  expect(res.status, res.text).toBe(201);
+  return res.body.id;
+}
+
+export async function createOrganization(api: Api, token: string, name = 'Fixture org'): Promise<string> {
+  const res = await api('POST', `${V}/organizations`, { token, body: { name } });
+  expect(res.status, res.text).toBe(201);
+  return res.body.id;
+}
+
+/** A robot on a project or organization, created by `token` (which must be allowed to). */
+export async function createRobot(
+  api: Api,
+  token: string,
+  resource: { type: ResourceKind; id: string },
+  roleNames: string[],
+  label = `robot ${roleNames.join('+')}`,
+): Promise<RobotFixture> {
+  const res = await api('POST', `${V}/access/${resource.type}/${resource.id}/robots`, {
+    token,
+    body: { label, memberships: [{ resourceType: resource.type, resourceId: resource.id, roleNames }] },
+  });
+  expect(res.status, res.text).toBe(201);
+  return { id: res.body.id, token: res.body.token, tokenId: res.body.tokenId };
+}
+
+/**
+ * Makes an existing user a member of a resource with the given roles. Written to the store
+ * directly because no endpoint adds a second human yet (invitations come later).
+ */
+export async function addMember(
+  server: TestServer,
+  resource: { type: ResourceKind; id: string },
+  userId: string,
+  roleNames: string[],
+): Promise<void> {
+  const now = new Date();
+  await insertMembership(
+    server.running.store.db,
+    {
+      id: newId.membership(now.getTime()),
+      resource_type: resource.type,
+      resource_id: resource.id,
+      principal_kind: 'user',
+      principal_id: userId,
+      resource_user_id: resource.type === 'project' ? newId.projectUser() : null,
+      added_at: now.toISOString(),
+      last_seen_at: null,
+    },
+    roleNames,
+  );
+}
+
+/**
+ * The error envelope every failure must have: JSON with `content-type: application/json;
+ * charset=utf-8`, `statusCode` equal to the HTTP status, `error`, `message` and `reason.code`.
+ */
+export function expectErrorEnvelope(
+  res: { status: number; headers: Headers; body: unknown; text: string },
+  status: number,
+  code?: string,
+  label = '',
+): void {
+  const where = `${label ? `${label}: ` : ''}${res.status} ${res.text.slice(0, 400)}`;
+  expect(res.status, where).toBe(status);
+  expect(res.headers.get('content-type'), where).toBe('application/json; charset=utf-8');
+  const body = res.body as Record<string, unknown>;
+  expect(body, where).toMatchObject({
+    statusCode: status,
+    error: expect.any(String),
+    message: expect.any(String),
+    reason: { code: expect.any(String) },
+  });
+  if (code !== undefined) expect((body.reason as { code: string }).code, where).toBe(code);
+}
+
+// --- Calling routes from the route table -----------------------------------------------------
+
+export const routeKey = (route: Pick<AnyRoute, 'method' | 'path'>) => `${route.method} ${route.path}`;
+
+export interface SampleContext {
+  /** The resource the route acts on, when its policy names one. */
+  resource: { type: ResourceKind; id: string } | undefined;
+}
+
+/**
+ * A valid body for every route that takes one, keyed by `METHOD path`. Tests that walk the route
+ * table fail on a route with a body and no entry here, so a new route cannot skip them silently.
+ * Each sample is harmless: it creates something disposable or renames a fixture.
+ */
+export const SAMPLE_BODIES: Record<string, (ctx: SampleContext) => Record<string, unknown>> = {
+  'POST /access/:resourceType/:resourceId/robots': ({ resource }) => ({
+    label: 'sample robot',
+    memberships: [
+      {
+        resourceType: resource?.type,
+        resourceId: resource?.id,
+        roleNames: [resource?.type === 'organization' ? 'member' : 'viewer'],
+      },
+    ],
+  }),
+  'POST /projects': () => ({ displayName: 'Sample project' }),
+  'PATCH /projects/:projectId': () => ({ displayName: 'Sample name' }),
+  'POST /projects/:projectId/tokens': () => ({ label: 'sample token', roleName: 'viewer' }),
+  'POST /organizations': () => ({ name: 'Sample organization' }),
+  'PATCH /organizations/:organizationId': () => ({ name: 'Sample org name' }),
+};
+
+/**
+ * The concrete path of a route (with its version prefix unless it has none), each `:param`
+ * replaced from `values` and URL-encoded. A parameter with no value is an error that names it.
+ */
+export function fillPath(route: AnyRoute, values: Record<string, string | undefined>, version = V): string {
+  const path = route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`no value for :${name} in ${routeKey(route)}; teach the test about it`);
+    return encodeURIComponent(value);
+  });
+  return route.versioned === false ? path : `${version}${path}`;
+}
+
+/**
+ * A request sent exactly as written, for paths `fetch` would normalize (`/a/../b`). Same result
+ * shape as the `api` client.
+ */
+export function rawRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely.
+): Promise<ApiResponse<any>> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, method, path, headers: options.headers ?? {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+          let body: unknown = text;
+          try {
+            body = text === '' ? null : JSON.parse(text);
+          } catch {
+            // not JSON
+          }
+          resolve({ status: res.statusCode ?? 0, headers, body, text });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}

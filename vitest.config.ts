@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+import { testDatabases } from './test/support/test-databases.js';
+
+// Unit tests need no database; every e2e file runs once per database in GATEHOUSE_TEST_DATABASES
+// (default: sqlite,postgres). test/support/database.ts reads GATEHOUSE_TEST_DB to know which one.
+const databases = testDatabases();
+
+// Settings every project shares. Projects do not `extends: true` the root config on purpose:
+// that would run the global setup (and start PostgreSQL) once per project.
+const shared = {
+  pool: 'forks' as const,
+  testTimeout: 30_000,
+  hookTimeout: 60_000,
+  setupFiles: ['test/support/record-project.ts'],
+};
+
+export default defineConfig({
+  test: {
+    globalSetup: ['test/support/global-setup.ts'],
+    // Two cores: two test files at a time, across all projects.
+    maxWorkers: 2,
+    projects: [
+      { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      ...databases.map((dialect) => ({
+        test: { ...shared, name: dialect, include: ['test/e2e/**/*.test.ts'], env: { GATEHOUSE_TEST_DB: dialect } },
+      })),
+    ],
+  },
+});
