@@ -31,6 +31,11 @@ export interface AppOptions {
 }
 
 export const BODY_LIMIT = 64 * 1024;
+/**
+ * Longest path parameter. Fastify's default (100) is shorter than `/users/{a},{b},…` with its
+ * 100 ids, and longer parameters would be refused before our schemas could explain why.
+ */
+export const MAX_PARAM_LENGTH = 8 * 1024;
 export const DEFAULT_DOCS_VERSION = 'v2025-01-09';
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -38,10 +43,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT,
+    // Errors the router raises before any route runs (bad percent-encoding, overlong parameter)
+    // get the same envelope as every other error, not Fastify's own body.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     trustProxy: options.trustProxy ?? false,
     genReqId: (request) => traceIdOf(request.headers.traceparent),
     // `/v1/projects/` is `/v1/projects`: clients build URLs by concatenation, and a redirect is not an option.
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
   });
   // JSON only: a text/plain body is a 415 that says so, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');

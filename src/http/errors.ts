@@ -75,6 +75,14 @@ const FRAMEWORK_ERRORS: Record<string, (error: FastifyError) => Problem> = {
       code: 'unsupported_media_type',
       detail: error.message.slice(0, 200),
     }),
+  FST_ERR_BAD_URL: () =>
+    new Problem(400, 'The path is not valid percent-encoding', {
+      code: 'invalid_input',
+      field: 'path',
+      hint: 'Encode path segments with encodeURIComponent.',
+    }),
+  FST_ERR_MAX_PARAM_LENGTH: () =>
+    new Problem(414, 'A path parameter is too long', { code: 'uri_too_long', hint: 'Path parameters are limited to 8 KiB.' }),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
     new Problem(400, 'Content-Length does not match the body', { code: 'invalid_content_length' }),
 };

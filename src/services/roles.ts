@@ -1,13 +1,21 @@
 /** Roles available on a resource. Built-in roles for now; custom roles extend this list. */
 import { problems } from '../model/errors.js';
+import { decodeCursor, toPage } from '../model/pagination.js';
 import type { ResourceRef } from '../model/policy.js';
 import { builtInRole, builtInRoles } from '../model/roles.js';
 import { roleView } from './views.js';
 
 export class RoleService {
-  list(resource: ResourceRef) {
-    const data = builtInRoles(resource.type).map((role) => roleView(role, resource));
-    return { data, nextCursor: null, totalCount: data.length };
+  /** Paged like every list; built-in roles have a fixed order, so the cursor is a position. */
+  list(resource: ResourceRef, cursor: string | undefined, limit: number) {
+    const after = cursor === undefined ? null : decodeCursor(cursor);
+    if (cursor !== undefined && (after === null || !/^\d{1,6}$/.test(after))) {
+      throw problems.invalidInput('nextCursor is not a cursor this server issued', 'nextCursor');
+    }
+    const roles = builtInRoles(resource.type).map((role, index) => ({ role, index }));
+    const start = after === null ? 0 : Number(after) + 1;
+    const page = toPage(roles.slice(start, start + limit + 1), limit, (r) => String(r.index), roles.length);
+    return { ...page, data: page.data.map((r) => roleView(r.role, resource)) };
   }
 
   get(resource: ResourceRef, name: string) {

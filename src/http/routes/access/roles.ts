@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { DEFAULT_LIMIT } from '../../../model/pagination.js';
 import { defineRoute, resourceOf } from '../../route.js';
 import { PageOf, PageQuery, ResourceParams, Role } from '../../schemas.js';
 
@@ -13,7 +14,7 @@ export const accessRoleRoutes = [
     params: ResourceParams,
     query: Type.Object({ ...PageQuery.properties, includeImpliedRoles: Type.Optional(Type.Boolean()) }),
     response: PageOf(Role),
-    handler: (ctx) => ctx.services.roles.list(resourceOf(ctx)),
+    handler: (ctx) => ctx.services.roles.list(resourceOf(ctx), ctx.query.nextCursor, ctx.query.limit ?? DEFAULT_LIMIT),
   }),
   defineRoute({
     method: 'GET',

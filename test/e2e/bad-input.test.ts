@@ -1,0 +1,638 @@
+/**
+ * Bad input, for every route: malformed or mistyped bodies, unknown fields, oversize and non-JSON
+ * bodies, bad ids in the path, bad paging, bad versions, unknown routes and broken credentials.
+ * Each is refused with the one error envelope, a status that says whose fault it is, a message
+ * that names what to fix, and never a 500. A refused request leaves nothing behind.
+ *
+ * Where the route table can tell us what to send (which routes take a body, which fields it has
+ * and their types, which path and query parameters exist), the cases are generated from it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnyRoute } from '../../src/http/route.js';
+import { routes } from '../../src/http/routes/index.js';
+import { generateToken } from '../../src/model/tokens.js';
+import {
+  createOrganization,
+  createProject,
+  createRobot,
+  expectErrorEnvelope,
+  fillPath,
+  type ResourceKind,
+  type RobotFixture,
+  rawRequest,
+  routeKey,
+  SAMPLE_BODIES,
+  V,
+} from '../support/fixtures.js';
+import { type Api, type ApiResponse, apiClient, startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+let api: Api;
+let owner: { userId: string; token: string };
+let projectId: string;
+let organizationId: string;
+let standing: RobotFixture;
+let robotAdmin: RobotFixture;
+let robotDeveloper: RobotFixture;
+/** Every error response checked, for the summary at the end. */
+let checked = 0;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  api = apiClient(server.url);
+  owner = await server.createUser('owner@example.com', 'Oona Owner');
+  projectId = await createProject(api, owner.token, 'Bad input');
+  organizationId = await createOrganization(api, owner.token, 'Bad input org');
+  standing = await createRobot(api, owner.token, { type: 'project', id: projectId }, ['viewer'], 'standing');
+  robotAdmin = await createRobot(api, owner.token, { type: 'project', id: projectId }, ['administrator'], 'admin robot');
+  robotDeveloper = await createRobot(api, owner.token, { type: 'project', id: projectId }, ['developer'], 'developer robot');
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+function expectError(res: ApiResponse, status: number, code: string | undefined, label: string): void {
+  checked++;
+  expectErrorEnvelope(res, status, code, label);
+}
+
+// --- Calling any route as someone it lets through ------------------------------------------------
+
+/** Valid values for every path parameter the table uses. */
+function validParams(): Record<string, string> {
+  return {
+    resourceType: 'project',
+    resourceId: projectId,
+    projectId,
+    organizationId,
+    userId: owner.userId,
+    userIds: owner.userId,
+    robotId: standing.id,
+    tokenId: standing.tokenId,
+    roleName: 'viewer',
+  };
+}
+
+function paramNames(route: AnyRoute): string[] {
+  return [...route.path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1] as string);
+}
+
+/** A token the route's policy accepts and that holds every permission it needs. */
+function tokenFor(route: AnyRoute): string | undefined {
+  const { accepts } = route.policy;
+  if (accepts.includes('user')) return owner.token;
+  if (accepts.includes('robot')) return robotAdmin.token;
+  return undefined;
+}
+
+function resourceOf(route: AnyRoute): { type: ResourceKind; id: string } | undefined {
+  switch (route.policy.resource) {
+    case 'path':
+    case 'project':
+      return { type: 'project', id: projectId };
+    case 'organization':
+      return { type: 'organization', id: organizationId };
+    default:
+      return undefined;
+  }
+}
+
+function sampleBody(route: AnyRoute): Record<string, unknown> {
+  const sample = SAMPLE_BODIES[routeKey(route)];
+  if (!sample) throw new Error(`${routeKey(route)} has a body but no entry in SAMPLE_BODIES (test/support/fixtures.ts)`);
+  return sample({ resource: resourceOf(route) });
+}
+
+const bodyRoutes = routes.filter((r) => r.body !== undefined);
+const versionedRoutes = routes.filter((r) => r.versioned !== false);
+const routesWithParams = routes.filter((r) => paramNames(r).length > 0);
+const routesWithQuery = routes.filter((r) => r.query !== undefined);
+const pagedRoutes = routes.filter((r) => (r.query as JsonSchema | undefined)?.properties?.limit !== undefined);
+
+// --- Reading the declared schemas ---------------------------------------------------------------
+
+interface JsonSchema {
+  type?: string | string[];
+  anyOf?: JsonSchema[];
+  properties?: Record<string, JsonSchema>;
+  maxLength?: number;
+  pattern?: string;
+  enum?: unknown[];
+}
+
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+/** The JSON types a schema admits, or null when it admits anything (`Type.Unknown`). */
+function admittedTypes(schema: JsonSchema): Set<string> | null {
+  if (schema.anyOf) {
+    const out = new Set<string>();
+    for (const branch of schema.anyOf) {
+      const types = admittedTypes(branch);
+      if (types === null) return null;
+      for (const t of types) out.add(t);
+    }
+    return out;
+  }
+  if (schema.type === undefined) return schema.enum ? new Set(schema.enum.map(jsonType)) : null;
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  return new Set(types.map((t) => (t === 'integer' ? 'number' : t)));
+}
+
+/** A JSON value of a type the schema does not admit. */
+function wrongTypeFor(schema: JsonSchema): unknown {
+  const admitted = admittedTypes(schema);
+  if (admitted === null) return undefined;
+  return [12345, 'not the right type', true, ['x'], { x: 1 }].find((v) => !admitted.has(jsonType(v)));
+}
+
+// --- Bodies ---------------------------------------------------------------------------------------
+
+describe('request bodies, on every route that takes one', () => {
+  it('the table has routes with bodies, each with a sample', () => {
+    expect(bodyRoutes.length).toBeGreaterThan(0);
+    for (const route of bodyRoutes) expect(() => sampleBody(route), routeKey(route)).not.toThrow();
+  });
+
+  for (const route of bodyRoutes) {
+    describe(routeKey(route), () => {
+      const send = (options: { body?: unknown; rawBody?: string; headers?: Record<string, string> }) =>
+        api(route.method, fillPath(route, validParams()), { token: tokenFor(route), ...options });
+
+      it('malformed JSON → 400 malformed_json', async () => {
+        const bad = ['{', '{"label":', 'not json', "{'single': 'quotes'}", '{"a":1,}', '\u0000'];
+        for (const rawBody of bad) {
+          const res = await send({ rawBody, headers: { 'content-type': 'application/json' } });
+          expectError(res, 400, 'malformed_json', `${routeKey(route)} ${JSON.stringify(rawBody)}`);
+        }
+        const empty = await send({ rawBody: '', headers: { 'content-type': 'application/json' } });
+        expectError(empty, 400, 'malformed_json', `${routeKey(route)} empty body`);
+      });
+
+      it('valid JSON that is not an object → 400 invalid_input', async () => {
+        for (const rawBody of ['[]', '"text"', '42', 'true', 'null']) {
+          const res = await send({ rawBody, headers: { 'content-type': 'application/json' } });
+          expectError(res, 400, 'invalid_input', `${routeKey(route)} ${rawBody}`);
+          expect(res.body.message, rawBody).toMatch(/^body\b/);
+        }
+      });
+
+      it('a prototype-poisoning key is refused, not merged', async () => {
+        const rawBody = JSON.stringify(sampleBody(route)).replace(/^\{/, '{"__proto__":{"polluted":true},');
+        const res = await send({ rawBody, headers: { 'content-type': 'application/json' } });
+        expectError(res, 400, undefined, `${routeKey(route)} __proto__`);
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      });
+
+      it('each field with a wrong type → 400 invalid_input naming the field', async () => {
+        const properties = (route.body as JsonSchema).properties ?? {};
+        let tried = 0;
+        for (const [name, schema] of Object.entries(properties)) {
+          const wrong = wrongTypeFor(schema);
+          if (wrong === undefined) continue; // admits any JSON value
+          tried++;
+          const res = await send({ body: { ...sampleBody(route), [name]: wrong } });
+          const label = `${routeKey(route)} ${name}=${JSON.stringify(wrong)}`;
+          expectError(res, 400, 'invalid_input', label);
+          expect(res.body.message, label).toContain(`body.${name}`);
+          expect(res.body.reason.field, label).toMatch(new RegExp(`^body\\.${name}\\b`));
+        }
+        expect(tried, 'fields with a checkable type').toBeGreaterThan(0);
+      });
+
+      it('an unknown field → 400 naming it', async () => {
+        const res = await send({ body: { ...sampleBody(route), surprise: 1 } });
+        expectError(res, 400, 'invalid_input', routeKey(route));
+        expect(res.body.message).toContain('"surprise"');
+        expect(res.body.reason.field).toBe('body.surprise');
+      });
+
+      it('a body over 64 KiB → 413 body_too_large', async () => {
+        const huge = JSON.stringify({ ...sampleBody(route), padding: 'x'.repeat(70 * 1024) });
+        const res = await send({ rawBody: huge, headers: { 'content-type': 'application/json' } });
+        expectError(res, 413, 'body_too_large', routeKey(route));
+        // Also when the size is not announced up front (chunked transfer encoding).
+        const chunked = await rawRequest(server.url, route.method, fillPath(route, validParams()), {
+          headers: {
+            authorization: `Bearer ${tokenFor(route)}`,
+            'content-type': 'application/json',
+            'transfer-encoding': 'chunked',
+          },
+          body: huge,
+        });
+        expectError(chunked, 413, 'body_too_large', `${routeKey(route)} chunked`);
+      });
+
+      it('a body that is not JSON → 415', async () => {
+        const json = JSON.stringify(sampleBody(route));
+        for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+          const res = await send({ rawBody: json, headers: { 'content-type': type } });
+          expectError(res, 415, 'unsupported_media_type', `${routeKey(route)} ${type}`);
+        }
+      });
+    });
+  }
+
+  it('nested fields are named by their path', async () => {
+    const path = `${V}/access/project/${projectId}/robots`;
+    const membership = { resourceType: 'project', resourceId: projectId, roleNames: ['viewer'] };
+    const cases: Array<[unknown, string]> = [
+      [{ label: 'x', memberships: [{ ...membership, roleNames: 'viewer' }] }, 'body.memberships.0.roleNames'],
+      [{ label: 'x', memberships: [{ ...membership, roleNames: [7] }] }, 'body.memberships.0.roleNames.0'],
+      [{ label: 'x', memberships: [{ ...membership, resourceType: 'planet' }] }, 'body.memberships.0.resourceType'],
+      [{ label: 'x', memberships: [{ ...membership, resourceId: 'bad id!' }] }, 'body.memberships.0.resourceId'],
+      [{ label: 'x', memberships: [{ ...membership, extra: true }] }, 'body.memberships.0'],
+      [{ label: 'x', memberships: [membership], expiresAt: 'tomorrow' }, 'body.expiresAt'],
+      [{ label: '', memberships: [membership] }, 'body.label'],
+      [{ label: 'x'.repeat(201), memberships: [membership] }, 'body.label'],
+      [{ memberships: [membership] }, 'body'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await api('POST', path, { token: owner.token, body });
+      const label = JSON.stringify(body).slice(0, 120);
+      expectError(res, 400, 'invalid_input', label);
+      expect(res.body.message, label).toContain(field);
+    }
+  });
+
+  it('types are not coerced in bodies ("5" is not a number, "true" not a boolean)', async () => {
+    const res = await api('PATCH', `${V}/projects/${projectId}`, { token: owner.token, body: { displayName: 5 } });
+    expectError(res, 400, 'invalid_input', 'displayName: 5');
+    expect(res.body.reason.field).toBe('body.displayName');
+  });
+});
+
+// --- Path parameters ------------------------------------------------------------------------------
+
+describe('bad ids in the path, on every route that has path parameters', () => {
+  const BAD_VALUES = ['bad id!', 'a'.repeat(65), 'semi;colon', 'ünïcode', 'a\u0000b', 'a/b', '%2e%2e'];
+
+  for (const route of routesWithParams) {
+    it(routeKey(route), async () => {
+      for (const name of paramNames(route)) {
+        for (const value of [...BAD_VALUES, ...(name === 'resourceType' ? ['planet', 'PROJECT'] : [])]) {
+          const path = fillPath(route, { ...validParams(), [name]: value });
+          const res = await api(route.method, path, { token: tokenFor(route) });
+          const label = `${route.method} ${path}`;
+          expectError(res, 400, 'invalid_input', label);
+          expect(res.body.reason.field ?? res.body.message, label).toContain(name);
+        }
+        // `..` as a segment, sent as written (fetch would resolve it away).
+        const dotted = fillPath(route, { ...validParams(), [name]: '__DOTS__' }).replace('__DOTS__', '..');
+        const res = await rawRequest(server.url, route.method, dotted, {
+          headers: { authorization: `Bearer ${tokenFor(route)}` },
+        });
+        expectError(res, 400, 'invalid_input', `${route.method} ${dotted}`);
+      }
+    });
+  }
+
+  it('an id list with too many or malformed ids is refused; 100 ids are fine', async () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? owner.userId : `g${i}`)).join(',');
+    for (const list of [ids(101), `${owner.userId},`, `,${owner.userId}`, `${owner.userId},bad id!`]) {
+      const res = await api('GET', `${V}/users/${encodeURIComponent(list)}`, { token: owner.token });
+      expectError(res, 400, 'invalid_input', list.slice(0, 60));
+    }
+    for (const path of [`${V}/users/${ids(100)}`, `${V}/users/${encodeURIComponent(ids(100))}`]) {
+      const res = await api('GET', path, { token: owner.token });
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+      expect(res.body.map((u: { id: string }) => u.id)).toEqual([owner.userId]);
+    }
+  });
+
+  it('a path that is not valid percent-encoding, or a parameter over 8 KiB, gets the envelope too', async () => {
+    const headers = { authorization: `Bearer ${owner.token}` };
+    for (const path of [`${V}/projects/%E0%A4%A`, `${V}/users/%ZZ`, '/%', `${V}/access/project/${projectId}/users/%`]) {
+      const res = await rawRequest(server.url, 'GET', path, { headers });
+      expectError(res, 400, 'invalid_input', path);
+    }
+    const long = await rawRequest(server.url, 'GET', `${V}/projects/${'a'.repeat(9000)}`, { headers });
+    expectError(long, 414, 'uri_too_long', 'GET /projects/<9000 chars>');
+  });
+});
+
+// --- Query strings ----------------------------------------------------------------------------------
+
+describe('query strings', () => {
+  it('each declared query parameter with a value of the wrong type → 400 naming it', async () => {
+    let tried = 0;
+    for (const route of routesWithQuery) {
+      const properties = (route.query as JsonSchema).properties ?? {};
+      for (const [name, schema] of Object.entries(properties)) {
+        const admitted = admittedTypes(schema) ?? new Set<string>();
+        const bad = admitted.has('boolean')
+          ? 'maybe'
+          : admitted.has('number')
+            ? 'abc'
+            : schema.pattern
+              ? 'bad id!'
+              : schema.maxLength !== undefined
+                ? 'x'.repeat(schema.maxLength + 1)
+                : undefined;
+        if (bad === undefined) continue;
+        tried++;
+        const path = `${fillPath(route, validParams())}?${name}=${encodeURIComponent(bad)}`;
+        const res = await api(route.method, path, { token: tokenFor(route), ...(route.body ? { body: sampleBody(route) } : {}) });
+        expectError(res, 400, 'invalid_input', `${route.method} ${path}`);
+        expect(res.body.message, path).toContain(name);
+      }
+    }
+    expect(tried).toBeGreaterThan(0);
+  });
+
+  it('bad limit and nextCursor on every paged list → 400', async () => {
+    expect(pagedRoutes.length).toBeGreaterThan(0);
+    const cursorOf = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+    for (const route of pagedRoutes) {
+      const base = fillPath(route, validParams());
+      const bad = [
+        'limit=0',
+        'limit=501',
+        'limit=abc',
+        'limit=-1',
+        'limit=',
+        'nextCursor=bad!cursor',
+        `nextCursor=${'x'.repeat(201)}`,
+        `nextCursor=${cursorOf('foo')}`, // base64url, but not one of ours
+        `nextCursor=${cursorOf('k:../../etc')}`,
+        `nextCursor=${cursorOf("k:' or 1=1 --")}`,
+      ];
+      for (const query of bad) {
+        const res = await api('GET', `${base}?${query}`, { token: tokenFor(route) });
+        const label = `GET ${base}?${query}`;
+        expectError(res, 400, 'invalid_input', label);
+        expect(res.body.message, label).toMatch(/limit|nextCursor/);
+      }
+      const ok = await api('GET', `${base}?limit=500&tag=ignored`, { token: tokenFor(route) });
+      expect(ok.status, ok.text).toBe(200);
+    }
+  });
+
+  it('every paged list honours limit and its own cursors (so the checks above guard something real)', async () => {
+    for (const route of pagedRoutes) {
+      const base = fillPath(route, validParams());
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let total = -1;
+      do {
+        const query: string = `limit=1${cursor ? `&nextCursor=${encodeURIComponent(cursor)}` : ''}`;
+        const res = await api('GET', `${base}?${query}`, { token: tokenFor(route) });
+        expect(res.status, `${base}?${query} ${res.text.slice(0, 200)}`).toBe(200);
+        expect(res.body.data.length, base).toBeLessThanOrEqual(1);
+        seen.push(
+          ...res.body.data.map((item: Record<string, unknown>) => JSON.stringify(item.id ?? item.name ?? item.sanityUserId)),
+        );
+        total = res.body.totalCount;
+        cursor = res.body.nextCursor;
+      } while (cursor !== null && seen.length <= 1000);
+      expect(seen.length, base).toBe(total);
+      expect(new Set(seen).size, base).toBe(seen.length);
+    }
+  });
+});
+
+// --- Versions and routes ----------------------------------------------------------------------------
+
+describe('versions and unknown routes', () => {
+  it('every versioned route refuses a bad version with 400 invalid_api_version, before anything else', async () => {
+    for (const route of versionedRoutes) {
+      for (const version of ['/v2', '/v3', '/v2025-13-45', '/v2025-02-30', '/v2999-01-01', '/version1', '/vx', '/V1']) {
+        const path = fillPath(route, validParams(), version);
+        // Anonymous on purpose: the version is checked first, so the caller learns what to fix first.
+        const res = await api(route.method, path, route.body ? { body: sampleBody(route) } : {});
+        expectError(res, 400, 'invalid_api_version', `${route.method} ${path}`);
+        expect(res.body.message).toContain('vYYYY-MM-DD');
+        expect(res.body.reason.accepted).toEqual(['v1', 'vX', 'vYYYY-MM-DD']);
+      }
+    }
+  });
+
+  it('an unknown route → 404 route_not_found, and a bad version on one → 400', async () => {
+    const unknown: Array<[string, string]> = [
+      ['GET', `${V}/nope`],
+      ['GET', `${V}/access/project/${projectId}/nope`],
+      ['GET', '/nope'],
+      ['GET', '/'],
+      ['DELETE', `${V}/projects`],
+      ['PUT', `${V}/projects/${projectId}`],
+      ['POST', '/health'],
+      ['GET', `/health/${V}`],
+    ];
+    for (const [method, path] of unknown) {
+      const res = await api(method, path, { token: owner.token });
+      expectError(res, 404, 'route_not_found', `${method} ${path}`);
+    }
+    const badVersion = await api('GET', '/v2/nope');
+    expectError(badVersion, 400, 'invalid_api_version', 'GET /v2/nope');
+  });
+});
+
+// --- Credentials ----------------------------------------------------------------------------------------
+
+/** The token with one character changed (a typo the checksum must catch). */
+function flip(token: string, index: number): string {
+  const c = token[index] as string;
+  return token.slice(0, index) + (c === 'a' ? 'b' : 'a') + token.slice(index + 1);
+}
+
+describe('credentials', () => {
+  const MALFORMED = ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer a b', 'Token abc', 'bearer', 'Bearer\ttab'];
+
+  it('a malformed Authorization header → 401 on every route', async () => {
+    for (const route of routes) {
+      for (const authorization of MALFORMED) {
+        const res = await api(route.method, fillPath(route, validParams()), {
+          headers: { authorization },
+          ...(route.body ? { body: sampleBody(route) } : {}),
+        });
+        const label = `${routeKey(route)} with "${authorization}"`;
+        expectError(res, 401, undefined, label);
+        expect(res.headers.get('www-authenticate'), label).toMatch(/^Bearer /);
+      }
+    }
+  });
+
+  it('a token with a mistyped character → 401 invalid_token "Session not found", on every route', async () => {
+    const typos = [
+      flip(owner.token, owner.token.length - 1),
+      flip(robotAdmin.token, robotAdmin.token.length - 3),
+      flip(owner.token, 20),
+    ];
+    for (const route of routes) {
+      for (const token of typos) {
+        const res = await api(route.method, fillPath(route, validParams()), {
+          token,
+          ...(route.body ? { body: sampleBody(route) } : {}),
+        });
+        const label = `${routeKey(route)} with a mistyped token`;
+        expectError(res, 401, 'invalid_token', label);
+        expect(res.body.message).toBe('Session not found');
+        expect(res.text, label).not.toContain(token);
+      }
+    }
+  });
+
+  it('truncated, padded, foreign and never-issued tokens → 401 invalid_token', async () => {
+    const tokens = [
+      owner.token.slice(0, -1),
+      `${owner.token}x`,
+      owner.token.replace('gth_user_', 'gth_bot_'),
+      'sk-live-0123456789abcdef',
+      'x'.repeat(5000),
+      generateToken('robot'), // well-formed, correct checksum, never issued
+      generateToken('user'),
+    ];
+    for (const token of tokens) {
+      const res = await api('GET', `${V}/projects`, { token });
+      expectError(res, 401, 'invalid_token', token.slice(0, 30));
+      expect(res.body.message).toBe('Session not found');
+    }
+  });
+});
+
+// --- A refused request leaves nothing behind -----------------------------------------------------------------
+
+describe('a failed request leaves no partial state', () => {
+  async function robotIds(): Promise<string[]> {
+    const res = await api('GET', `${V}/access/project/${projectId}/robots?limit=500`, { token: owner.token });
+    expect(res.status, res.text).toBe(200);
+    return res.body.data.map((r: { id: string }) => r.id).sort();
+  }
+  async function legacyTokenIds(): Promise<string[]> {
+    const res = await api('GET', `${V}/projects/${projectId}/tokens`, { token: owner.token });
+    expect(res.status, res.text).toBe(200);
+    return res.body.map((t: { id: string }) => t.id).sort();
+  }
+  const robotBody = (roleNames: string[], extra: Record<string, unknown> = {}) => ({
+    label: 'should not exist',
+    memberships: [{ resourceType: 'project', resourceId: projectId, roleNames }],
+    ...extra,
+  });
+
+  it('an unknown role → 404 "Role not found: x", and no robot', async () => {
+    const before = await robotIds();
+    for (const roleNames of [['x'], ['viewer', 'x']]) {
+      const res = await api('POST', `${V}/access/project/${projectId}/robots`, {
+        token: owner.token,
+        body: robotBody(roleNames),
+      });
+      expectError(res, 404, 'role_not_found', roleNames.join());
+      expect(res.body.message).toBe('Role not found: x');
+    }
+    const legacy = await api('POST', `${V}/projects/${projectId}/tokens`, {
+      token: owner.token,
+      body: { label: 'nope', roleName: 'x' },
+    });
+    expectError(legacy, 404, 'role_not_found', 'legacy token with role x');
+    expect(await robotIds()).toEqual(before);
+  });
+
+  it('a role that does not apply to robots (contributor) → 400, and no robot', async () => {
+    const before = await robotIds();
+    const res = await api('POST', `${V}/access/project/${projectId}/robots`, {
+      token: owner.token,
+      body: robotBody(['contributor']),
+    });
+    expectError(res, 400, 'role_not_applicable', 'contributor');
+    const legacy = await api('POST', `${V}/projects/${projectId}/tokens`, {
+      token: owner.token,
+      body: { label: 'nope', roleName: 'contributor' },
+    });
+    expectError(legacy, 400, 'role_not_applicable', 'legacy contributor');
+    expect(await robotIds()).toEqual(before);
+  });
+
+  it('a developer robot creating an administrator robot → 403 privilege_escalation, and no robot', async () => {
+    const before = await robotIds();
+    const tokensBefore = await legacyTokenIds();
+    const res = await api('POST', `${V}/access/project/${projectId}/robots`, {
+      token: robotDeveloper.token,
+      body: robotBody(['administrator']),
+    });
+    expectError(res, 403, 'privilege_escalation', 'developer → administrator');
+    expect(res.body.reason.role).toBe('administrator');
+    expect(res.body.reason.missingPermissions.length).toBeGreaterThan(0);
+    const mixed = await api('POST', `${V}/access/project/${projectId}/robots`, {
+      token: robotDeveloper.token,
+      body: robotBody(['viewer', 'administrator']),
+    });
+    expectError(mixed, 403, 'privilege_escalation', 'developer → viewer+administrator');
+    const legacy = await api('POST', `${V}/projects/${projectId}/tokens`, {
+      token: robotDeveloper.token,
+      body: { label: 'nope', roleName: 'administrator' },
+    });
+    expectError(legacy, 403, 'privilege_escalation', 'legacy developer → administrator');
+    expect(await robotIds()).toEqual(before);
+    expect(await legacyTokenIds()).toEqual(tokensBefore);
+    // …while the same robot may create what it could do itself.
+    const allowed = await api('POST', `${V}/access/project/${projectId}/robots`, {
+      token: robotDeveloper.token,
+      body: robotBody(['viewer'], { label: 'made by a developer' }),
+    });
+    expect(allowed.status, allowed.text).toBe(201);
+  });
+
+  it('an expiry in the past, or memberships naming another resource → 400, and no robot', async () => {
+    const before = await robotIds();
+    const past = await api('POST', `${V}/access/project/${projectId}/robots`, {
+      token: owner.token,
+      body: robotBody(['viewer'], { expiresAt: '2000-01-01T00:00:00Z' }),
+    });
+    expectError(past, 400, undefined, 'expiresAt in the past');
+    const elsewhere = await api('POST', `${V}/access/project/${projectId}/robots`, {
+      token: owner.token,
+      body: { label: 'x', memberships: [{ resourceType: 'organization', resourceId: organizationId, roleNames: ['member'] }] },
+    });
+    expectError(elsewhere, 400, 'invalid_input', 'membership on another resource');
+    expect(await robotIds()).toEqual(before);
+  });
+
+  it('removing the last administrator → 409, and the membership stays', async () => {
+    const lonely = await createProject(api, owner.token, 'Lonely');
+    const res = await api('DELETE', `${V}/access/project/${lonely}/users/${owner.userId}`, { token: owner.token });
+    expectError(res, 409, 'last_access_manager', 'remove last administrator');
+    const after = await api('GET', `${V}/access/project/${lonely}/users/${owner.userId}`, { token: owner.token });
+    expect(after.status, after.text).toBe(200);
+    expect(after.body.memberships[0].roleNames).toEqual(['administrator']);
+  });
+
+  it('a refused update changes nothing', async () => {
+    const before = await api('GET', `${V}/projects/${projectId}`, { token: owner.token });
+    const res = await api('PATCH', `${V}/projects/${projectId}`, {
+      token: owner.token,
+      body: { displayName: 'Changed', studioHost: 'Not A Host!' },
+    });
+    expectError(res, 400, 'invalid_input', 'bad studioHost');
+    const tooBig = await api('PATCH', `${V}/projects/${projectId}`, {
+      token: owner.token,
+      body: { displayName: 'Changed', metadata: { blob: 'x'.repeat(9000) } },
+    });
+    expectError(tooBig, 400, 'invalid_input', 'metadata over 8 KiB');
+    const after = await api('GET', `${V}/projects/${projectId}`, { token: owner.token });
+    expect(after.body.displayName).toBe(before.body.displayName);
+    expect(after.body.metadata).toEqual(before.body.metadata);
+    expect(after.body.updatedAt).toBe(before.body.updatedAt);
+  });
+
+  it('a project in an organization the caller cannot see → refused, and no project', async () => {
+    const stranger = await server.createUser();
+    const list = async () => (await api('GET', `${V}/projects`, { token: stranger.token })).body.map((p: { id: string }) => p.id);
+    const before = await list();
+    const res = await api('POST', `${V}/projects`, { token: stranger.token, body: { displayName: 'Sneaky', organizationId } });
+    expect([403, 404], res.text).toContain(res.status);
+    expectError(res, res.status, undefined, 'project in a foreign organization');
+    expect(await list()).toEqual(before);
+  });
+});
+
+describe('afterwards', () => {
+  it('no request above caused an unhandled error', () => {
+    expect(server.logs()).not.toContain('unhandled error');
+    expect(checked).toBeGreaterThan(0);
+    console.info(`bad input: ${checked} error responses checked`);
+  });
+});

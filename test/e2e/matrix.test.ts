@@ -1,0 +1,397 @@
+/**
+ * The authorization matrix, generated from the route table: every declared route × every kind of
+ * caller (anonymous, a user who administers the project and organization, a user who belongs to
+ * neither, a robot of the project with each robot-applicable project role, a robot of the
+ * organization with each robot-applicable organization role, and a robot of another project).
+ *
+ * The expected outcome of each cell is computed here, independently of the server, from the
+ * route's declared policy and the grants of the caller's built-in roles. A new route joins the
+ * matrix by being declared; if it needs a body or destroys something, this file refuses to run
+ * until it is told how to call it harmlessly (SAMPLE_BODIES in test/support/fixtures.ts,
+ * THROWAWAY_TARGETS below).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnyRoute } from '../../src/http/route.js';
+import { routes } from '../../src/http/routes/index.js';
+import type { ResourceSource } from '../../src/model/policy.js';
+import { grantsOfBuiltIns, ORGANIZATION_ROLES, PROJECT_ROLES } from '../../src/model/roles.js';
+import {
+  addMember,
+  createOrganization,
+  createProject,
+  createRobot,
+  expectErrorEnvelope,
+  fillPath,
+  type ResourceKind,
+  type RobotFixture,
+  routeKey,
+  SAMPLE_BODIES,
+  type SampleContext,
+  V,
+} from '../support/fixtures.js';
+import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
+
+type Kind = 'anonymous' | 'user' | 'robot';
+type Roles = Record<ResourceKind, readonly string[]>;
+
+interface PrincipalSpec {
+  name: string;
+  kind: Kind;
+  /** Built-in roles held on the fixture project and the fixture organization. */
+  roles: Roles;
+}
+
+const NONE: Roles = { project: [], organization: [] };
+const ROBOT_PROJECT_ROLES = PROJECT_ROLES.filter((r) => r.appliesToRobots).map((r) => r.name);
+const ROBOT_ORGANIZATION_ROLES = ORGANIZATION_ROLES.filter((r) => r.appliesToRobots).map((r) => r.name);
+
+const PRINCIPALS: readonly PrincipalSpec[] = [
+  { name: 'anonymous', kind: 'anonymous', roles: NONE },
+  { name: 'user member', kind: 'user', roles: { project: ['administrator'], organization: ['administrator'] } },
+  { name: 'user non-member', kind: 'user', roles: NONE },
+  ...ROBOT_PROJECT_ROLES.map((role) => ({
+    name: `project robot (${role})`,
+    kind: 'robot' as const,
+    roles: { project: [role], organization: [] },
+  })),
+  ...ROBOT_ORGANIZATION_ROLES.map((role) => ({
+    name: `organization robot (${role})`,
+    kind: 'robot' as const,
+    roles: { project: [], organization: [role] },
+  })),
+  { name: 'robot of another project', kind: 'robot', roles: NONE },
+];
+
+// --- How to call each route harmlessly -------------------------------------------------------
+
+interface CallContext extends SampleContext {
+  projectId: string;
+  organizationId: string;
+}
+
+interface Target {
+  /** Path parameters naming the disposable object. */
+  params: Record<string, string>;
+  /** Whether the object still exists, asked as the fixture owner. */
+  exists: () => Promise<boolean>;
+}
+
+/**
+ * Routes that destroy what they name get a fresh disposable object per cell, so an allowed delete
+ * never removes a fixture another cell relies on. Every DELETE route needs an entry.
+ */
+const THROWAWAY_TARGETS: Record<string, (ctx: CallContext) => Promise<Target>> = {
+  'DELETE /access/:resourceType/:resourceId/users/:userId': async ({ resource }) => {
+    const r = resource as { type: ResourceKind; id: string };
+    const user = await server.createUser();
+    await addMember(server, r, user.userId, [r.type === 'project' ? 'viewer' : 'member']);
+    const path = `${V}/access/${r.type}/${r.id}/users/${user.userId}`;
+    return { params: { userId: user.userId }, exists: async () => (await ownerGet(path)) === 200 };
+  },
+  'DELETE /access/:resourceType/:resourceId/robots/:robotId': async ({ resource }) => {
+    const r = resource as { type: ResourceKind; id: string };
+    const robot = await createRobot(api, member.token, r, [r.type === 'project' ? 'viewer' : 'member'], 'disposable');
+    const path = `${V}/access/${r.type}/${r.id}/robots/${robot.id}`;
+    return { params: { robotId: robot.id }, exists: async () => (await ownerGet(path)) === 200 };
+  },
+  'DELETE /projects/:projectId/tokens/:tokenId': async ({ projectId }) => {
+    const robot = await createRobot(api, member.token, { type: 'project', id: projectId }, ['viewer'], 'disposable');
+    const path = `${V}/access/project/${projectId}/robots/${robot.id}`;
+    return { params: { tokenId: robot.tokenId }, exists: async () => (await ownerGet(path)) === 200 };
+  },
+};
+
+/**
+ * Outcomes decided by data rather than policy, for callers the policy lets through. Listed here so
+ * nothing else about an allowed call may fail quietly.
+ */
+const DATA_OUTCOMES: Record<string, (p: PrincipalSpec) => Expected | undefined> = {
+  // Only people who share a project or organization with you are visible (`/users/{id}`).
+  'GET /users/:userIds': (p) =>
+    p.roles.project.length > 0 || p.roles.organization.length > 0
+      ? undefined
+      : { denied: false, status: 404, code: 'not_found', message: `User not found: ${member.userId}` },
+};
+
+// --- The expected outcome, from the declaration alone ------------------------------------------
+
+type Expected =
+  | { denied: true; status: number; code: string; message: string; permission?: string; rolesHeld?: readonly string[] }
+  | { denied: false; status: number; code?: string; message?: string };
+
+function resourceTypeOf(source: ResourceSource, pathType: ResourceKind | undefined): ResourceKind {
+  return source === 'path' ? (pathType as ResourceKind) : source;
+}
+
+function expectedOutcome(route: AnyRoute, pathType: ResourceKind | undefined, p: PrincipalSpec): Expected {
+  const { accepts, resource: source, permission: template } = route.policy;
+  if (!accepts.includes(p.kind)) {
+    if (p.kind === 'anonymous') return { denied: true, status: 401, code: 'missing_token', message: 'Not authenticated' };
+    const message = p.kind === 'robot' ? 'Robots are not allowed' : 'Users are not allowed';
+    return { denied: true, status: 403, code: 'principal_not_accepted', message };
+  }
+  if (source) {
+    const type = resourceTypeOf(source, pathType);
+    const id = type === 'project' ? projectId : organizationId;
+    const roles = p.roles[type];
+    if (roles.length === 0) {
+      const message = `${type === 'project' ? 'Project' : 'Organization'} not found: ${id}`;
+      return { denied: true, status: 404, code: 'not_found', message };
+    }
+    const permission = template?.replace('{resourceType}', type);
+    if (permission && !grantsOfBuiltIns(type, roles).has(permission)) {
+      return {
+        denied: true,
+        status: 403,
+        code: 'missing_permission',
+        message: `Missing permission ${permission} on ${type} ${id}`,
+        permission,
+        rolesHeld: roles,
+      };
+    }
+  }
+  return DATA_OUTCOMES[routeKey(route)]?.(p) ?? { denied: false, status: route.status ?? 200 };
+}
+
+// --- Fixtures ------------------------------------------------------------------------------------
+
+let server: TestServer;
+let api: Api;
+let member: { userId: string; token: string };
+let projectId: string;
+let organizationId: string;
+const tokens = new Map<string, string | undefined>();
+/** A robot of each fixture resource that no cell deletes, for `:robotId` / `:tokenId`. */
+const standingRobot = new Map<ResourceKind, RobotFixture>();
+const covered = new Set<string>();
+/** How many cells ended each way (`allowed`, or the denial's reason code). */
+const outcomes = new Map<string, number>();
+let cells = 0;
+
+async function ownerGet(path: string): Promise<number> {
+  return (await api('GET', path, { token: member.token })).status;
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  api = apiClient(server.url);
+  member = await server.createUser('member@example.com', 'Mia Member');
+  const stranger = await server.createUser('stranger@example.com', 'Sam Stranger');
+  projectId = await createProject(api, member.token, 'Matrix');
+  organizationId = await createOrganization(api, member.token, 'Matrix org');
+  const otherProjectId = await createProject(api, stranger.token, 'Other tenant');
+
+  tokens.set('anonymous', undefined);
+  tokens.set('user member', member.token);
+  tokens.set('user non-member', stranger.token);
+  for (const role of ROBOT_PROJECT_ROLES) {
+    const robot = await createRobot(api, member.token, { type: 'project', id: projectId }, [role]);
+    tokens.set(`project robot (${role})`, robot.token);
+  }
+  for (const role of ROBOT_ORGANIZATION_ROLES) {
+    const robot = await createRobot(api, member.token, { type: 'organization', id: organizationId }, [role]);
+    tokens.set(`organization robot (${role})`, robot.token);
+  }
+  const other = await createRobot(api, stranger.token, { type: 'project', id: otherProjectId }, ['administrator']);
+  tokens.set('robot of another project', other.token);
+  standingRobot.set('project', await createRobot(api, member.token, { type: 'project', id: projectId }, ['viewer'], 'standing'));
+  standingRobot.set(
+    'organization',
+    await createRobot(api, member.token, { type: 'organization', id: organizationId }, ['member'], 'standing'),
+  );
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+// --- The table is complete and declares a policy everywhere --------------------------------------
+
+describe('the route table', () => {
+  it('every route declares which principal kinds it accepts', () => {
+    for (const route of routes) {
+      const accepts = route.policy?.accepts as readonly string[] | undefined;
+      expect(Array.isArray(accepts) && accepts.length > 0, `${routeKey(route)} declares no policy.accepts`).toBe(true);
+      for (const kind of accepts ?? []) expect(['anonymous', 'user', 'robot'], routeKey(route)).toContain(kind);
+    }
+  });
+
+  it('a route’s resource can be read from its path, and a permission always has a resource', () => {
+    const needs: Record<ResourceSource, string[]> = {
+      path: [':resourceType', ':resourceId'],
+      project: [':projectId'],
+      organization: [':organizationId'],
+    };
+    for (const route of routes) {
+      const { resource, permission } = route.policy;
+      if (permission) expect(resource, `${routeKey(route)} requires ${permission} on no resource`).toBeDefined();
+      if (resource) for (const part of needs[resource]) expect(route.path, routeKey(route)).toContain(part);
+    }
+  });
+
+  it('every route with a body has a sample body, and every sample names a real route', () => {
+    const withBody = routes.filter((r) => r.body !== undefined).map(routeKey);
+    expect(
+      withBody.filter((key) => !SAMPLE_BODIES[key]),
+      'routes with a body but no entry in SAMPLE_BODIES',
+    ).toEqual([]);
+    const keys = new Set(routes.map(routeKey));
+    expect(
+      Object.keys(SAMPLE_BODIES).filter((key) => !keys.has(key)),
+      'stale SAMPLE_BODIES entries',
+    ).toEqual([]);
+  });
+
+  it('every DELETE route has a disposable target', () => {
+    const deletes = routes.filter((r) => r.method === 'DELETE').map(routeKey);
+    expect(
+      deletes.filter((key) => !THROWAWAY_TARGETS[key]),
+      'DELETE routes with no entry in THROWAWAY_TARGETS',
+    ).toEqual([]);
+  });
+
+  it('the matrix has a robot for each robot-applicable built-in project role', () => {
+    expect(ROBOT_PROJECT_ROLES).toEqual(
+      expect.arrayContaining(['administrator', 'developer', 'editor', 'viewer', 'deploy-studio']),
+    );
+    expect(ROBOT_PROJECT_ROLES).not.toContain('contributor');
+  });
+});
+
+// --- The matrix ------------------------------------------------------------------------------------
+
+function paramValue(name: string, ctx: CallContext, target: Record<string, string>): string | undefined {
+  if (target[name] !== undefined) return target[name];
+  const type = ctx.resource?.type ?? 'project';
+  switch (name) {
+    case 'resourceType':
+      return ctx.resource?.type;
+    case 'resourceId':
+      return ctx.resource?.id;
+    case 'projectId':
+      return ctx.projectId;
+    case 'organizationId':
+      return ctx.organizationId;
+    case 'userId':
+    case 'userIds':
+      return member.userId;
+    case 'robotId':
+      return standingRobot.get(type)?.id;
+    case 'tokenId':
+      return standingRobot.get(type)?.tokenId;
+    case 'roleName':
+      return type === 'organization' ? 'member' : 'viewer';
+    default:
+      return undefined;
+  }
+}
+
+function concretePath(route: AnyRoute, ctx: CallContext, target: Record<string, string>): string {
+  const names = [...route.path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1] as string);
+  return fillPath(route, Object.fromEntries(names.map((name) => [name, paramValue(name, ctx, target)])));
+}
+
+for (const route of routes) {
+  const pathTypes: (ResourceKind | undefined)[] = route.path.includes(':resourceType')
+    ? ['project', 'organization']
+    : [undefined];
+  for (const pathType of pathTypes) {
+    describe(`${route.method} ${route.path}${pathType ? ` [${pathType}]` : ''}`, () => {
+      for (const principal of PRINCIPALS) {
+        it(principal.name, async () => {
+          covered.add(routeKey(route));
+          cells++;
+          const ctx: CallContext = {
+            resource: pathType
+              ? { type: pathType, id: pathType === 'project' ? projectId : organizationId }
+              : route.policy.resource === 'project'
+                ? { type: 'project', id: projectId }
+                : route.policy.resource === 'organization'
+                  ? { type: 'organization', id: organizationId }
+                  : undefined,
+            projectId,
+            organizationId,
+          };
+          const throwaway = THROWAWAY_TARGETS[routeKey(route)];
+          const target = throwaway ? await throwaway(ctx) : undefined;
+          const sample = SAMPLE_BODIES[routeKey(route)];
+          if (route.body !== undefined && !sample) throw new Error(`matrix: ${routeKey(route)} has a body but no sample`);
+          const path = concretePath(route, ctx, target?.params ?? {});
+          const expected = expectedOutcome(route, pathType, principal);
+          const outcome = expected.denied ? expected.code : 'allowed';
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+
+          const res = await api(route.method, path, {
+            token: tokens.get(principal.name),
+            ...(sample ? { body: sample(ctx) } : {}),
+          });
+          const where = `${principal.name} → ${route.method} ${path}: ${res.status} ${res.text.slice(0, 300)}`;
+
+          if (expected.denied) {
+            expectErrorEnvelope(res, expected.status, expected.code);
+            expect(res.body.message, where).toBe(expected.message);
+            if (expected.status === 401) expect(res.headers.get('www-authenticate'), where).toMatch(/^Bearer /);
+            if (expected.code === 'principal_not_accepted') {
+              expect(res.body.reason.accepts, where).toEqual(route.policy.accepts.filter((k) => k !== 'anonymous'));
+              expect(res.body.reason.principalKind, where).toBe(principal.kind);
+            }
+            if (expected.code === 'missing_permission') {
+              expect(res.body.reason.permission, where).toBe(expected.permission);
+              expect([...res.body.reason.rolesHeld].sort(), where).toEqual([...(expected.rolesHeld ?? [])].sort());
+            }
+          } else if (expected.status >= 400) {
+            // Let through by the policy, refused by the data (see DATA_OUTCOMES).
+            expectErrorEnvelope(res, expected.status, expected.code);
+            if (expected.message) expect(res.body.message, where).toBe(expected.message);
+          } else {
+            expect(res.status, where).toBe(expected.status);
+          }
+
+          // A denial changes nothing; an allowed delete removes exactly its disposable target.
+          if (target) expect(await target.exists(), `${where} (target still exists?)`).toBe(expected.denied);
+        });
+      }
+    });
+  }
+}
+
+// --- Beyond the generated cells ----------------------------------------------------------------------
+
+describe('organizations', () => {
+  it('the user who created the organization administers it', async () => {
+    const res = await api('GET', `${V}/access/organization/${organizationId}/users`, { token: member.token });
+    expect(res.status, res.text).toBe(200);
+    const me = res.body.data.find((u: { sanityUserId: string }) => u.sanityUserId === member.userId);
+    expect(me).toMatchObject({
+      sanityUserId: member.userId,
+      memberships: [{ resourceType: 'organization', resourceId: organizationId, roleNames: ['administrator'] }],
+    });
+  });
+
+  it('a project robot cannot see the organization’s users: 404, as if it did not exist', async () => {
+    const admin = tokens.get('project robot (administrator)');
+    for (const spelling of ['organization', 'organizations']) {
+      const res = await api('GET', `${V}/access/${spelling}/${organizationId}/users`, { token: admin });
+      expectErrorEnvelope(res, 404, 'not_found');
+      expect(res.body.message).toBe(`Organization not found: ${organizationId}`);
+    }
+    const missing = await api('GET', `${V}/access/organization/onosuchorg/users`, { token: admin });
+    expectErrorEnvelope(missing, 404, 'not_found');
+    expect(missing.body.reason.hint).toBe(
+      (await api('GET', `${V}/access/organization/${organizationId}/users`, { token: admin })).body.reason.hint,
+    );
+  });
+});
+
+describe('coverage', () => {
+  it('every route in the table was exercised by at least one cell', () => {
+    const missing = routes.map(routeKey).filter((key) => !covered.has(key));
+    expect(missing).toEqual([]);
+    expect(cells).toBeGreaterThanOrEqual(routes.length * PRINCIPALS.length);
+    // Every rule of the decision bit somewhere, so the matrix is not vacuously green.
+    for (const outcome of ['allowed', 'missing_token', 'principal_not_accepted', 'not_found', 'missing_permission']) {
+      expect(outcomes.get(outcome) ?? 0, outcome).toBeGreaterThan(0);
+    }
+    console.info(`authorization matrix: ${cells} cells`, Object.fromEntries(outcomes));
+  });
+});
