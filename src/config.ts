@@ -14,7 +14,10 @@ export interface Config {
   database: { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
   port: number;
   host: string;
+  /** Where clients reach this server (links, the OpenAPI `servers` entry). */
   publicUrl: string;
+  /** False when publicUrl was derived from host and port rather than configured. */
+  publicUrlConfigured: boolean;
   /** Token pepper keys, newest first. The first one digests new tokens; all of them verify. */
   keys: ServerKey[];
   logLevel: string;
@@ -60,7 +63,8 @@ export function loadConfig(
   const databaseUrl = pick(flags.databaseUrl, 'GATEHOUSE_DATABASE_URL') ?? `sqlite:${join(dataDir, 'gatehouse.db')}`;
   const database = parseDatabaseUrl(databaseUrl, dataDir);
 
-  const publicUrl = pick(flags.publicUrl, 'GATEHOUSE_PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const configuredPublicUrl = pick(flags.publicUrl, 'GATEHOUSE_PUBLIC_URL');
+  const publicUrl = configuredPublicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let parsedPublic: URL;
   try {
     parsedPublic = new URL(publicUrl);
@@ -73,7 +77,9 @@ export function loadConfig(
 
   const logLevel = pick(flags.logLevel, 'GATEHOUSE_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(`log level (--log-level / GATEHOUSE_LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+    throw new ConfigError(
+      `log level (--log-level / GATEHOUSE_LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`,
+    );
   }
 
   const secretText = pick(flags.secret, 'GATEHOUSE_SECRET');
@@ -94,13 +100,26 @@ export function loadConfig(
     );
   }
 
-  return { dataDir, databaseUrl, database, port, host, publicUrl: publicUrl.replace(/\/+$/, ''), keys, logLevel };
+  return {
+    dataDir,
+    databaseUrl,
+    database,
+    port,
+    host,
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    publicUrlConfigured: configuredPublicUrl !== undefined,
+    keys,
+    logLevel,
+  };
 }
 
 function parseDatabaseUrl(url: string, dataDir: string): Config['database'] {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (file === '') throw new ConfigError('database URL (--database-url / GATEHOUSE_DATABASE_URL) "sqlite:" needs a file path, e.g. sqlite:./gatehouse.db');
+    if (file === '')
+      throw new ConfigError(
+        'database URL (--database-url / GATEHOUSE_DATABASE_URL) "sqlite:" needs a file path, e.g. sqlite:./gatehouse.db',
+      );
     if (file === ':memory:') return { dialect: 'sqlite', file };
     return { dialect: 'sqlite', file: isAbsolute(file) ? file : resolve(file) };
   }
@@ -113,7 +132,9 @@ function parseDatabaseUrl(url: string, dataDir: string): Config['database'] {
     return { dialect: 'postgres', url };
   }
   void dataDir;
-  throw new ConfigError(`database URL (--database-url / GATEHOUSE_DATABASE_URL) must start with sqlite: or postgres://, got "${url.split(':')[0]}:…"`);
+  throw new ConfigError(
+    `database URL (--database-url / GATEHOUSE_DATABASE_URL) must start with sqlite: or postgres://, got "${url.split(':')[0]}:…"`,
+  );
 }
 
 function readOrCreateSecret(dataDir: string, create: boolean): string {

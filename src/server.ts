@@ -56,7 +56,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const app = await buildApp({
     services,
-    publicUrl: config.publicUrl,
+    publicUrl: config.publicUrlConfigured ? config.publicUrl : null,
     logger,
     validateResponses: options.validateResponses ?? false,
   });

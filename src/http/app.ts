@@ -8,7 +8,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { Value } from 'typebox/value';
 import type { Services } from '../services/index.js';
 import { authorizationHooks } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
@@ -17,11 +16,13 @@ import { projectContextOf, traceIdOf, traceparentFor } from './request-context.j
 import type { AnyRoute } from './route.js';
 import { routes as defaultRoutes } from './routes/index.js';
 import { ErrorBody } from './schemas.js';
+import { convertTextValue } from './text-values.js';
 import './formats.js';
 
 export interface AppOptions {
   services: Services;
-  publicUrl: string;
+  /** The configured public URL; null when none was configured (the document then names no host). */
+  publicUrl: string | null;
   /** A pino logger, or false for none. */
   logger?: FastifyServerOptions['loggerInstance'] | false;
   /** Check every response against its schema and fail loudly on drift (tests turn this on). */
@@ -59,7 +60,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const check = Compile(schema as TSchema);
     return (value: unknown) => {
-      const converted = httpPart === 'body' ? value : Value.Convert(schema as TSchema, value);
+      const converted = httpPart === 'body' ? value : convertTextValue(schema as object, value);
       return check.Check(converted) ? { value: converted } : { error: check.Errors(converted) as never };
     };
   });
@@ -92,7 +93,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           'Who is this caller, and may they do this to that organization or project? Every operation lists the principal kinds it accepts (`x-accepts`) and the permission it requires (`x-permission`).',
         license: { name: 'Apache-2.0' },
       },
-      servers: [{ url: options.publicUrl }],
+      // Without a configured public URL, a relative server: "the host that served this document".
+      servers: [{ url: options.publicUrl ?? '/' }],
       components: {
         securitySchemes: {
           bearerAuth: {
@@ -114,7 +116,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     transformSpecificationClone: false,
     transformSpecification: (spec) => ({
       ...spec,
-      servers: [{ url: new URL(options.publicUrl).pathname.replace(/\/+$/, '') || '/' }],
+      servers: [{ url: (options.publicUrl ? new URL(options.publicUrl).pathname.replace(/\/+$/, '') : '') || '/' }],
     }),
   });
 

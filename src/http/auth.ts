@@ -69,7 +69,7 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
     request.gatehouse = state;
     if (versioned) {
       const segment = (request.params as { apiVersion?: string }).apiVersion ?? '';
-      const parsed = parseApiVersion(segment);
+      const parsed = parseApiVersion(segment, services.deps.now().getTime());
       if (!parsed.ok) throw versionProblem(parsed.message, segment);
       state.version = parsed.version;
     }

@@ -89,7 +89,14 @@ export function decideResource(
   resource: ResourceRef | undefined,
   access: Access | null | undefined,
 ): Decision {
-  if (!policy.resource || !resource) return { allowed: true };
+  if (!policy.resource) return { allowed: true };
+  // Deny by default: a route that names a resource but could not say which one allows nothing.
+  if (!resource) {
+    return {
+      allowed: false,
+      problem: new Problem(404, 'Resource not found', { code: 'not_found', hint: 'The path names no resource.' }),
+    };
+  }
   const permission = requiredPermission(policy, resource);
   if (!access) return { allowed: false, problem: resourceNotFound(resource) };
   if (permission && !access.grants.has(permission)) {

@@ -1,0 +1,254 @@
+/**
+ * The authorization decision (model/policy.ts): principal × route policy × grants → allow, or a
+ * denial that names the rule. Exercised on hand-written policies, on every route of the route
+ * table, and on random role sets.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { routes } from '../../src/http/routes/index.js';
+import type { Problem } from '../../src/model/errors.js';
+import { catalogGrants, type ResourceType } from '../../src/model/permissions.js';
+import {
+  type Access,
+  type Decision,
+  decide,
+  decidePrincipal,
+  type ResourceRef,
+  type RoutePolicy,
+  requiredPermission,
+  resourceNotFound,
+} from '../../src/model/policy.js';
+import { PRINCIPAL_KINDS, type Principal, type RobotPrincipal, type UserPrincipal } from '../../src/model/principals.js';
+import { builtInRole, builtInRoles, grantsOf, grantsOfBuiltIns } from '../../src/model/roles.js';
+
+const project: ResourceRef = { type: 'project', id: 'p1' };
+const user: UserPrincipal = { kind: 'user', id: 'u1', tokenId: 't1', email: 'u@example.com', displayName: 'U' };
+const robot: RobotPrincipal = { kind: 'robot', id: 'r1', tokenId: 't2', label: 'ci', resourceType: 'project', resourceId: 'p1' };
+
+function principalOfKind(kind: (typeof PRINCIPAL_KINDS)[number]): Principal | null {
+  return kind === 'anonymous' ? null : kind === 'user' ? user : robot;
+}
+
+function access(type: ResourceType, ...roleNames: string[]): Access {
+  return { roleNames, grants: grantsOfBuiltIns(type, roleNames) };
+}
+
+function denial(decision: Decision): Problem {
+  if (decision.allowed) throw new Error('expected a denial');
+  return decision.problem;
+}
+
+const readMembers: RoutePolicy = {
+  accepts: ['user', 'robot'],
+  resource: 'path',
+  permission: 'sanity.{resourceType}.members.read',
+};
+const userOnly: RoutePolicy = { accepts: ['user'], note: 'a project needs a human owner' };
+const robotOnly: RoutePolicy = { accepts: ['robot'] };
+const anyone: RoutePolicy = { accepts: ['anonymous', 'user', 'robot'] };
+
+describe('principal kinds', () => {
+  it('anonymous callers get 401 "Not authenticated" with a Bearer challenge where a token is required', () => {
+    const problem = denial(decide(readMembers, null, project, null));
+    expect(problem.status).toBe(401);
+    expect(problem.message).toBe('Not authenticated');
+    expect(problem.reason).toMatchObject({ code: 'missing_token', accepts: ['user', 'robot'] });
+    expect(problem.extra.headers?.['www-authenticate']).toMatch(/^Bearer /);
+  });
+
+  it('anonymous callers pass where anonymous is declared', () => {
+    expect(decide(anyone, null, undefined, undefined)).toEqual({ allowed: true });
+  });
+
+  it('a robot on a user-only route gets 403 "Robots are not allowed", naming the accepted kinds and what to do', () => {
+    const problem = denial(decide(userOnly, robot, undefined, undefined));
+    expect(problem.status).toBe(403);
+    expect(problem.message).toBe('Robots are not allowed');
+    expect(problem.reason).toMatchObject({ code: 'principal_not_accepted', principalKind: 'robot', accepts: ['user'] });
+    expect(problem.reason.hint).toContain('a project needs a human owner');
+    expect(problem.reason.hint).toContain('personal token');
+  });
+
+  it('a user on a robot-only route gets 403 "Users are not allowed"', () => {
+    const problem = denial(decide(robotOnly, user, undefined, undefined));
+    expect(problem.status).toBe(403);
+    expect(problem.message).toBe('Users are not allowed');
+    expect(problem.reason).toMatchObject({ code: 'principal_not_accepted', principalKind: 'user', accepts: ['robot'] });
+    expect(problem.reason.hint).toContain('robot');
+  });
+
+  it('the kind is decided before the resource: even a full member is refused when its kind is not accepted', () => {
+    const everything = { roleNames: ['administrator'], grants: catalogGrants('project') };
+    expect(
+      denial(decide({ ...userOnly, resource: 'path', permission: 'sanity.project.read' }, robot, project, everything)).status,
+    ).toBe(403);
+  });
+
+  it('kinds: every declared kind passes step 1 and every other kind fails it (all 7 non-empty policies)', () => {
+    const subsets = [1, 2, 3, 4, 5, 6, 7].map((mask) => PRINCIPAL_KINDS.filter((_, i) => mask & (1 << i)));
+    for (const accepts of subsets) {
+      for (const kind of PRINCIPAL_KINDS) {
+        const decision = decidePrincipal({ accepts }, principalOfKind(kind));
+        expect(decision.allowed, `${kind} on ${accepts.join(',')}`).toBe(accepts.includes(kind));
+        if (!decision.allowed) expect(decision.problem.status).toBe(kind === 'anonymous' ? 401 : 403);
+      }
+    }
+  });
+});
+
+describe('resource and permission', () => {
+  it('a member holding the permission is allowed, and learns which permission was checked', () => {
+    expect(decide(readMembers, robot, project, access('project', 'viewer'))).toEqual({
+      allowed: true,
+      permission: 'sanity.project.members.read',
+    });
+    expect(decide(readMembers, user, { type: 'organization', id: 'o1' }, access('organization', 'member'))).toEqual({
+      allowed: true,
+      permission: 'sanity.organization.members.read',
+    });
+  });
+
+  it('a member lacking the permission gets 403 naming the permission, the resource and the roles held', () => {
+    const policy: RoutePolicy = {
+      accepts: ['user', 'robot'],
+      resource: 'path',
+      permission: 'sanity.{resourceType}.tokens.create',
+    };
+    const problem = denial(decide(policy, robot, project, access('project', 'viewer')));
+    expect(problem.status).toBe(403);
+    expect(problem.message).toBe('Missing permission sanity.project.tokens.create on project p1');
+    expect(problem.reason).toMatchObject({
+      code: 'missing_permission',
+      permission: 'sanity.project.tokens.create',
+      resourceType: 'project',
+      resourceId: 'p1',
+      principalKind: 'robot',
+      rolesHeld: ['viewer'],
+    });
+  });
+
+  it('a non-member gets the same 404 as for a resource that does not exist', () => {
+    // The decision has no input saying whether the resource exists: "no access" is all it sees.
+    const notMember = denial(decide(readMembers, user, { type: 'project', id: 'theirs' }, null));
+    const missing = resourceNotFound({ type: 'project', id: 'theirs' });
+    expect(notMember.status).toBe(404);
+    expect(notMember.message).toBe(missing.message);
+    expect(notMember.reason).toEqual(missing.reason);
+    expect(notMember.toBody()).toEqual(missing.toBody());
+    // …and the same for every kind of caller that gets this far.
+    expect(denial(decide(readMembers, robot, { type: 'project', id: 'theirs' }, null)).toBody()).toEqual(missing.toBody());
+    // The text differs only by the id the caller sent.
+    const other = resourceNotFound({ type: 'project', id: 'xyz' });
+    expect(other.message.replace('xyz', 'ID')).toBe(missing.message.replace('theirs', 'ID'));
+    expect(other.reason.hint).toBe(missing.reason.hint);
+  });
+
+  it('a policy without a permission only needs membership', () => {
+    const policy: RoutePolicy = { accepts: ['user'], resource: 'project' };
+    expect(decide(policy, user, project, access('project', 'viewer'))).toEqual({ allowed: true });
+    expect(denial(decide(policy, user, project, null)).status).toBe(404);
+  });
+
+  it('{resourceType} in a permission is the type of the resource', () => {
+    expect(requiredPermission(readMembers, project)).toBe('sanity.project.members.read');
+    expect(requiredPermission(readMembers, { type: 'organization', id: 'o' })).toBe('sanity.organization.members.read');
+    expect(requiredPermission({ accepts: ['user'] }, project)).toBeUndefined();
+  });
+});
+
+describe('the route table', () => {
+  it('has no route without a declared policy', () => {
+    for (const route of routes) {
+      expect(route.policy.accepts.length, `${route.method} ${route.path}`).toBeGreaterThan(0);
+      if (route.policy.permission) expect(route.policy.resource, `${route.method} ${route.path}`).toBeDefined();
+    }
+  });
+
+  it('robots are never accepted where the table does not declare them, whatever they hold', () => {
+    const refusing = routes.filter((route) => !route.policy.accepts.includes('robot'));
+    expect(refusing.map((r) => `${r.method} ${r.path}`)).toContain('POST /projects');
+    for (const route of refusing) {
+      for (const type of ['project', 'organization'] as const) {
+        const everything: Access = { roleNames: ['administrator'], grants: catalogGrants(type) };
+        const problem = denial(decide(route.policy, { ...robot, resourceType: type }, { type, id: 'p1' }, everything));
+        expect(problem.status, `${route.method} ${route.path}`).toBe(403);
+        expect(problem.message).toBe('Robots are not allowed');
+        expect(problem.reason.code).toBe('principal_not_accepted');
+      }
+    }
+  });
+
+  it('every route refuses or accepts each kind exactly as its accepts list says', () => {
+    for (const route of routes) {
+      for (const kind of PRINCIPAL_KINDS) {
+        const decision = decidePrincipal(route.policy, principalOfKind(kind));
+        expect(decision.allowed, `${kind} on ${route.method} ${route.path}`).toBe(route.policy.accepts.includes(kind));
+      }
+    }
+  });
+});
+
+describe('properties', () => {
+  const types = ['project', 'organization'] as const;
+
+  it('allowed ⇒ some role held grants the permission (and, for a member, the converse)', () => {
+    const arbitrary = fc.constantFrom(...types).chain((type) =>
+      fc.record({
+        type: fc.constant(type),
+        roles: fc.subarray(builtInRoles(type).map((r) => r.name)),
+        permission: fc.constantFrom(...catalogGrants(type)),
+        kind: fc.constantFrom('user' as const, 'robot' as const),
+      }),
+    );
+    fc.assert(
+      fc.property(arbitrary, ({ type, roles, permission, kind }) => {
+        const resource: ResourceRef = { type, id: 'p1' };
+        const principal = kind === 'user' ? user : { ...robot, resourceType: type };
+        const policy: RoutePolicy = { accepts: ['user', 'robot'], resource: 'path', permission };
+        const held = roles.length === 0 ? null : access(type, ...roles);
+        const decision = decide(policy, principal, resource, held);
+        const someRoleGrants = roles.some((name) =>
+          grantsOf(builtInRole(type, name) as NonNullable<ReturnType<typeof builtInRole>>).has(permission),
+        );
+        if (decision.allowed) expect(someRoleGrants).toBe(true);
+        if (someRoleGrants) expect(decision.allowed).toBe(true);
+        if (!decision.allowed) {
+          expect(decision.problem.status).toBe(held ? 403 : 404);
+          if (held) expect(decision.problem.reason.rolesHeld).toEqual(roles);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('allowed ⇒ the caller’s kind is declared, for random policies and grants', () => {
+    fc.assert(
+      fc.property(
+        fc.subarray([...PRINCIPAL_KINDS], { minLength: 1 }),
+        fc.constantFrom(...PRINCIPAL_KINDS),
+        fc.option(fc.subarray([...catalogGrants('project')]), { nil: null }),
+        fc.option(fc.constantFrom(...catalogGrants('project')), { nil: undefined }),
+        (accepts, kind, grants, permission) => {
+          const policy: RoutePolicy = { accepts, resource: 'path', ...(permission ? { permission } : {}) };
+          const held = grants === null ? null : { roleNames: ['custom'], grants: new Set(grants) };
+          const decision = decide(policy, principalOfKind(kind), project, held);
+          if (decision.allowed) {
+            expect(accepts).toContain(kind);
+            expect(held).not.toBeNull();
+            if (permission) expect(held?.grants.has(permission)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('deny by default', () => {
+  it('refuses a resource route whose resource could not be determined', () => {
+    const policy: RoutePolicy = { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.project.read' };
+    const user = { kind: 'user' as const, id: 'g1', tokenId: 't1', email: 'a@example.com', displayName: 'A' };
+    const decision = decide(policy, user, undefined, { roleNames: ['administrator'], grants: new Set(['sanity.project.read']) });
+    expect(decision.allowed).toBe(false);
+  });
+});
