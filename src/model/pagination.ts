@@ -3,6 +3,8 @@
  * the next page starts strictly after it, so pages never shift or repeat as rows are added and no
  * list gets slower as its table grows (no OFFSET).
  */
+import { problems } from './errors.js';
+
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 500;
 
@@ -17,6 +19,14 @@ export function decodeCursor(cursor: string): string | null {
   if (!text.startsWith('k:')) return null;
   const key = text.slice(2);
   return /^[a-z0-9]{1,64}$/.test(key) ? key : null;
+}
+
+/** The sort key to continue after, or null for the first page; a foreign cursor is a 400. */
+export function cursorKey(cursor: string | undefined): string | null {
+  if (cursor === undefined) return null;
+  const key = decodeCursor(cursor);
+  if (key === null) throw problems.invalidInput('nextCursor is not a cursor this server issued', 'nextCursor');
+  return key;
 }
 
 export interface Page<T> {

@@ -7,6 +7,7 @@ import type { ResourceRef } from '../model/policy.js';
 import { accessManagerGrants, builtInRole, grantsOf, grantsOfBuiltIns } from '../model/roles.js';
 import { roleHoldings } from '../store/memberships.js';
 import type { Executor } from '../store/schema.js';
+import { roleNotFound } from './roles.js';
 
 /**
  * Roles to grant must exist on the resource type and apply to the principal kind receiving them,
@@ -20,13 +21,7 @@ export function checkGrantable(
 ): void {
   for (const name of roleNames) {
     const role = builtInRole(resourceType, name);
-    if (!role) {
-      throw new Problem(404, `Role not found: ${name}`, {
-        code: 'role_not_found',
-        role: name,
-        hint: `List the roles of this ${resourceType} with GET /access/${resourceType}/{id}/roles.`,
-      });
-    }
+    if (!role) throw roleNotFound(resourceType, name);
     const applies = recipient === 'robot' ? role.appliesToRobots : role.appliesToUsers;
     if (!applies) {
       throw new Problem(400, `Role ${name} cannot be given to ${recipient}s`, {

@@ -1,6 +1,6 @@
 /** The human members of a resource (Access API `/users`). */
 import { problems } from '../model/errors.js';
-import { decodeCursor, toPage } from '../model/pagination.js';
+import { cursorKey, toPage } from '../model/pagination.js';
 import type { ResourceRef } from '../model/policy.js';
 import { countMembers, deleteMembership, findMembership, listUserMembers, rolesByMembership } from '../store/memberships.js';
 import { findUser } from '../store/users.js';
@@ -13,9 +13,7 @@ export class MemberService {
   constructor(private readonly deps: Deps) {}
 
   async list(resource: ResourceRef, cursor: string | undefined, limit: number) {
-    const after = cursor === undefined ? null : decodeCursor(cursor);
-    if (cursor !== undefined && after === null)
-      throw problems.invalidInput('nextCursor is not a cursor this server issued', 'nextCursor');
+    const after = cursorKey(cursor);
     const [rows, total] = await Promise.all([
       listUserMembers(this.deps.db, resource, after, limit),
       countMembers(this.deps.db, resource, 'user'),

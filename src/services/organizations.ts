@@ -4,12 +4,13 @@ import { newId } from '../model/ids.js';
 import type { Principal, UserPrincipal } from '../model/principals.js';
 import { builtInRole } from '../model/roles.js';
 import { isUniqueViolation } from '../store/db.js';
-import { allMembers, insertMembership } from '../store/memberships.js';
+import { allMembers } from '../store/memberships.js';
 import { findOrganization, insertOrganization, organizationsOf, updateOrganization } from '../store/organizations.js';
 import type { Executor, OrganizationRow } from '../store/schema.js';
 import { findUsers } from '../store/users.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
+import { addMember } from './memberships.js';
 import { nonEmpty } from './validation.js';
 import { organizationView, roleSummary } from './views.js';
 
@@ -66,20 +67,7 @@ export class OrganizationService {
           updated_at: iso(now),
         };
         await insertOrganization(trx, row);
-        await insertMembership(
-          trx,
-          {
-            id: newId.membership(now.getTime()),
-            resource_type: 'organization',
-            resource_id: row.id,
-            principal_kind: 'user',
-            principal_id: actor.principal.id,
-            resource_user_id: null,
-            added_at: iso(now),
-            last_seen_at: null,
-          },
-          ['administrator'],
-        );
+        await addMember(trx, { type: 'organization', id: row.id }, actor.principal, ['administrator'], now);
         await audit(trx, actor, now, {
           action: 'organization.create',
           resource: { type: 'organization', id: row.id },

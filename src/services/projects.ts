@@ -3,12 +3,13 @@ import { Problem, problems } from '../model/errors.js';
 import { newId } from '../model/ids.js';
 import type { Principal, UserPrincipal } from '../model/principals.js';
 import { grantsOfBuiltIns } from '../model/roles.js';
-import { allMembers, insertMembership, rolesOf } from '../store/memberships.js';
+import { allMembers, rolesOf } from '../store/memberships.js';
 import { findOrganization } from '../store/organizations.js';
 import { findProject, insertProject, projectsOf, updateProject } from '../store/projects.js';
 import type { Executor, ProjectRow } from '../store/schema.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
+import { addMember } from './memberships.js';
 import { nonEmpty } from './validation.js';
 import { projectMemberView, projectView } from './views.js';
 
@@ -54,20 +55,7 @@ export class ProjectService {
         updated_at: iso(now),
       };
       await insertProject(trx, row);
-      await insertMembership(
-        trx,
-        {
-          id: newId.membership(now.getTime()),
-          resource_type: 'project',
-          resource_id: row.id,
-          principal_kind: 'user',
-          principal_id: actor.principal.id,
-          resource_user_id: newId.projectUser(),
-          added_at: iso(now),
-          last_seen_at: null,
-        },
-        ['administrator'],
-      );
+      await addMember(trx, { type: 'project', id: row.id }, actor.principal, ['administrator'], now);
       await audit(trx, actor, now, {
         action: 'project.create',
         resource: { type: 'project', id: row.id },

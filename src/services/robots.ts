@@ -4,17 +4,18 @@
  */
 import { problems } from '../model/errors.js';
 import { newId } from '../model/ids.js';
-import { decodeCursor, toPage } from '../model/pagination.js';
+import { cursorKey, toPage } from '../model/pagination.js';
 import type { ResourceType } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import type { RobotPrincipal } from '../model/principals.js';
-import { deleteMembershipsOf, insertMembership, membershipsOfPrincipals } from '../store/memberships.js';
+import { deleteMembershipsOf, membershipsOfPrincipals } from '../store/memberships.js';
 import { countRobots, deleteRobot, findRobot, insertRobot, listRobots } from '../store/robots.js';
 import type { Executor, RobotRow } from '../store/schema.js';
 import { liveTokensOf, revokeTokensOf } from '../store/tokens.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { checkGrantable } from './invariants.js';
+import { addMember } from './memberships.js';
 import { issueToken } from './tokens.js';
 import { futureExpiry, nonEmpty } from './validation.js';
 import { membershipView, robotView, roleSummary } from './views.js';
@@ -68,17 +69,7 @@ export class RobotService {
         expires_at: expiresAt,
       };
       await insertRobot(trx, robot);
-      const membershipRow = {
-        id: newId.membership(now.getTime()),
-        resource_type: resource.type,
-        resource_id: resource.id,
-        principal_kind: 'robot',
-        principal_id: robot.id,
-        resource_user_id: resource.type === 'project' ? newId.projectUser() : null,
-        added_at: iso(now),
-        last_seen_at: null,
-      };
-      await insertMembership(trx, membershipRow, roleNames);
+      const membershipRow = await addMember(trx, resource, { kind: 'robot', id: robot.id }, roleNames, now);
       const { token, row } = await issueToken(trx, this.deps, {
         kind: 'robot',
         principalId: robot.id,
@@ -96,9 +87,7 @@ export class RobotService {
   }
 
   async list(resource: ResourceRef, cursor: string | undefined, limit: number) {
-    const after = cursor === undefined ? null : decodeCursor(cursor);
-    if (cursor !== undefined && after === null)
-      throw problems.invalidInput('nextCursor is not a cursor this server issued', 'nextCursor');
+    const after = cursorKey(cursor);
     const [rows, total] = await Promise.all([
       listRobots(this.deps.db, resource, after, limit),
       countRobots(this.deps.db, resource),

@@ -1,0 +1,28 @@
+/** Adding a member: the one place a membership row is built. */
+import { newId } from '../model/ids.js';
+import type { ResourceRef } from '../model/policy.js';
+import { insertMembership } from '../store/memberships.js';
+import type { Executor, MembershipRow } from '../store/schema.js';
+import { iso } from './context.js';
+
+export async function addMember(
+  db: Executor,
+  resource: ResourceRef,
+  principal: { kind: 'user' | 'robot'; id: string },
+  roleNames: readonly string[],
+  now: Date,
+): Promise<MembershipRow> {
+  const row: MembershipRow = {
+    id: newId.membership(now.getTime()),
+    resource_type: resource.type,
+    resource_id: resource.id,
+    principal_kind: principal.kind,
+    principal_id: principal.id,
+    // Project members get a project-scoped id, as Sanity's `resourceUserId` / `projectUserId`.
+    resource_user_id: resource.type === 'project' ? newId.projectUser() : null,
+    added_at: iso(now),
+    last_seen_at: null,
+  };
+  await insertMembership(db, row, roleNames);
+  return row;
+}
