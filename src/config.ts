@@ -21,6 +21,11 @@ export interface Config {
   /** Token pepper keys, newest first. The first one digests new tokens; all of them verify. */
   keys: ServerKey[];
   logLevel: string;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (recorded as lastUsedIp and
+   * in the audit log): false (none), true (any), or a list of proxy addresses/CIDRs.
+   */
+  trustProxy: boolean | string[];
 }
 
 /** What `gatehouse serve` and friends accept as flags; each maps to one GATEHOUSE_* variable. */
@@ -32,6 +37,7 @@ export interface ConfigFlags {
   publicUrl?: string;
   secret?: string;
   logLevel?: string;
+  trustProxy?: string;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +88,8 @@ export function loadConfig(
     );
   }
 
+  const trustProxy = parseTrustProxy(pick(flags.trustProxy, 'GATEHOUSE_TRUST_PROXY'));
+
   const secretText = pick(flags.secret, 'GATEHOUSE_SECRET');
   let keys: ServerKey[];
   if (secretText !== undefined) {
@@ -110,7 +118,18 @@ export function loadConfig(
     publicUrlConfigured: configuredPublicUrl !== undefined,
     keys,
     logLevel,
+    trustProxy,
   };
+}
+
+function parseTrustProxy(value: string | undefined): Config['trustProxy'] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  const entries = value.split(',').map((entry) => entry.trim());
+  if (entries.every((entry) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry))) return entries;
+  throw new ConfigError(
+    `trust proxy (--trust-proxy / GATEHOUSE_TRUST_PROXY) must be true, false or a comma list of proxy addresses/CIDRs, got "${value}"`,
+  );
 }
 
 function parseDatabaseUrl(url: string, dataDir: string): Config['database'] {

@@ -59,6 +59,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     publicUrl: config.publicUrlConfigured ? config.publicUrl : null,
     logger,
     validateResponses: options.validateResponses ?? false,
+    trustProxy: config.trustProxy,
   });
   try {
     await app.listen({ port: config.port, host: config.host });

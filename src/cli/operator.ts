@@ -17,6 +17,7 @@ export interface ConfigOptions {
   host?: string;
   publicUrl?: string;
   logLevel?: string;
+  trustProxy?: string;
 }
 
 export function withConfigOptions(command: Command): Command {
@@ -29,7 +30,11 @@ export function withConfigOptions(command: Command): Command {
     .option('--port <port>', 'port to listen on (env: GATEHOUSE_PORT, default: 3333)')
     .option('--host <host>', 'interface to listen on (env: GATEHOUSE_HOST, default: 127.0.0.1)')
     .option('--public-url <url>', 'URL clients reach the server at (env: GATEHOUSE_PUBLIC_URL)')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env: GATEHOUSE_LOG_LEVEL, default: info)');
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env: GATEHOUSE_LOG_LEVEL, default: info)')
+    .option(
+      '--trust-proxy <value>',
+      'believe X-Forwarded-For from: true, false, or proxy addresses/CIDRs (env: GATEHOUSE_TRUST_PROXY, default: false)',
+    );
 }
 
 /**
@@ -46,6 +51,7 @@ export function loadOperatorConfig(ctx: CliContext, options: ConfigOptions): Con
         host: options.host,
         publicUrl: options.publicUrl,
         logLevel: options.logLevel,
+        trustProxy: options.trustProxy,
       },
       ctx.env,
     );

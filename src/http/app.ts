@@ -10,7 +10,7 @@ import { type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { Services } from '../services/index.js';
 import { authorizationHooks } from './auth.js';
-import { errorHandler, notFoundHandler } from './errors.js';
+import { checkContentEncoding, clientErrorHandler, errorHandler, notFoundHandler } from './errors.js';
 import { describeOperation } from './openapi.js';
 import { projectContextOf, traceIdOf, traceparentFor } from './request-context.js';
 import type { AnyRoute } from './route.js';
@@ -28,7 +28,7 @@ export interface AppOptions {
   /** Check every response against its schema and fail loudly on drift (tests turn this on). */
   validateResponses?: boolean;
   routes?: readonly AnyRoute[];
-  trustProxy?: boolean;
+  trustProxy?: boolean | string[];
 }
 
 export const BODY_LIMIT = 64 * 1024;
@@ -47,6 +47,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Errors the router raises before any route runs (bad percent-encoding, overlong parameter)
     // get the same envelope as every other error, not Fastify's own body.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+    clientErrorHandler,
     trustProxy: options.trustProxy ?? false,
     genReqId: (request) => traceIdOf(request.headers.traceparent),
     // `/v1/projects/` is `/v1/projects`: clients build URLs by concatenation, and a redirect is not an option.
@@ -81,6 +82,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('traceparent', traceparentFor(request.id));
+    checkContentEncoding(request);
   });
 
   await app.register(swagger, {

@@ -31,18 +31,32 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
+/**
+ * The bearer token of a request, or null without an Authorization header. Following RFC 6750: a
+ * credential of another scheme is no bearer token at all (401 with a Bearer challenge), while a
+ * Bearer credential that is malformed is a bad request (400 invalid_request).
+ */
 export function bearerToken(header: string | undefined): string | null {
   if (header === undefined) return null;
   const match = BEARER.exec(header);
-  if (!match?.[1]) {
+  if (match?.[1]) return match[1];
+  if (!/^bearer\b/i.test(header)) {
     throw new Problem(
       401,
-      'Malformed Authorization header',
-      { code: 'invalid_request', hint: 'Send `Authorization: Bearer <token>`.' },
-      { headers: { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_request"' } },
+      'Not authenticated',
+      {
+        code: 'unsupported_auth_scheme',
+        hint: `Only bearer tokens are accepted: send \`Authorization: Bearer <token>\`, not "${header.split(' ')[0]?.slice(0, 20)}".`,
+      },
+      { headers: { 'www-authenticate': 'Bearer realm="gatehouse"' } },
     );
   }
-  return match[1];
+  throw new Problem(
+    400,
+    'Malformed Authorization header',
+    { code: 'invalid_request', hint: 'Send exactly `Authorization: Bearer <token>`: one space, one token.' },
+    { headers: { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_request"' } },
+  );
 }
 
 /** The resource a route's policy points at, read from the (validated) path parameters. */

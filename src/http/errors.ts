@@ -3,8 +3,9 @@
  * errors name the field; framework errors (bad JSON, too large, wrong media type) say what to send
  * instead; anything unexpected is a 500 whose body reveals nothing and whose log line has the detail.
  */
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { Problem } from '../model/errors.js';
+import { Problem, STATUS_TEXT } from '../model/errors.js';
 import { parseApiVersion } from '../model/versions.js';
 
 interface SchemaError {
@@ -152,4 +153,38 @@ export function versionProblem(message: string, segment: string): Problem {
     version: segment.slice(0, 40),
     accepted: ['v1', 'vX', 'vYYYY-MM-DD'],
   });
+}
+
+/**
+ * Requests Node's HTTP parser rejects before Fastify sees them (a Content-Length that lies,
+ * oversized headers): still the envelope, written straight to the socket, then the connection closes.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const problem =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new Problem(431, 'Request headers are too large', { code: 'headers_too_large' })
+      : new Problem(400, 'Malformed HTTP request', {
+          code: 'malformed_request',
+          hint: 'Check Content-Length and the request line.',
+        });
+  const body = JSON.stringify(problem.toBody());
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${STATUS_TEXT[problem.status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Bodies are plain JSON: a compressed (or otherwise encoded) body is refused rather than misread. */
+export function checkContentEncoding(request: FastifyRequest): void {
+  const encoding = request.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    throw new Problem(415, `Content-Encoding ${encoding.slice(0, 40)} is not supported`, {
+      code: 'unsupported_content_encoding',
+      hint: 'Send the JSON body uncompressed.',
+    });
+  }
 }

@@ -31,10 +31,13 @@ export const PageQuery = Type.Object({
   nextCursor: Type.Optional(Type.String({ maxLength: 200, description: 'The `nextCursor` of the previous page.' })),
 });
 
-export const IncludeMembersQuery = Type.Object({
-  includeMembers: Type.Optional(Type.Boolean({ description: 'Include members (default true).' })),
-  includeFeatures: Type.Optional(Type.Boolean()),
-});
+/** `includeMembers`, whose default differs between the Projects and Organizations APIs. */
+export function includeMembersQuery(defaultValue: boolean) {
+  return Type.Object({
+    includeMembers: Type.Optional(Type.Boolean({ description: `Include members (default ${defaultValue}).` })),
+    includeFeatures: Type.Optional(Type.Boolean({ description: 'Accepted for compatibility; features are always listed.' })),
+  });
+}
 
 export const Timestamp = Type.String({ format: 'date-time' });
 

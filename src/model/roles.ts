@@ -1,5 +1,5 @@
 /**
- * Built-in roles and the grant table (docs/concepts/roles.md explains the choices).
+ * Built-in roles and the grant table (docs/reference/roles.md shows the table, docs/decisions.md explains the choices).
  *
  * A role is a list of (permission name, action) pairs. `grantsOf` turns it into the set of
  * `<type>.<action>` strings the authorization decision compares against a route's requirement.

@@ -5,7 +5,7 @@ import { Problem } from '../model/errors.js';
 import type { ResourceType } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import { accessManagerGrants, builtInRole, grantsOf, grantsOfBuiltIns } from '../model/roles.js';
-import { roleHoldings } from '../store/memberships.js';
+import { userRoleHoldings } from '../store/memberships.js';
 import type { Executor } from '../store/schema.js';
 import { roleNotFound } from './roles.js';
 
@@ -44,9 +44,11 @@ export function checkGrantable(
 }
 
 /**
- * The last-administrator rule: after the change, at least one member must still be able to read
- * members, read roles and assign roles, or nobody could ever repair the resource's access.
- * `without` is the principal whose roles are being removed or replaced by `replacement`.
+ * The last-administrator rule: after the change, at least one *human* member must still be able
+ * to read members, read roles and assign roles, or nobody could ever repair the resource's access.
+ * Robots don't count: their tokens expire, rotate and get deleted by the automation that uses
+ * them, and a project run only by a robot is one leaked token away from having no owner at all.
+ * `without` is the user whose roles are being removed or replaced by `replacement`.
  */
 export async function ensureAccessManagerRemains(
   db: Executor,
@@ -54,7 +56,7 @@ export async function ensureAccessManagerRemains(
   without: string,
   replacement: readonly string[] = [],
 ): Promise<void> {
-  const holdings = await roleHoldings(db, resource);
+  const holdings = await userRoleHoldings(db, resource);
   const byPrincipal = new Map<string, string[]>();
   for (const h of holdings) {
     if (h.principalId === without) continue;
@@ -66,7 +68,7 @@ export async function ensureAccessManagerRemains(
     const grants = grantsOfBuiltIns(resource.type, roles);
     if (needed.every((g) => grants.has(g))) return;
   }
-  throw new Problem(409, `This change would leave ${resource.type} ${resource.id} with nobody who can manage its members`, {
+  throw new Problem(409, `This change would leave ${resource.type} ${resource.id} with no person who can manage its members`, {
     code: 'last_access_manager',
     requiredPermissions: needed,
     hint: 'Give another member a role with these permissions (e.g. administrator) first.',

@@ -1,5 +1,5 @@
 /** Opens the configured database: better-sqlite3 (embedded default) or a pg pool. */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
@@ -17,7 +17,10 @@ export interface Store {
 export function openStore(config: DatabaseConfig): Store {
   if (config.dialect === 'sqlite') {
     if (config.file !== ':memory:') mkdirSync(dirname(config.file), { recursive: true, mode: 0o700 });
+    const isNew = config.file !== ':memory:' && !existsSync(config.file);
     const database = new SQLite(config.file);
+    // The database holds e-mail addresses and the audit log: readable by its owner only.
+    if (isNew) chmodSync(config.file, 0o600);
     // WAL: readers never wait for the writer; NORMAL sync is durable across crashes of the process.
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');

@@ -176,8 +176,8 @@ export async function deleteMembershipsOf(db: Executor, principalId: string): Pr
   await db.deleteFrom('memberships').where('id', 'in', list).execute();
 }
 
-/** Role names held by each member of a resource: the input of the last-administrator rule. */
-export async function roleHoldings(
+/** Role names held by each human member of a resource: the input of the last-administrator rule. */
+export async function userRoleHoldings(
   db: Executor,
   resource: ResourceKey,
 ): Promise<Array<{ principalId: string; roleName: string }>> {
@@ -187,6 +187,7 @@ export async function roleHoldings(
     .select(['memberships.principal_id', 'membership_roles.role_name'])
     .where('memberships.resource_type', '=', resource.type)
     .where('memberships.resource_id', '=', resource.id)
+    .where('memberships.principal_kind', '=', 'user')
     .execute();
   return rows.map((r) => ({ principalId: r.principal_id, roleName: r.role_name }));
 }

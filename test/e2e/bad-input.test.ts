@@ -446,7 +446,7 @@ function flip(token: string, index: number): string {
 describe('credentials', () => {
   const MALFORMED = ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer a b', 'Token abc', 'bearer', 'Bearer\ttab'];
 
-  it('a malformed Authorization header → 401 on every route', async () => {
+  it('a malformed Authorization header → 400 invalid_request, another scheme → 401, on every route (RFC 6750)', async () => {
     for (const route of routes) {
       for (const authorization of MALFORMED) {
         const res = await api(route.method, fillPath(route, validParams()), {
@@ -454,7 +454,8 @@ describe('credentials', () => {
           ...(route.body ? { body: sampleBody(route) } : {}),
         });
         const label = `${routeKey(route)} with "${authorization}"`;
-        expectError(res, 401, undefined, label);
+        const bearer = /^bearer\b/i.test(authorization);
+        expectError(res, bearer ? 400 : 401, bearer ? 'invalid_request' : 'unsupported_auth_scheme', label);
         expect(res.headers.get('www-authenticate'), label).toMatch(/^Bearer /);
       }
     }

@@ -130,4 +130,32 @@ describe('tracing and conventions', () => {
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="gatehouse"/);
     expect(res.body).toMatchObject({ message: 'Not authenticated', reason: { code: 'missing_token' } });
   });
+
+  it('refuses an encoded (e.g. gzip) body with 415 instead of misreading it', async () => {
+    const res = await api('POST', '/v2025-01-09/projects', {
+      token: ada.token,
+      body: { displayName: 'x' },
+      headers: { 'content-encoding': 'gzip' },
+    });
+    expect(res.status).toBe(415);
+    expect(res.body.reason.code).toBe('unsupported_content_encoding');
+  });
+
+  it('answers a request Node cannot even parse with the JSON envelope', async () => {
+    const { connect } = await import('node:net');
+    const url = new URL(server.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.write('NOT AN HTTP REQUEST\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(raw).toContain('content-type: application/json; charset=utf-8');
+    const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+    expect(body).toMatchObject({ statusCode: 400, error: 'Bad Request', reason: { code: 'malformed_request' } });
+  });
 });

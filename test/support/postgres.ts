@@ -163,7 +163,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     // Also the last resort when the process exits without teardown: never leave a postmaster behind.
     if (stopped) return;
     stopped = true;
-    if (existsSync(join(data, 'postmaster.pid'))) spawnSync(...asOwner(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']), { stdio: 'ignore' });
+    if (existsSync(join(data, 'postmaster.pid')))
+      spawnSync(...asOwner(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']), { stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', stopSync);
@@ -174,7 +175,9 @@ export async function startPostgres(): Promise<TestPostgres> {
     throw new Error(`${message}\n(PostgreSQL binaries: ${bin})`);
   };
 
-  const init = await run(...asOwner(initdb, ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']));
+  const init = await run(
+    ...asOwner(initdb, ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync']),
+  );
   if (init.code !== 0) fail(`initdb failed:\n${tail(init.output)}`);
 
   // The port was free when picked, but another process may take it first: then pick another one.
@@ -195,7 +198,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     if (start.code === 0) break;
     const log = readTail(serverLog);
     const portTaken = /could not bind|address already in use/i.test(log);
-    if (!portTaken || attempt >= 3) fail(`PostgreSQL did not start (pg_ctl start):\n${tail(start.output, 5)}\n--- server log (tail) ---\n${log}`);
+    if (!portTaken || attempt >= 3)
+      fail(`PostgreSQL did not start (pg_ctl start):\n${tail(start.output, 5)}\n--- server log (tail) ---\n${log}`);
   }
 
   return {

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { defineRoute, principalOf, userActor } from '../route.js';
-import { Id, IncludeMembersQuery, Nullable, Organization } from '../schemas.js';
+import { Id, includeMembersQuery, Nullable, Organization } from '../schemas.js';
 
 const OrganizationParams = Type.Object({ organizationId: Id('Organization id (`o…`)') });
 const Slug = Type.String({
@@ -13,9 +13,11 @@ export const organizationRoutes = [
     method: 'GET',
     path: '/organizations',
     summary: 'List the organizations you are a member of',
+    description:
+      'Members are not listed here; `includeMembers` is accepted for compatibility. Get one organization for its members.',
     tags: ['Organizations'],
     policy: { accepts: ['user', 'robot'] },
-    query: IncludeMembersQuery,
+    query: includeMembersQuery(false),
     response: Type.Array(Organization),
     handler: (ctx) => ctx.services.organizations.list(principalOf(ctx)),
   }),
@@ -44,7 +46,7 @@ export const organizationRoutes = [
     tags: ['Organizations'],
     policy: { accepts: ['user', 'robot'], resource: 'organization', permission: 'sanity.organization.read' },
     params: OrganizationParams,
-    query: IncludeMembersQuery,
+    query: includeMembersQuery(false),
     response: Organization,
     handler: (ctx) =>
       ctx.services.organizations.get(principalOf(ctx), ctx.params.organizationId, ctx.query.includeMembers ?? false),

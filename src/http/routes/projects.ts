@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { defineRoute, principalOf, userActor } from '../route.js';
-import { Id, IncludeMembersQuery, Nullable, Project } from '../schemas.js';
+import { Id, includeMembersQuery, Nullable, Project } from '../schemas.js';
 
 const Metadata = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { description: 'Free-form metadata (≤ 8 KiB).' });
 
@@ -12,7 +12,7 @@ export const projectRoutes = [
     tags: ['Projects'],
     policy: { accepts: ['user', 'robot'], note: 'a robot sees the one project it belongs to' },
     query: Type.Object({
-      ...IncludeMembersQuery.properties,
+      ...includeMembersQuery(true).properties,
       organizationId: Type.Optional(Id('Only projects of this organization')),
       onlyExplicitMembership: Type.Optional(Type.Boolean()),
     }),
@@ -27,6 +27,8 @@ export const projectRoutes = [
     method: 'POST',
     path: '/projects',
     summary: 'Create a project; you become its administrator',
+    description:
+      'With `organizationId`, the project is created inside that organization, which needs `sanity.organization.projects.attach` on it (404 if you are not a member).',
     tags: ['Projects'],
     policy: { accepts: ['user'], note: 'a project needs a human owner who becomes its administrator' },
     body: Type.Object(
@@ -49,7 +51,7 @@ export const projectRoutes = [
     tags: ['Projects'],
     policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.read' },
     params: Type.Object({ projectId: Id('Project id') }),
-    query: IncludeMembersQuery,
+    query: includeMembersQuery(true),
     response: Project,
     handler: (ctx) => ctx.services.projects.get(principalOf(ctx), ctx.params.projectId, ctx.query.includeMembers ?? true),
   }),
