@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { Services } from '../services/index.js';
+import { JsonText } from '../services/page-cache.js';
 import { authorizationHooks } from './auth.js';
 import { checkContentEncoding, clientErrorHandler, errorHandler, notFoundHandler } from './errors.js';
 import { describeOperation } from './openapi.js';
@@ -67,12 +68,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.setSerializerCompiler(({ schema, httpStatus, url, method }) => {
     if (!options.validateResponses) return (data) => JSON.stringify(data);
-    const check = Compile(schema as TSchema);
+    const check = responseCheck(schema as TSchema, `response ${httpStatus} of ${method} ${url}`);
     return (data) => {
-      if (!check.Check(data)) {
-        const first = check.Errors(data).slice(0, 3);
-        throw new Error(`response ${httpStatus} of ${method} ${url} does not match its schema: ${JSON.stringify(first)}`);
-      }
+      check(data);
       return JSON.stringify(data);
     };
   });
@@ -122,16 +120,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }),
   });
 
-  for (const route of routes) registerRoute(app, route, options.services);
+  for (const route of routes) registerRoute(app, route, options.services, options.validateResponses ?? false);
 
   return app;
 }
 
-function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services): void {
+/** Throws when a response body does not match its schema (tests turn this on to catch drift). */
+function responseCheck(schema: TSchema, label: string): (data: unknown) => void {
+  const check = Compile(schema);
+  return (data) => {
+    if (!check.Check(data)) {
+      throw new Error(`${label} does not match its schema: ${JSON.stringify(check.Errors(data).slice(0, 3))}`);
+    }
+  };
+}
+
+function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services, validateResponses: boolean): void {
   const versioned = route.versioned !== false;
   const url = versioned ? `/:apiVersion${route.path}` : route.path;
   const hooks = authorizationHooks(route, services);
   const status = route.status ?? 200;
+  // Pre-rendered bodies skip the serializer, so they are checked here instead.
+  const checkText = validateResponses ? responseCheck(route.response, `response ${status} of ${route.method} ${url}`) : null;
 
   const params = versioned
     ? Type.Object({
@@ -183,6 +193,10 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
         reply,
       });
       if (status === 204) return reply.send();
+      if (result instanceof JsonText) {
+        checkText?.(JSON.parse(result.text));
+        return reply.type('application/json; charset=utf-8').send(result.text);
+      }
       return result;
     },
   });

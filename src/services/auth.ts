@@ -118,7 +118,7 @@ export class AuthService {
     const rows = await this.deps.db
       .selectFrom('memberships as m')
       .innerJoin('membership_roles as r', 'r.membership_id', 'm.id')
-      .select(['m.id', 'm.last_seen_at', 'r.role_name'])
+      .select(['m.id', 'm.resource_type', 'm.resource_id', 'm.principal_kind', 'm.last_seen_at', 'r.role_name'])
       .where('m.resource_type', '=', resource.type)
       .where('m.resource_id', '=', resource.id)
       .where('m.principal_id', '=', principal.id)
@@ -127,7 +127,7 @@ export class AuthService {
     if (!first) return null;
     const now = this.deps.now();
     if (this.due(`m:${first.id}`, first.last_seen_at, now)) {
-      await touchMembership(this.deps.db, first.id, iso(now));
+      await touchMembership(this.deps.db, first, iso(now));
     }
     const roleNames = rows.map((r) => r.role_name);
     return { roleNames, grants: grantsOfBuiltIns(resource.type, roleNames) };

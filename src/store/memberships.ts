@@ -1,8 +1,16 @@
+/**
+ * Memberships and their roles. Every function that changes what a member list shows bumps the
+ * resource's version (store/versions.ts) in the same transaction, so cached pages stay exact.
+ */
 import type { Executor, MembershipRow, UserRow } from './schema.js';
+import { bumpVersion, type ResourceKey } from './versions.js';
 
-export interface ResourceKey {
-  type: string;
-  id: string;
+export type { ResourceKey } from './versions.js';
+
+type MembershipKey = Pick<MembershipRow, 'id' | 'resource_type' | 'resource_id'>;
+
+function resourceOf(m: MembershipKey): ResourceKey {
+  return { type: m.resource_type, id: m.resource_id };
 }
 
 export async function insertMembership(db: Executor, row: MembershipRow, roleNames: readonly string[]): Promise<void> {
@@ -11,6 +19,7 @@ export async function insertMembership(db: Executor, row: MembershipRow, roleNam
     .insertInto('membership_roles')
     .values(roleNames.map((role_name) => ({ membership_id: row.id, role_name })))
     .execute();
+  await bumpVersion(db, resourceOf(row));
 }
 
 /** The role names a principal holds on a resource; an empty list means it is not a member. */
@@ -163,17 +172,19 @@ export async function membershipsOfPrincipals(
   return rows.map((r) => ({ ...r, roleNames: roles.get(r.id) ?? [] }));
 }
 
-export async function deleteMembership(db: Executor, membershipId: string): Promise<void> {
-  await db.deleteFrom('membership_roles').where('membership_id', '=', membershipId).execute();
-  await db.deleteFrom('memberships').where('id', '=', membershipId).execute();
+export async function deleteMembership(db: Executor, membership: MembershipKey): Promise<void> {
+  await db.deleteFrom('membership_roles').where('membership_id', '=', membership.id).execute();
+  await db.deleteFrom('memberships').where('id', '=', membership.id).execute();
+  await bumpVersion(db, resourceOf(membership));
 }
 
 export async function deleteMembershipsOf(db: Executor, principalId: string): Promise<void> {
-  const ids = await db.selectFrom('memberships').select('id').where('principal_id', '=', principalId).execute();
-  if (ids.length === 0) return;
-  const list = ids.map((r) => r.id);
-  await db.deleteFrom('membership_roles').where('membership_id', 'in', list).execute();
-  await db.deleteFrom('memberships').where('id', 'in', list).execute();
+  const rows = await db
+    .selectFrom('memberships')
+    .select(['id', 'resource_type', 'resource_id'])
+    .where('principal_id', '=', principalId)
+    .execute();
+  for (const row of rows) await deleteMembership(db, row);
 }
 
 /** Role names held by each human member of a resource: the input of the last-administrator rule. */
@@ -192,6 +203,12 @@ export async function userRoleHoldings(
   return rows.map((r) => ({ principalId: r.principal_id, roleName: r.role_name }));
 }
 
-export async function touchMembership(db: Executor, membershipId: string, at: string): Promise<void> {
-  await db.updateTable('memberships').set({ last_seen_at: at }).where('id', '=', membershipId).execute();
+/** Records that a member was seen. Only human members appear in member lists, so only they bump. */
+export async function touchMembership(
+  db: Executor,
+  membership: MembershipKey & Pick<MembershipRow, 'principal_kind'>,
+  at: string,
+): Promise<void> {
+  await db.updateTable('memberships').set({ last_seen_at: at }).where('id', '=', membership.id).execute();
+  if (membership.principal_kind === 'user') await bumpVersion(db, resourceOf(membership));
 }

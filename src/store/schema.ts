@@ -100,6 +100,12 @@ export interface AuditEventsTable {
   request_id: string | null;
 }
 
+export interface ResourceVersionsTable {
+  resource_type: string;
+  resource_id: string;
+  version: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   projects: ProjectsTable;
@@ -109,6 +115,7 @@ export interface Database {
   memberships: MembershipsTable;
   membership_roles: MembershipRolesTable;
   audit_events: AuditEventsTable;
+  resource_versions: ResourceVersionsTable;
 }
 
 /** Anything a store function can run on: the database, or a transaction in progress. */

@@ -6,8 +6,7 @@
 import { request } from 'node:http';
 import { expect } from 'vitest';
 import type { AnyRoute } from '../../src/http/route.js';
-import { newId } from '../../src/model/ids.js';
-import { insertMembership } from '../../src/store/memberships.js';
+import { addMember as addMembership } from '../../src/services/memberships.js';
 import type { Api, ApiResponse, TestServer } from './server.js';
 
 export const V = '/v2025-01-09';
@@ -58,21 +57,7 @@ export async function addMember(
   userId: string,
   roleNames: string[],
 ): Promise<void> {
-  const now = new Date();
-  await insertMembership(
-    server.running.store.db,
-    {
-      id: newId.membership(now.getTime()),
-      resource_type: resource.type,
-      resource_id: resource.id,
-      principal_kind: 'user',
-      principal_id: userId,
-      resource_user_id: resource.type === 'project' ? newId.projectUser() : null,
-      added_at: now.toISOString(),
-      last_seen_at: null,
-    },
-    roleNames,
-  );
+  await addMembership(server.running.store.db, resource, { kind: 'user', id: userId }, roleNames, new Date());
 }
 
 /**

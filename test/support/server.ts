@@ -32,10 +32,17 @@ export interface TestServer {
 
 let counter = 0;
 
-export async function startTestServer(options: { lastUsedWriteIntervalMs?: number } = {}): Promise<TestServer> {
-  const database = await freshDatabaseConfig();
+export interface TestServerOptions {
+  lastUsedWriteIntervalMs?: number;
+  /** Start another node on the same database and secret as this server (multi-node tests). */
+  sameDatabaseAs?: TestServer;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const shared = options.sameDatabaseAs;
+  const database = shared ? shared.database : await freshDatabaseConfig();
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-data-'));
-  const secret = randomBytes(32).toString('base64url');
+  const secret = shared ? shared.secret : randomBytes(32).toString('base64url');
   const databaseUrl = database.dialect === 'sqlite' ? `sqlite:${database.file}` : database.url;
   const config = loadConfig({ dataDir, databaseUrl, port: 0, host: '127.0.0.1', secret, logLevel: 'info' }, {});
   let logText = '';
@@ -71,7 +78,8 @@ export async function startTestServer(options: { lastUsedWriteIntervalMs?: numbe
     },
     close: async () => {
       await running.close();
-      await dropDatabase(database);
+      // The first node owns the database; other nodes on it leave it to that one.
+      if (!shared) await dropDatabase(database);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -96,6 +96,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('membership_roles_pk', ['membership_id', 'role_name'])
     .execute();
 
+  // One counter per resource, bumped in the same statement batch as every change to what its
+  // member list shows: per-node caches compare it on each request (see store/versions.ts).
+  await db.schema
+    .createTable('resource_versions')
+    .addColumn('resource_type', 'text', (c) => c.notNull())
+    .addColumn('resource_id', 'text', (c) => c.notNull())
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('resource_versions_pk', ['resource_type', 'resource_id'])
+    .execute();
+
   await db.schema
     .createTable('audit_events')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -125,6 +135,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of [
     'audit_events',
+    'resource_versions',
     'membership_roles',
     'memberships',
     'tokens',

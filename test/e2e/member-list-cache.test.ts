@@ -1,0 +1,88 @@
+/**
+ * Member lists are served from each node's memory while nothing changed, yet a change made through
+ * any node shows on every node's very next request: the cache is checked against the database's
+ * resource version on each request, never trusted for a while.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addMember, createProject, createRobot } from '../support/fixtures.js';
+import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
+
+let nodeA: TestServer;
+let nodeB: TestServer;
+let a: Api;
+let b: Api;
+let owner: { userId: string; token: string };
+let projectId: string;
+let robotToken: string;
+
+const ids = (res: { body: { data: Array<{ sanityUserId: string }> } }) => res.body.data.map((u) => u.sanityUserId);
+
+beforeAll(async () => {
+  nodeA = await startTestServer();
+  nodeB = await startTestServer({ sameDatabaseAs: nodeA });
+  a = apiClient(nodeA.url);
+  b = apiClient(nodeB.url);
+  owner = await nodeA.createUser('owner@example.com');
+  projectId = await createProject(a, owner.token);
+  robotToken = (await createRobot(a, owner.token, { type: 'project', id: projectId }, ['viewer'])).token;
+});
+
+afterAll(async () => {
+  await nodeB?.close();
+  await nodeA?.close();
+});
+
+describe('member list pages on two nodes', () => {
+  it('a member added and removed shows on both nodes on the next request', async () => {
+    const path = `/v2025-01-09/access/project/${projectId}/users`;
+    // Warm both nodes' caches.
+    for (const api of [a, b]) expect(ids(await api('GET', path, { token: robotToken }))).toEqual([owner.userId]);
+    for (const api of [a, b]) expect(ids(await api('GET', path, { token: robotToken }))).toEqual([owner.userId]);
+
+    const newcomer = await nodeA.createUser('newcomer@example.com');
+    await addMember(nodeA, { type: 'project', id: projectId }, newcomer.userId, ['editor']);
+    for (const api of [a, b]) {
+      const res = await api('GET', path, { token: robotToken });
+      expect(ids(res)).toEqual([owner.userId, newcomer.userId]);
+      expect(res.body.totalCount).toBe(2);
+    }
+
+    const removed = await b('DELETE', `${path}/${newcomer.userId}`, { token: owner.token });
+    expect(removed.status).toBe(204);
+    for (const api of [a, b]) expect(ids(await api('GET', path, { token: robotToken }))).toEqual([owner.userId]);
+  });
+
+  it('pages of different sizes and cursors are cached separately and stay consistent', async () => {
+    const path = `/v2025-01-09/access/project/${projectId}/users`;
+    for (let i = 0; i < 3; i++) {
+      const user = await nodeA.createUser();
+      await addMember(nodeA, { type: 'project', id: projectId }, user.userId, ['viewer']);
+    }
+    const all = ids(await a('GET', `${path}?limit=100`, { token: robotToken }));
+    expect(all).toHaveLength(4);
+    for (const api of [a, b, a]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor ? `?limit=1&nextCursor=${encodeURIComponent(cursor)}` : '?limit=1';
+        const res = await api('GET', path + query, { token: robotToken });
+        seen.push(...ids(res));
+        cursor = res.body.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual(all);
+    }
+  });
+
+  it('a member seen again shows the new lastSeenAt on both nodes', async () => {
+    const path = `/v2025-01-09/access/project/${projectId}/users/${owner.userId}`;
+    const listPath = `/v2025-01-09/access/project/${projectId}/users?limit=1`;
+    const before = (await b('GET', listPath, { token: robotToken })).body.data[0].memberships[0].lastSeenAt;
+    nodeA.advance(3600_000);
+    nodeB.advance(3600_000);
+    // The owner's own request records that they were seen (throttled bookkeeping write).
+    expect((await a('GET', path, { token: owner.token })).status).toBe(200);
+    const after = (await b('GET', listPath, { token: robotToken })).body.data[0].memberships[0].lastSeenAt;
+    expect(after).not.toBe(before);
+    expect(Date.parse(after)).toBeGreaterThan(Date.parse(before ?? '1970-01-01'));
+  });
+});
