@@ -12,8 +12,8 @@ import type { Access, ResourceRef } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
 import { grantsOfBuiltIns } from '../model/roles.js';
 import { digestsEqual, digestToken, parseToken } from '../model/tokens.js';
-import { touchMembership } from '../store/memberships.js';
-import { recordTokenUse } from '../store/tokens.js';
+import { membershipRoles, touchMembership } from '../store/memberships.js';
+import { findCredential, recordTokenUse } from '../store/tokens.js';
 import { type Deps, iso } from './context.js';
 
 function sessionNotFound(code: string, detail: string): Problem {
@@ -37,32 +37,18 @@ export class AuthService {
     if (!parsed.ok) {
       throw sessionNotFound('invalid_token', `This is not a Gatehouse token: ${parsed.problem}.`);
     }
-    const digests = this.deps.keys.map((key) => digestToken(token, key));
-    const row = await this.deps.db
-      .selectFrom('tokens as t')
-      .leftJoin('users as u', (join) => join.onRef('u.id', '=', 't.principal_id').on('t.kind', '=', 'user'))
-      .leftJoin('robots as r', (join) => join.onRef('r.id', '=', 't.principal_id').on('t.kind', '=', 'robot'))
-      .select([
-        't.id',
-        't.kind',
-        't.digest',
-        't.principal_id',
-        't.expires_at',
-        't.revoked_at',
-        't.last_used_at',
-        'u.email',
-        'u.display_name',
-        'u.disabled_at',
-        'r.label',
-        'r.resource_type',
-        'r.resource_id',
-        'r.expires_at as robot_expires_at',
-      ])
-      .where((eb) => (digests.length === 1 ? eb('t.digest', '=', digests[0] as string) : eb('t.digest', 'in', digests)))
-      .executeTakeFirst();
-
-    // Found by digest equality already; the constant-time comparison is belt and braces (R5).
-    if (!row || !digests.some((d) => digestsEqual(d, row.digest))) {
+    // One lookup per server key, newest first: old keys keep verifying tokens issued before a rotation.
+    let row: Awaited<ReturnType<typeof findCredential>>[number] | undefined;
+    for (const key of this.deps.keys) {
+      const digest = digestToken(token, key);
+      const [found] = await findCredential(this.deps.db, digest);
+      // Found by digest equality already; the constant-time comparison is belt and braces (R5).
+      if (found && digestsEqual(digest, found.digest)) {
+        row = found;
+        break;
+      }
+    }
+    if (!row) {
       throw sessionNotFound('invalid_token', 'No such token: it was never issued by this server, or its database was reset.');
     }
     if (row.revoked_at !== null) {
@@ -115,14 +101,7 @@ export class AuthService {
     if (principal.kind === 'robot' && (principal.resourceType !== resource.type || principal.resourceId !== resource.id)) {
       return null;
     }
-    const rows = await this.deps.db
-      .selectFrom('memberships as m')
-      .innerJoin('membership_roles as r', 'r.membership_id', 'm.id')
-      .select(['m.id', 'm.resource_type', 'm.resource_id', 'm.principal_kind', 'm.last_seen_at', 'r.role_name'])
-      .where('m.resource_type', '=', resource.type)
-      .where('m.resource_id', '=', resource.id)
-      .where('m.principal_id', '=', principal.id)
-      .execute();
+    const rows = await membershipRoles(this.deps.db, resource.type, resource.id, principal.id);
     const first = rows[0];
     if (!first) return null;
     const now = this.deps.now();

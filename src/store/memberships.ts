@@ -2,6 +2,7 @@
  * Memberships and their roles. Every function that changes what a member list shows bumps the
  * resource's version (store/versions.ts) in the same transaction, so cached pages stay exact.
  */
+import { compiledOnce } from './prepared.js';
 import type { Executor, MembershipRow, UserRow } from './schema.js';
 import { bumpVersion, type ResourceKey } from './versions.js';
 
@@ -24,14 +25,7 @@ export async function insertMembership(db: Executor, row: MembershipRow, roleNam
 
 /** The role names a principal holds on a resource; an empty list means it is not a member. */
 export async function rolesOf(db: Executor, resource: ResourceKey, principalId: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('memberships')
-    .innerJoin('membership_roles', 'membership_roles.membership_id', 'memberships.id')
-    .select('membership_roles.role_name')
-    .where('memberships.resource_type', '=', resource.type)
-    .where('memberships.resource_id', '=', resource.id)
-    .where('memberships.principal_id', '=', principalId)
-    .execute();
+  const rows = await membershipRoles(db, resource.type, resource.id, principalId);
   return rows.map((r) => r.role_name);
 }
 
@@ -212,3 +206,14 @@ export async function touchMembership(
   await db.updateTable('memberships').set({ last_seen_at: at }).where('id', '=', membership.id).execute();
   if (membership.principal_kind === 'user') await bumpVersion(db, resourceOf(membership));
 }
+
+/** A principal's membership of a resource, one row per role held: the access check of every request. */
+export const membershipRoles = compiledOnce((db, resourceType: string, resourceId: string, principalId: string) =>
+  db
+    .selectFrom('memberships as m')
+    .innerJoin('membership_roles as r', 'r.membership_id', 'm.id')
+    .select(['m.id', 'm.resource_type', 'm.resource_id', 'm.principal_kind', 'm.last_seen_at', 'r.role_name'])
+    .where('m.resource_type', '=', resourceType)
+    .where('m.resource_id', '=', resourceId)
+    .where('m.principal_id', '=', principalId),
+);

@@ -1,15 +1,8 @@
+import { compiledOnce } from './prepared.js';
 import type { Executor, TokenRow } from './schema.js';
 
 export async function insertToken(db: Executor, row: TokenRow): Promise<void> {
   await db.insertInto('tokens').values(row).execute();
-}
-
-/** The token row whose digest is one of the given ones (one per server key). */
-export async function findTokenByDigests(db: Executor, digests: readonly string[]): Promise<TokenRow | undefined> {
-  const query = db.selectFrom('tokens').selectAll();
-  return (
-    digests.length === 1 ? query.where('digest', '=', digests[0] as string) : query.where('digest', 'in', digests)
-  ).executeTakeFirst();
 }
 
 export async function findToken(db: Executor, id: string): Promise<TokenRow | undefined> {
@@ -41,3 +34,32 @@ export async function revokeTokensOf(db: Executor, principalId: string, at: stri
 export async function recordTokenUse(db: Executor, id: string, at: string, ip: string | null): Promise<void> {
   await db.updateTable('tokens').set({ last_used_at: at, last_used_ip: ip }).where('id', '=', id).execute();
 }
+
+/**
+ * A token with what authentication needs of its owner (a user or a robot), by digest: the one
+ * query every authenticated request makes.
+ */
+export const findCredential = compiledOnce((db, digest: string) =>
+  db
+    .selectFrom('tokens as t')
+    .leftJoin('users as u', (join) => join.onRef('u.id', '=', 't.principal_id').on('t.kind', '=', 'user'))
+    .leftJoin('robots as r', (join) => join.onRef('r.id', '=', 't.principal_id').on('t.kind', '=', 'robot'))
+    .select([
+      't.id',
+      't.kind',
+      't.digest',
+      't.principal_id',
+      't.expires_at',
+      't.revoked_at',
+      't.last_used_at',
+      'u.email',
+      'u.display_name',
+      'u.disabled_at',
+      'r.label',
+      'r.resource_type',
+      'r.resource_id',
+      'r.expires_at as robot_expires_at',
+    ])
+    .where('t.digest', '=', digest)
+    .limit(1),
+);

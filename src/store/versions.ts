@@ -5,8 +5,9 @@
  * it was rendered at, and checks the version on every request — one indexed read — so a change
  * made through any node is seen by every node on its very next request. No TTLs.
  */
-import { sql } from 'kysely';
-import type { Executor } from './schema.js';
+import { type Kysely, sql } from 'kysely';
+import { compiledOnce } from './prepared.js';
+import type { Database, Executor } from './schema.js';
 
 export interface ResourceKey {
   type: string;
@@ -23,13 +24,12 @@ export async function bumpVersion(db: Executor, resource: ResourceKey): Promise<
     .execute();
 }
 
+const versionRow = compiledOnce((db, type: string, id: string) =>
+  db.selectFrom('resource_versions').select('version').where('resource_type', '=', type).where('resource_id', '=', id),
+);
+
 /** The current version; 0 for a resource that never changed since versions were kept. */
-export async function resourceVersion(db: Executor, resource: ResourceKey): Promise<number> {
-  const row = await db
-    .selectFrom('resource_versions')
-    .select('version')
-    .where('resource_type', '=', resource.type)
-    .where('resource_id', '=', resource.id)
-    .executeTakeFirst();
+export async function resourceVersion(db: Kysely<Database>, resource: ResourceKey): Promise<number> {
+  const [row] = await versionRow(db, resource.type, resource.id);
   return row ? Number(row.version) : 0;
 }
