@@ -1,0 +1,286 @@
+/**
+ * In-process micro-benchmarks (no HTTP): what authentication and the authorization decision cost
+ * per request, and where the time of the list-users handler goes. Run by bench/run.ts as its own
+ * process, pinned to the server's core, after the HTTP servers have stopped, on the seeded database.
+ *
+ * Input: the BENCH_MICRO environment variable (JSON, see MicroInput). Output: one JSON line
+ * (MicroResult[]) on stdout.
+ *
+ * Each operation is warmed up, then timed in batches of `batch` back-to-back calls, all operations
+ * round-robin in slices until each has spent its time budget. µs/op is total time / total calls; p50/p99 are over per-batch averages (for
+ * batch = 1 these are true per-call percentiles; for sub-microsecond operations a batch of 1 would
+ * measure the timer, so they are batched and their percentiles describe batch averages).
+ */
+import type { ResourceRef } from '../src/model/policy.js';
+import { gatehouse } from './modules.js';
+
+export interface MicroInput {
+  dataDir: string;
+  databaseUrl: string;
+  secret: string;
+  robotToken: string;
+  projectId: string;
+  warmupMs: number;
+  timeMs: number;
+}
+
+export interface MicroResult {
+  name: string;
+  group: 'auth' | 'breakdown';
+  description: string;
+  usPerOp: number;
+  /** Process CPU time per call (all threads): steadier than wall time when the machine is shared. */
+  cpuUsPerOp: number;
+  p50Us: number;
+  p99Us: number;
+  opsPerSec: number;
+  calls: number;
+  batch: number;
+}
+
+const input = JSON.parse(process.env.BENCH_MICRO ?? 'null') as MicroInput | null;
+if (!input) {
+  process.stderr.write('bench/micro.ts is run by bench/run.ts (BENCH_MICRO is not set)\n');
+  process.exit(2);
+}
+
+function percentile(sorted: number[], p: number): number {
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+/** Keeps results alive so no call can be optimised away. */
+let sink: unknown;
+
+interface Op {
+  name: string;
+  group: MicroResult['group'];
+  description: string;
+  /** Calls timed together as one sample. */
+  batch: number;
+  op: () => unknown;
+  isAsync: boolean;
+}
+
+interface Tally {
+  samples: number[];
+  totalNs: number;
+  cpuUs: number;
+}
+
+/** Times one batch of calls; returns nanoseconds. */
+async function runBatch(op: Op): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  if (op.isAsync) for (let i = 0; i < op.batch; i++) sink = await op.op();
+  else for (let i = 0; i < op.batch; i++) sink = op.op();
+  return Number(process.hrtime.bigint() - t0);
+}
+
+/**
+ * Warms every operation up, then measures them round-robin in SLICES slices each, so that a burst
+ * of load from elsewhere on the machine falls on all of them alike rather than on one.
+ */
+const SLICES = 8;
+async function measureAll(ops: Op[], budget: { warmupMs: number; timeMs: number }): Promise<MicroResult[]> {
+  for (const op of ops) {
+    const end = performance.now() + budget.warmupMs;
+    while (performance.now() < end) await runBatch(op);
+  }
+  const tallies = ops.map((): Tally => ({ samples: [], totalNs: 0, cpuUs: 0 }));
+  const sliceMs = budget.timeMs / SLICES;
+  for (let slice = 0; slice < SLICES; slice++) {
+    for (const [index, op] of ops.entries()) {
+      const tally = tallies[index] as Tally;
+      const cpuBefore = process.cpuUsage();
+      const end = performance.now() + sliceMs;
+      while (performance.now() < end) {
+        const ns = await runBatch(op);
+        tally.samples.push(ns / op.batch / 1000);
+        tally.totalNs += ns;
+      }
+      const cpu = process.cpuUsage(cpuBefore);
+      tally.cpuUs += cpu.user + cpu.system;
+    }
+  }
+  return ops.map((op, index) => {
+    const tally = tallies[index] as Tally;
+    const samples = tally.samples.sort((a, b) => a - b);
+    const calls = samples.length * op.batch;
+    const usPerOp = tally.totalNs / calls / 1000;
+    return {
+      name: op.name,
+      group: op.group,
+      description: op.description,
+      usPerOp,
+      cpuUsPerOp: tally.cpuUs / calls,
+      p50Us: percentile(samples, 50),
+      p99Us: percentile(samples, 99),
+      opsPerSec: 1e6 / usPerOp,
+      calls,
+      batch: op.batch,
+    };
+  });
+}
+
+const { loadConfig } = await gatehouse.config();
+const { routes } = await gatehouse.routes();
+const { decide } = await gatehouse.policy();
+const { digestToken, parseToken } = await gatehouse.tokens();
+const { createServices } = await gatehouse.services();
+const { openStore } = await gatehouse.db();
+const { countMembers, listUserMembers, rolesByMembership, rolesOf } = await gatehouse.memberships();
+
+const config = loadConfig({ dataDir: input.dataDir, databaseUrl: input.databaseUrl, secret: input.secret, port: 0 }, {});
+const store = openStore(config.database);
+// The server's own defaults: lastUsedAt written at most every 5 minutes, so after the first call
+// the hot path is reads only, as in production.
+const services = createServices({ db: store.db, keys: config.keys, now: () => new Date(), lastUsedWriteIntervalMs: 5 * 60_000 });
+const auth = services.auth;
+const key = config.keys[0];
+if (!key) throw new Error('no server key');
+const token = input.robotToken;
+const ip = '127.0.0.1';
+const resource: ResourceRef = { type: 'project', id: input.projectId };
+const listUsers = routes.find((r) => r.method === 'GET' && r.path === '/access/:resourceType/:resourceId/users');
+if (!listUsers) throw new Error('the list-users route is not in the route table');
+const policy = listUsers.policy;
+
+// Sanity: the robot authenticates, is a member, and is allowed to list users.
+const principal = await auth.authenticate(token, ip);
+const access = await auth.accessOf(principal, resource);
+const verdict = decide(policy, principal, resource, access);
+if (!verdict.allowed) throw new Error(`the robot is not allowed to list users: ${verdict.problem.message}`);
+/** The page as objects, whether the service returns objects or already rendered JSON text. */
+function asPage(listed: unknown): { data: unknown[] } {
+  const value = listed !== null && typeof listed === 'object' && 'text' in listed ? JSON.parse(String(listed.text)) : listed;
+  return value as { data: unknown[] };
+}
+const page = asPage(await services.members.list(resource, undefined, 50));
+if (page.data.length !== 50) throw new Error(`expected a page of 50 users, got ${page.data.length}`);
+
+const pageRows = await listUserMembers(store.db, resource, null, 50);
+const membershipIds = pageRows.slice(0, 50).map((r) => r.id);
+const pageBytes = Buffer.byteLength(JSON.stringify(page));
+
+const ops: Op[] = [
+  {
+    name: 'verify+decide',
+    group: 'auth',
+    description:
+      'Token verification + decision for list-users: AuthService.authenticate (parseToken, HMAC digest, token lookup) → accessOf (membership + roles lookup) → decide()',
+    batch: 1,
+    isAsync: true,
+    op: async () => {
+      const p = await auth.authenticate(token, ip);
+      const a = await auth.accessOf(p, resource);
+      return decide(policy, p, resource, a);
+    },
+  },
+  {
+    name: 'authenticate',
+    group: 'auth',
+    description: 'AuthService.authenticate alone (parse, digest, one indexed query)',
+    batch: 1,
+    isAsync: true,
+    op: () => auth.authenticate(token, ip),
+  },
+  {
+    name: 'accessOf',
+    group: 'auth',
+    description: 'AuthService.accessOf alone (one indexed query, grants of the roles)',
+    batch: 1,
+    isAsync: true,
+    op: () => auth.accessOf(principal, resource),
+  },
+  {
+    name: 'parseToken',
+    group: 'auth',
+    description: 'parseToken: shape + CRC-32 checksum',
+    batch: 1000,
+    isAsync: false,
+    op: () => parseToken(token),
+  },
+  {
+    name: 'digestToken',
+    group: 'auth',
+    description: 'digestToken: HMAC-SHA-256 with the server pepper',
+    batch: 1000,
+    isAsync: false,
+    op: () => digestToken(token, key),
+  },
+  {
+    name: 'decide',
+    group: 'auth',
+    description: 'decide() alone (pure: policy × principal × access)',
+    batch: 10_000,
+    isAsync: false,
+    op: () => decide(policy, principal, resource, access),
+  },
+  // Where the list-users handler spends its time (the HTTP scenario minus Fastify and auth).
+  {
+    name: 'members.list(50)',
+    group: 'breakdown',
+    description:
+      'MemberService.list, limit 50, as the route calls it (when the service caches rendered pages, this is the cached path)',
+    batch: 1,
+    isAsync: true,
+    op: () => services.members.list(resource, undefined, 50),
+  },
+  {
+    name: 'listUserMembers(51)',
+    group: 'breakdown',
+    description: 'store: one page of members joined with users (51 rows)',
+    batch: 1,
+    isAsync: true,
+    op: () => listUserMembers(store.db, resource, null, 50),
+  },
+  {
+    name: 'countMembers',
+    group: 'breakdown',
+    description: 'store: count(*) of the human members (10k rows)',
+    batch: 1,
+    isAsync: true,
+    op: () => countMembers(store.db, resource, 'user'),
+  },
+  {
+    name: 'rolesByMembership(50)',
+    group: 'breakdown',
+    description: 'store: role names of the 50 memberships (IN list)',
+    batch: 1,
+    isAsync: true,
+    op: () => rolesByMembership(store.db, membershipIds),
+  },
+  {
+    name: 'JSON.stringify(page)',
+    group: 'breakdown',
+    description: `JSON.stringify of the 50-user page as objects (${pageBytes} bytes)`,
+    batch: 10,
+    isAsync: false,
+    op: () => JSON.stringify(page),
+  },
+  {
+    name: 'users.me(robot)',
+    group: 'breakdown',
+    description: 'UserService.me for the robot (the users-me handler: one roles query)',
+    batch: 1,
+    isAsync: true,
+    op: () => services.users.me(principal, null),
+  },
+  {
+    name: 'rolesOf',
+    group: 'breakdown',
+    description: 'store: rolesOf (the query behind users.me)',
+    batch: 1,
+    isAsync: true,
+    op: () => rolesOf(store.db, resource, principal.id),
+  },
+];
+
+const results = await measureAll(ops, { warmupMs: input.warmupMs, timeMs: input.timeMs });
+for (const result of results) {
+  process.stderr.write(`  micro ${result.name}: ${result.usPerOp.toFixed(2)} µs/op (CPU ${result.cpuUsPerOp.toFixed(2)} µs)\n`);
+}
+
+await store.close();
+void sink;
+process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -1,0 +1,834 @@
+/**
+ * `npm run bench`: seeds a project with 10,000 members, then measures Gatehouse over HTTP against a
+ * bare Fastify hello-world in the same run, and the in-process cost of authentication + decision.
+ *
+ *   npm run bench                      # full run (a few minutes)
+ *   npm run bench -- --quick           # smoke run (~20 s)
+ *   npm run bench -- --help            # every option
+ *
+ * Methodology (docs/benchmarks.md has the long form):
+ * - Server processes are pinned to CPU 0 and the load generator (autocannon, one process) to CPU 1
+ *   with `taskset`, when it exists and there are two CPUs or more.
+ * - Every scenario measurement is paired with a baseline measurement next to it, in rounds whose
+ *   order alternates ([baseline, scenario], then [scenario, baseline]); the ratio is computed per
+ *   round and the reported figures are medians over rounds. Absolute req/s on a shared VM drift by
+ *   up to 2× between minutes; the ratio to a baseline measured seconds apart drifts far less.
+ * - Every measurement is preceded by a warm-up on the same server; responses must all be 2xx.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.js';
+import type { LoadRequest, LoadResult } from './load.js';
+import type { MicroInput, MicroResult } from './micro.js';
+import { seed } from './seed.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const API_VERSION = 'v2025-01-09';
+
+// ------------------------------------------------------------------------------------------------
+// Options
+
+const HELP = `Usage: npm run bench -- [options]
+
+  --duration <s>      whole seconds per measurement (default 5; quick 1)
+  --warmup <s>        whole warm-up seconds before each measurement (default 1; quick 0: only the
+                      initial warm-up of every server and scenario)
+  --connections <n>   concurrent connections (default 50)
+  --rounds <n>        rounds of [baseline, scenario] pairs (default 3; quick 1)
+  --members <n>       human members to seed besides the administrator (default 10000)
+  --scenarios <list>  comma-separated subset of: list-users, users-me, page-from-memory (default all)
+  --db <dialect>      sqlite (default) or postgres
+  --database-url <u>  postgres://… (with --db postgres; GATEHOUSE_SECRET is used if set)
+  --quick             smoke run of about 20 seconds
+  --no-micro          skip the in-process micro-benchmarks
+  --no-pin            do not pin processes to CPUs even when taskset is available
+  --from <dist|src>   run the servers and micro-benchmarks on the build in dist/ (default; \`npm run bench\`
+                      builds first) or on src/ through tsx (no build needed)
+  --cpu-prof          run the Gatehouse server under node --cpu-prof (profiles in bench/results/profiles;
+                      summarise one with: node --import tsx bench/profile-summary.ts <file>)
+  --out <file>        results file (default bench/results/latest.json; quick: bench/results/quick.json)
+  --keep              keep the temporary data directory
+  --help              this text
+`;
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    rounds: { type: 'string' },
+    members: { type: 'string' },
+    scenarios: { type: 'string' },
+    db: { type: 'string' },
+    'database-url': { type: 'string' },
+    from: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    'no-micro': { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    out: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+if (flags.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+function numberFlag(name: string, text: string | undefined, fallback: number, { integer = false, min = 0 } = {}): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    fail(`--${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${text}"`);
+  }
+  return value;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(1);
+}
+
+const quick = flags.quick === true;
+const params = {
+  quick,
+  durationS: numberFlag('duration', flags.duration, quick ? 1 : 5, { integer: true, min: 1 }),
+  warmupS: numberFlag('warmup', flags.warmup, quick ? 0 : 1, { integer: true }),
+  initialWarmupS: quick ? 1 : 3,
+  connections: numberFlag('connections', flags.connections, 50, { integer: true, min: 1 }),
+  rounds: numberFlag('rounds', flags.rounds, quick ? 1 : 3, { integer: true, min: 1 }),
+  members: numberFlag('members', flags.members, 10_000, { integer: true, min: 50 }),
+  pageLimit: 50,
+  db: flags.db ?? 'sqlite',
+  from: flags.from ?? 'dist',
+  micro: !flags['no-micro'],
+  microWarmupMs: quick ? 50 : 500,
+  microTimeMs: quick ? 250 : 2000,
+};
+if (params.from !== 'dist' && params.from !== 'src') fail(`--from must be dist or src, got "${params.from}"`);
+if (params.db !== 'sqlite' && params.db !== 'postgres') fail(`--db must be sqlite or postgres, got "${params.db}"`);
+if (params.db === 'postgres' && !flags['database-url']) fail('--db postgres needs --database-url postgres://…');
+if (params.db === 'sqlite' && flags['database-url']) fail('--database-url is only for --db postgres');
+
+const SCENARIO_NAMES = ['list-users', 'users-me', 'page-from-memory'] as const;
+type ScenarioName = (typeof SCENARIO_NAMES)[number];
+const selected = (flags.scenarios ?? SCENARIO_NAMES.join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
+for (const name of selected) {
+  if (!(SCENARIO_NAMES as readonly string[]).includes(name))
+    fail(`unknown scenario "${name}" (known: ${SCENARIO_NAMES.join(', ')})`);
+}
+
+/** With --from dist, every TypeScript file under src/ must have a compiled dist/ file at least as new. */
+function checkDistFresh(): void {
+  const stale: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+      const rel = join(dir, entry.name);
+      if (entry.isDirectory()) walk(rel);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+        const built = join(ROOT, 'dist', rel.slice('src/'.length).replace(/\.ts$/, '.js'));
+        if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(ROOT, rel)).mtimeMs) stale.push(rel);
+      }
+    }
+  };
+  walk('src');
+  if (stale.length > 0) {
+    fail(
+      `dist/ is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ` and ${stale.length - 3} more` : ''}: run \`npm run build\` (or use npm run bench, which builds), or pass --from src`,
+    );
+  }
+}
+if (params.from === 'dist') checkDistFresh();
+
+// ------------------------------------------------------------------------------------------------
+// Processes: pinning, servers, the load worker
+
+const cpuCount = os.cpus().length;
+const tasksetAvailable = spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
+const pin = !flags['no-pin'] && tasksetAvailable && cpuCount >= 2;
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+const children = new Set<ChildProcess>();
+
+function spawnNode(script: string, cpu: number, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; ipc?: boolean } = {}) {
+  const nodeArgs = [...(options.nodeArgs ?? []), '--import', 'tsx', join(ROOT, script)];
+  const [command, args] = pin ? ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(command as string, args as string[], {
+    cwd: ROOT,
+    env: options.env ?? process.env,
+    stdio: options.ipc ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+interface Server {
+  name: string;
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a server script and waits for the URL it prints; its other output is passed through, prefixed. */
+function startServerProcess(name: string, script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Server> {
+  const child = spawnNode(script, SERVER_CPU, { env, nodeArgs });
+  return new Promise((resolvePromise, reject) => {
+    let buffered = '';
+    let url: string | null = null;
+    const timer = setTimeout(() => reject(new Error(`${name} did not print its URL within 60 s`)), 60_000);
+    const forward = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') stream.write(`  [${name}] ${line}\n`);
+    };
+    child.stderr?.on('data', forward(process.stderr));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (url !== null) return forward(process.stderr)(chunk);
+      buffered += chunk.toString();
+      const match = /^(https?:\/\/\S+)$/m.exec(buffered);
+      if (!match?.[1]) return;
+      url = match[1];
+      clearTimeout(timer);
+      resolvePromise({
+        name,
+        url,
+        pid: child.pid as number,
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (url === null) reject(new Error(`${name} exited (${signal ?? code}) before printing its URL`));
+    });
+  });
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in seconds. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After "pid (comm) ": state is field 3, utime field 14, stime field 15 (1-based, man proc).
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Busy CPU ticks (everything but idle and iowait) of the whole machine and of each CPU, from /proc/stat. */
+function busyTicks(): { total: number; perCpu: number[] } | null {
+  try {
+    const perCpu: number[] = [];
+    let total = 0;
+    for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+      const match = /^cpu(\d*) +(.*)$/.exec(line);
+      if (!match) continue;
+      const [user, nice, system, , , irq, softirq, steal] = (match[2] as string).split(/ +/).map(Number);
+      const busy = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+      if (match[1] === '') total = busy;
+      else perCpu[Number(match[1])] = busy;
+    }
+    return { total, perCpu };
+  } catch {
+    return null;
+  }
+}
+
+interface LoadWorker {
+  run(request: Omit<LoadRequest, 'id'>): Promise<LoadResult>;
+  stop(): Promise<void>;
+}
+
+function startLoadWorker(): Promise<LoadWorker> {
+  const child = spawnNode('bench/load.ts', LOAD_CPU, { ipc: true });
+  const pending = new Map<number, { resolve: (r: LoadResult) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  return new Promise((resolvePromise, reject) => {
+    child.once('exit', (code) => {
+      const error = new Error(`load worker exited (${code})`);
+      reject(error);
+      for (const p of pending.values()) p.reject(error);
+    });
+    child.on('message', (message: { ready?: boolean; id?: number; result?: LoadResult; error?: string }) => {
+      if (message.ready) {
+        resolvePromise({
+          run: (request) =>
+            new Promise((res, rej) => {
+              const id = nextId++;
+              pending.set(id, { resolve: res, reject: rej });
+              child.send({ ...request, id });
+            }),
+          stop: () =>
+            new Promise<void>((done) => {
+              if (child.exitCode !== null) return done();
+              child.once('exit', () => done());
+              child.disconnect();
+            }),
+        });
+        return;
+      }
+      const waiter = message.id === undefined ? undefined : pending.get(message.id);
+      if (!waiter || message.id === undefined) return;
+      pending.delete(message.id);
+      if (message.result) waiter.resolve(message.result);
+      else waiter.reject(new Error(`load worker: ${message.error}`));
+    });
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Measurements
+
+interface Target {
+  name: string;
+  server: Server;
+  path: string;
+  headers: Record<string, string>;
+}
+
+interface Measurement extends LoadResult {
+  /** CPU the server process used during the measured window, as a fraction of one core. */
+  serverCpu: number;
+  /** Server CPU time per request, µs: a throughput proxy that CPU contention barely moves. */
+  serverCpuUsPerReq: number;
+  /**
+   * CPU used by everything else on the machine during the window (in cores): neither the server
+   * nor the load generator. Other work on a shared machine shows up here and makes numbers noisy.
+   */
+  otherCpu: number;
+}
+
+async function measure(load: LoadWorker, target: Target, durationS: number, warmupS: number): Promise<Measurement> {
+  const request = { url: target.server.url + target.path, headers: target.headers, connections: params.connections };
+  if (warmupS > 0) check(target, await load.run({ ...request, duration: warmupS }));
+  const cpuBefore = cpuSeconds(target.server.pid);
+  const busyBefore = busyTicks();
+  const wallBefore = performance.now();
+  const result = check(target, await load.run({ ...request, duration: durationS }));
+  const wallS = (performance.now() - wallBefore) / 1000;
+  const busyAfter = busyTicks();
+  const serverCpuS = cpuSeconds(target.server.pid) - cpuBefore;
+  const machineCores = busyBefore && busyAfter ? (busyAfter.total - busyBefore.total) / clockTicks / wallS : Number.NaN;
+  return {
+    ...result,
+    serverCpu: serverCpuS / wallS,
+    serverCpuUsPerReq: (serverCpuS * 1e6) / result.requests,
+    otherCpu: Math.max(0, machineCores - serverCpuS / wallS - result.loadCpu),
+  };
+}
+
+/** A measurement with any non-2xx answer or socket error measures the wrong thing: stop. */
+function check(target: Target, result: LoadResult): LoadResult {
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result.requests === 0) {
+    throw new Error(
+      `${target.name}: ${result.requests} ok, ${result.non2xx} non-2xx (${JSON.stringify(result.statusCodes)}), ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
+  }
+  return result;
+}
+
+function median(values: number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+async function api(base: string, method: string, path: string, token: string, body?: unknown) {
+  const response = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  // biome-ignore lint/suspicious/noExplicitAny: checked by hand below.
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, json, bytes: Buffer.byteLength(text) };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Output
+
+const fmt = {
+  int: (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–'),
+  ms: (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–'),
+  us: (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : '–'),
+  ratio: (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–'),
+  pct: (n: number) => (Number.isFinite(n) ? `${Math.round(n * 100)}%` : '–'),
+  cores: (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–'),
+};
+
+function table(headers: string[], rows: string[][], rightAlign: boolean[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (rightAlign[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (rightAlign[i] ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`;
+  return [line(headers), rule, ...rows.map(line)].join('\n');
+}
+
+/** The issue's yardstick: list-users ratio against the floor (0.25) and goal (0.5), and against the ceiling. */
+function summarise(scenarios: Array<{ scenario: string; ratio: number }>) {
+  const listUsersRatio = scenarios.find((s) => s.scenario === 'list-users')?.ratio ?? null;
+  const ceilingRatio = scenarios.find((s) => s.scenario === 'page-from-memory')?.ratio ?? null;
+  return {
+    floor: 0.25,
+    goal: 0.5,
+    listUsersRatio,
+    meetsFloor: listUsersRatio === null ? null : listUsersRatio >= 0.25,
+    meetsGoal: listUsersRatio === null ? null : listUsersRatio >= 0.5,
+    ceilingRatio,
+    listUsersOfCeiling: listUsersRatio !== null && ceilingRatio !== null ? listUsersRatio / ceilingRatio : null,
+  };
+}
+
+function gitInfo(): { commit: string | null; dirty: boolean | null } {
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  if (head.status !== 0) return { commit: null, dirty: null };
+  const status = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' });
+  return { commit: head.stdout.trim(), dirty: status.status === 0 ? status.stdout.trim() !== '' : null };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Main
+
+const t0 = performance.now();
+const log = (line: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadAtStart = os.loadavg();
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-'));
+  const secret = process.env.GATEHOUSE_SECRET || randomBytes(32).toString('base64url');
+  const databaseUrl = params.db === 'postgres' ? (flags['database-url'] as string) : `sqlite:${join(dataDir, 'gatehouse.db')}`;
+  const config = loadConfig({ dataDir, databaseUrl, secret, port: 0, logLevel: 'warn' }, {});
+  const serverEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    BENCH_FROM: params.from,
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_DATABASE_URL: databaseUrl,
+    GATEHOUSE_SECRET: secret,
+  };
+  for (const name of ['GATEHOUSE_PORT', 'GATEHOUSE_HOST', 'GATEHOUSE_PUBLIC_URL', 'GATEHOUSE_LOG_LEVEL']) delete serverEnv[name];
+
+  log(
+    `bench: ${params.db}, ${params.members.toLocaleString('en-US')} members, ${params.rounds} round(s) × ${params.durationS} s (+${params.warmupS} s warm-up), ${params.connections} connections, ` +
+      (pin
+        ? `server on CPU ${SERVER_CPU}, load generator on CPU ${LOAD_CPU}`
+        : `unpinned (${tasksetAvailable ? `${cpuCount} CPU` : 'no taskset'}${flags['no-pin'] ? ', --no-pin' : ''})`),
+  );
+
+  const servers: Server[] = [];
+  let load: LoadWorker | null = null;
+  try {
+    const seeded = await seed(config.database, config.keys, params.members);
+    log(
+      `bench: seeded project ${seeded.projectId} with ${seeded.members.toLocaleString('en-US')} members + 1 administrator in ${Math.round(seeded.ms)} ms`,
+    );
+
+    const profileDir = join(ROOT, 'bench', 'results', 'profiles');
+    if (flags['cpu-prof']) {
+      mkdirSync(profileDir, { recursive: true });
+      // Profiles are large and local: keep them out of git without touching the root .gitignore.
+      writeFileSync(join(profileDir, '.gitignore'), '*\n');
+    }
+    const gatehouse = await startServerProcess(
+      'gatehouse',
+      'bench/serve-gatehouse.ts',
+      serverEnv,
+      flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+    );
+    servers.push(gatehouse);
+    load = await startLoadWorker();
+
+    // The robot, created as a client would: POST with the administrator's personal token.
+    const created = await api(
+      gatehouse.url,
+      'POST',
+      `/${API_VERSION}/access/project/${seeded.projectId}/robots`,
+      seeded.adminToken,
+      {
+        label: 'benchmark robot',
+        memberships: [{ resourceType: 'project', resourceId: seeded.projectId, roleNames: ['viewer'] }],
+      },
+    );
+    if (created.status !== 201 || typeof created.json?.token !== 'string') {
+      throw new Error(`creating the robot failed: ${created.status} ${JSON.stringify(created.json)}`);
+    }
+    const robotToken = created.json.token as string;
+    const robotHeaders = { authorization: `Bearer ${robotToken}` };
+
+    const listPath = `/${API_VERSION}/access/project/${seeded.projectId}/users?limit=${params.pageLimit}`;
+    const mePath = `/${API_VERSION}/users/me`;
+
+    // Each scenario answers what it should before it is timed.
+    const responseBytes: Record<string, number> = {};
+    const listed = await api(gatehouse.url, 'GET', listPath, robotToken);
+    if (
+      listed.status !== 200 ||
+      listed.json?.data?.length !== params.pageLimit ||
+      listed.json?.totalCount !== params.members + 1
+    ) {
+      throw new Error(
+        `list-users: expected 200 with ${params.pageLimit} users of ${params.members + 1}, got ${listed.status} with ${listed.json?.data?.length} of ${listed.json?.totalCount}`,
+      );
+    }
+    responseBytes['list-users'] = listed.bytes;
+    const me = await api(gatehouse.url, 'GET', mePath, robotToken);
+    if (me.status !== 200 || me.json?.provider !== 'sanity-token')
+      throw new Error(`users-me: expected the robot, got ${me.status} ${JSON.stringify(me.json)}`);
+    responseBytes['users-me'] = me.bytes;
+
+    // The baseline server also serves the very page list-users returned, from memory (the ceiling).
+    const pageFile = join(dataDir, 'page.json');
+    writeFileSync(pageFile, JSON.stringify(listed.json));
+    const baseline = await startServerProcess('baseline', 'bench/serve-baseline.ts', {
+      ...process.env,
+      BENCH_PAGE_FILE: pageFile,
+    });
+    servers.push(baseline);
+    responseBytes.baseline = (await api(baseline.url, 'GET', '/', 'none')).bytes;
+    responseBytes['page-from-memory'] = (await api(baseline.url, 'GET', '/page', 'none')).bytes;
+
+    const targets = selected.map((name): Target => {
+      switch (name as ScenarioName) {
+        case 'list-users':
+          return { name, server: gatehouse, path: listPath, headers: robotHeaders };
+        case 'users-me':
+          return { name, server: gatehouse, path: mePath, headers: robotHeaders };
+        default:
+          return { name, server: baseline, path: '/page', headers: {} };
+      }
+    });
+    const baselineTarget: Target = { name: 'baseline', server: baseline, path: '/', headers: {} };
+
+    log(`bench: warming up (${params.initialWarmupS} s per server/scenario)`);
+    await load.run({ url: baseline.url, connections: params.connections, duration: params.initialWarmupS });
+    for (const target of targets) {
+      check(
+        target,
+        await load.run({
+          url: target.server.url + target.path,
+          headers: target.headers,
+          connections: params.connections,
+          duration: params.initialWarmupS,
+        }),
+      );
+    }
+
+    interface Pair {
+      round: number;
+      order: 'baseline-first' | 'scenario-first';
+      scenario: Measurement;
+      baseline: Measurement;
+      ratio: number;
+      cpuRatio: number;
+    }
+    const pairs = new Map<string, Pair[]>(targets.map((t) => [t.name, []]));
+    for (let round = 1; round <= params.rounds; round++) {
+      for (const target of targets) {
+        const baselineFirst = round % 2 === 1;
+        let scenario: Measurement;
+        let base: Measurement;
+        if (baselineFirst) {
+          base = await measure(load, baselineTarget, params.durationS, params.warmupS);
+          scenario = await measure(load, target, params.durationS, params.warmupS);
+        } else {
+          scenario = await measure(load, target, params.durationS, params.warmupS);
+          base = await measure(load, baselineTarget, params.durationS, params.warmupS);
+        }
+        const ratio = scenario.reqPerSec / base.reqPerSec;
+        const cpuRatio = base.serverCpuUsPerReq / scenario.serverCpuUsPerReq;
+        pairs.get(target.name)?.push({
+          round,
+          order: baselineFirst ? 'baseline-first' : 'scenario-first',
+          scenario,
+          baseline: base,
+          ratio,
+          cpuRatio,
+        });
+        log(
+          `bench: round ${round}/${params.rounds} ${target.name.padEnd(10)} ${fmt.int(scenario.reqPerSec).padStart(7)} req/s ` +
+            `(p50 ${fmt.ms(scenario.p50Ms)} ms, p99 ${fmt.ms(scenario.p99Ms)} ms, server CPU ${fmt.pct(scenario.serverCpu)}) ` +
+            `vs baseline ${fmt.int(base.reqPerSec).padStart(7)} req/s (CPU ${fmt.pct(base.serverCpu)}) → ratio ${fmt.ratio(ratio)}, ` +
+            `CPU/req ${fmt.us(scenario.serverCpuUsPerReq)} vs ${fmt.us(base.serverCpuUsPerReq)} µs, other load ${fmt.cores(Math.max(scenario.otherCpu, base.otherCpu))} cores`,
+        );
+      }
+    }
+
+    for (const server of servers.splice(0)) await server.stop();
+    await load.stop();
+    load = null;
+
+    let micro: MicroResult[] = [];
+    if (params.micro) {
+      log('bench: in-process micro-benchmarks');
+      const microInput: MicroInput = {
+        dataDir,
+        databaseUrl,
+        secret,
+        robotToken,
+        projectId: seeded.projectId,
+        warmupMs: params.microWarmupMs,
+        timeMs: params.microTimeMs,
+      };
+      const child = spawnNode('bench/micro.ts', SERVER_CPU, { env: { ...serverEnv, BENCH_MICRO: JSON.stringify(microInput) } });
+      let out = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+      const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+      if (code !== 0) throw new Error(`micro-benchmarks exited with ${code}`);
+      micro = JSON.parse(out.trim().split('\n').pop() as string) as MicroResult[];
+    }
+
+    // ---- summary
+    const scenarioResults = targets.map((target) => {
+      const list = pairs.get(target.name) ?? [];
+      return {
+        scenario: target.name,
+        reference: target.name === 'page-from-memory',
+        server: target.server.name,
+        method: 'GET',
+        path: target.path.replace(seeded.projectId, '<projectId>'),
+        reqPerSec: median(list.map((p) => p.scenario.reqPerSec)),
+        p50Ms: median(list.map((p) => p.scenario.p50Ms)),
+        p99Ms: median(list.map((p) => p.scenario.p99Ms)),
+        baselineReqPerSec: median(list.map((p) => p.baseline.reqPerSec)),
+        baselineP50Ms: median(list.map((p) => p.baseline.p50Ms)),
+        baselineP99Ms: median(list.map((p) => p.baseline.p99Ms)),
+        ratio: median(list.map((p) => p.ratio)),
+        ratioMin: Math.min(...list.map((p) => p.ratio)),
+        ratioMax: Math.max(...list.map((p) => p.ratio)),
+        cpuRatio: median(list.map((p) => p.cpuRatio)),
+        serverCpuUsPerReq: median(list.map((p) => p.scenario.serverCpuUsPerReq)),
+        baselineServerCpuUsPerReq: median(list.map((p) => p.baseline.serverCpuUsPerReq)),
+        serverCpu: median(list.map((p) => p.scenario.serverCpu)),
+        baselineServerCpu: median(list.map((p) => p.baseline.serverCpu)),
+        otherCpu: median(list.flatMap((p) => [p.scenario.otherCpu, p.baseline.otherCpu])),
+        loadCpu: median(list.map((p) => p.scenario.loadCpu)),
+        baselineLoadCpu: median(list.map((p) => p.baseline.loadCpu)),
+        responseBytes: responseBytes[target.name] ?? null,
+        rounds: list.map((p) => ({
+          round: p.round,
+          order: p.order,
+          ratio: p.ratio,
+          cpuRatio: p.cpuRatio,
+          reqPerSec: p.scenario.reqPerSec,
+          p50Ms: p.scenario.p50Ms,
+          p90Ms: p.scenario.p90Ms,
+          p99Ms: p.scenario.p99Ms,
+          maxMs: p.scenario.maxMs,
+          requests: p.scenario.requests,
+          serverCpu: p.scenario.serverCpu,
+          serverCpuUsPerReq: p.scenario.serverCpuUsPerReq,
+          loadCpu: p.scenario.loadCpu,
+          otherCpu: p.scenario.otherCpu,
+          baselineReqPerSec: p.baseline.reqPerSec,
+          baselineP50Ms: p.baseline.p50Ms,
+          baselineP99Ms: p.baseline.p99Ms,
+          baselineServerCpu: p.baseline.serverCpu,
+          baselineServerCpuUsPerReq: p.baseline.serverCpuUsPerReq,
+          baselineLoadCpu: p.baseline.loadCpu,
+          baselineOtherCpu: p.baseline.otherCpu,
+        })),
+      };
+    });
+    const allBaselines = [...pairs.values()].flat().map((p) => p.baseline);
+    const finishedAt = new Date();
+
+    const results = {
+      schema: 'gatehouse-bench/1',
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      git: gitInfo(),
+      machine: {
+        cpus: cpuCount,
+        cpuModel: os.cpus()[0]?.model ?? null,
+        node: process.version,
+        platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+        memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+        loadAverageAtStart: loadAtStart,
+        loadAverageAtEnd: os.loadavg(),
+        pinned: pin,
+        serverCpu: pin ? SERVER_CPU : null,
+        loadGeneratorCpu: pin ? LOAD_CPU : null,
+      },
+      params: {
+        db: params.db,
+        members: params.members,
+        pageLimit: params.pageLimit,
+        durationS: params.durationS,
+        warmupS: params.warmupS,
+        initialWarmupS: params.initialWarmupS,
+        connections: params.connections,
+        rounds: params.rounds,
+        quick: params.quick,
+        loadGenerator: 'autocannon 9 (one process, pipelining 1)',
+        code: params.from === 'dist' ? 'dist/ (compiled build)' : 'src/ through tsx',
+        logLevel: 'warn',
+        seedMs: Math.round(seeded.ms),
+      },
+      baseline: {
+        scenario: 'baseline',
+        description: 'bare Fastify hello-world JSON (bench/serve-baseline.ts)',
+        reqPerSec: median(allBaselines.map((b) => b.reqPerSec)),
+        p50Ms: median(allBaselines.map((b) => b.p50Ms)),
+        p99Ms: median(allBaselines.map((b) => b.p99Ms)),
+        serverCpu: median(allBaselines.map((b) => b.serverCpu)),
+        serverCpuUsPerReq: median(allBaselines.map((b) => b.serverCpuUsPerReq)),
+        responseBytes: responseBytes.baseline ?? null,
+      },
+      scenarios: scenarioResults,
+      summary: summarise(scenarioResults),
+      micro,
+    };
+
+    // A smoke run must not overwrite the results of a full one.
+    const out = resolve(ROOT, flags.out ?? (quick ? 'bench/results/quick.json' : 'bench/results/latest.json'));
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    if (!flags.out) {
+      const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+      writeFileSync(join(ROOT, 'bench', 'results', `run-${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    }
+
+    // ---- tables on stdout
+    const print = (text = '') => process.stdout.write(`${text}\n`);
+    print();
+    print(
+      `Gatehouse benchmark — ${params.db}, ${params.members.toLocaleString('en-US')} members, ${params.rounds} round(s) × ${params.durationS} s, ${params.connections} connections, ` +
+        `${pin ? 'server CPU 0 / load CPU 1' : 'unpinned'}, ${cpuCount} CPUs, Node ${process.version}`,
+    );
+    print();
+    print(
+      table(
+        [
+          'scenario',
+          'req/s',
+          'p50 ms',
+          'p99 ms',
+          'baseline req/s',
+          'ratio',
+          'ratio per round',
+          'server CPU',
+          'CPU µs/req',
+          'CPU ratio',
+          'bytes',
+        ],
+        [
+          [
+            'baseline (fastify hello)',
+            fmt.int(results.baseline.reqPerSec),
+            fmt.ms(results.baseline.p50Ms),
+            fmt.ms(results.baseline.p99Ms),
+            '',
+            '1.00',
+            '',
+            fmt.pct(results.baseline.serverCpu),
+            fmt.us(results.baseline.serverCpuUsPerReq),
+            '1.00',
+            String(results.baseline.responseBytes ?? ''),
+          ],
+          ...scenarioResults.map((s) => [
+            s.scenario,
+            fmt.int(s.reqPerSec),
+            fmt.ms(s.p50Ms),
+            fmt.ms(s.p99Ms),
+            fmt.int(s.baselineReqPerSec),
+            fmt.ratio(s.ratio),
+            s.rounds.map((r) => fmt.ratio(r.ratio)).join(' '),
+            fmt.pct(s.serverCpu),
+            fmt.us(s.serverCpuUsPerReq),
+            fmt.ratio(s.cpuRatio),
+            String(s.responseBytes ?? ''),
+          ]),
+        ],
+        [false, true, true, true, true, true, false, true, true, true, true],
+      ),
+    );
+    const otherCpu = median(scenarioResults.map((s) => s.otherCpu));
+    if (otherCpu > 0.25) {
+      print();
+      print(
+        `warning: other processes used ${fmt.cores(otherCpu)} cores (median) during the measurements: absolute numbers are depressed and ratios noisy; ` +
+          'CPU µs/req and CPU ratio are the steadier figures. Re-run on a quiet machine for numbers to publish.',
+      );
+    }
+    if (micro.length > 0) {
+      print();
+      print(
+        table(
+          ['in-process (no HTTP)', 'µs/op', 'p50 µs', 'p99 µs', 'CPU µs/op', 'ops/s'],
+          micro.map((m) => [
+            m.name,
+            fmt.us(m.usPerOp),
+            fmt.us(m.p50Us),
+            fmt.us(m.p99Us),
+            fmt.us(m.cpuUsPerOp),
+            fmt.int(m.opsPerSec),
+          ]),
+          [false, true, true, true, true, true],
+        ),
+      );
+    }
+    const summary = results.summary;
+    if (summary.ceilingRatio !== null && summary.listUsersRatio !== null) {
+      print();
+      print(
+        `ceiling: the same page served from memory by bare Fastify reaches ${fmt.ratio(summary.ceilingRatio)} of hello; ` +
+          `list-users reaches ${fmt.ratio(summary.listUsersOfCeiling ?? Number.NaN)} of that ceiling`,
+      );
+    }
+    const listUsers = scenarioResults.find((s) => s.scenario === 'list-users');
+    if (listUsers) {
+      print();
+      const verdict =
+        listUsers.ratio >= 0.5
+          ? 'meets the goal (≥ 0.5)'
+          : listUsers.ratio >= 0.25
+            ? 'meets the floor (≥ 0.25), below the goal (0.5)'
+            : 'BELOW the floor (0.25)';
+      print(`list-users ratio ${fmt.ratio(listUsers.ratio)}: ${verdict}`);
+    }
+    print(`results: ${out}`);
+  } finally {
+    for (const server of servers) await server.stop().catch(() => {});
+    if (load) await load.stop().catch(() => {});
+    for (const child of children) child.kill('SIGKILL');
+    if (flags.keep) log(`bench: data kept in ${dataDir}`);
+    else rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+  for (const child of children) child.kill('SIGKILL');
+});

@@ -1,0 +1,33 @@
+/**
+ * Benchmark baseline: a bare Fastify with Fastify's defaults and no logger.
+ *
+ * - `GET /`: a hello-world JSON object. Every Gatehouse scenario is reported as a ratio to this
+ *   route, measured in the same run, on the same core, with the same load generator.
+ * - `GET /page`: the list-users response body (the file named by BENCH_PAGE_FILE, captured from
+ *   Gatehouse by run.ts), kept in memory as objects and serialised per request, with no auth and
+ *   no database: the ceiling for list-users ("as fast as serving the page from memory").
+ *
+ * Prints its URL on stdout.
+ */
+import { readFileSync } from 'node:fs';
+import Fastify from 'fastify';
+
+const page: unknown = process.env.BENCH_PAGE_FILE ? JSON.parse(readFileSync(process.env.BENCH_PAGE_FILE, 'utf8')) : null;
+
+const app = Fastify({ logger: false });
+app.get('/', async () => ({ hello: 'world' }));
+if (page !== null) app.get('/page', async () => page);
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address();
+const port = typeof address === 'object' && address ? address.port : 0;
+process.stdout.write(`http://127.0.0.1:${port}\n`);
+
+let closing = false;
+async function stop(): Promise<void> {
+  if (closing) return;
+  closing = true;
+  await app.close();
+  process.exit(0);
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
