@@ -62,6 +62,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const check = Compile(schema as TSchema);
     return (value: unknown) => {
+      // Most path and query values are already valid as text (ids, cursors): convert only if needed.
+      if (check.Check(value)) return { value };
       const converted = httpPart === 'body' ? value : convertTextValue(schema as object, value);
       return check.Check(converted) ? { value: converted } : { error: check.Errors(converted) as never };
     };
@@ -194,8 +196,8 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
       });
       if (status === 204) return reply.send();
       if (result instanceof JsonText) {
-        checkText?.(JSON.parse(result.text));
-        return reply.type('application/json; charset=utf-8').send(result.text);
+        checkText?.(JSON.parse(result.bytes.toString('utf8')));
+        return reply.type('application/json; charset=utf-8').send(result.bytes);
       }
       return result;
     },

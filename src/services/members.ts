@@ -29,9 +29,9 @@ export class MemberService {
     const key = `${resource.type}/${resource.id}/${limit}/${cursor ?? ''}`;
     const cached = this.pages.get(key, version);
     if (cached !== undefined) return new JsonText(cached);
-    const text = JSON.stringify(await this.render(resource, after, limit));
-    this.pages.set(key, version, text);
-    return new JsonText(text);
+    const page = new JsonText(JSON.stringify(await this.render(resource, after, limit)));
+    this.pages.set(key, version, page.bytes);
+    return page;
   }
 
   private async render(resource: ResourceRef, after: string | null, limit: number) {

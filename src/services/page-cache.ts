@@ -5,14 +5,17 @@
  * bytes; the least recently used entry goes first.
  */
 
-/** A response body that is already JSON text: sent as is, never serialized again. */
+/** A response body that is already JSON, as UTF-8 bytes: sent as is, never serialized or encoded again. */
 export class JsonText {
-  constructor(readonly text: string) {}
+  readonly bytes: Buffer;
+  constructor(text: string | Buffer) {
+    this.bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  }
 }
 
 interface Entry {
   version: number;
-  text: string;
+  text: Buffer;
 }
 
 export class PageCache {
@@ -24,7 +27,7 @@ export class PageCache {
     private readonly maxBytes = 64 * 1024 * 1024,
   ) {}
 
-  get(key: string, version: number): string | undefined {
+  get(key: string, version: number): Buffer | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.version !== version) {
@@ -37,7 +40,7 @@ export class PageCache {
     return entry.text;
   }
 
-  set(key: string, version: number, text: string): void {
+  set(key: string, version: number, text: Buffer): void {
     const existing = this.entries.get(key);
     if (existing) this.remove(key, existing);
     if (text.length > this.maxBytes / 4) return;

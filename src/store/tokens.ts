@@ -60,6 +60,6 @@ export const findCredential = compiledOnce((db, digest: string) =>
       'r.resource_id',
       'r.expires_at as robot_expires_at',
     ])
-    .where('t.digest', '=', digest)
-    .limit(1),
+    // No LIMIT: the digest is unique, and SQLite plans `LIMIT ?` worse (measured 2.5× slower).
+    .where('t.digest', '=', digest),
 );

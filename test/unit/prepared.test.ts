@@ -10,10 +10,11 @@ beforeAll(async () => {
   store = openStore({ dialect: 'sqlite', file: ':memory:' });
   await migrateToLatest(store.db);
   const at = new Date().toISOString();
-  for (const [id, email] of [
+  const users: Array<[string, string]> = [
     ['g1', 'one@example.com'],
     ['g2', 'two@example.com'],
-  ]) {
+  ];
+  for (const [id, email] of users) {
     await store.db
       .insertInto('users')
       .values({
