@@ -150,10 +150,9 @@ const principal = await auth.authenticate(token, ip);
 const access = await auth.accessOf(principal, resource);
 const verdict = decide(policy, principal, resource, access);
 if (!verdict.allowed) throw new Error(`the robot is not allowed to list users: ${verdict.problem.message}`);
-/** The page as objects, whether the service returns objects or already rendered JSON text. */
-function asPage(listed: unknown): { data: unknown[] } {
-  const value = listed !== null && typeof listed === 'object' && 'text' in listed ? JSON.parse(String(listed.text)) : listed;
-  return value as { data: unknown[] };
+/** The page as objects: the service returns it already rendered as JSON bytes. */
+function asPage(listed: { bytes: Buffer }): { data: unknown[] } {
+  return JSON.parse(listed.bytes.toString('utf8')) as { data: unknown[] };
 }
 const page = asPage(await services.members.list(resource, undefined, 50));
 if (page.data.length !== 50) throw new Error(`expected a page of 50 users, got ${page.data.length}`);

@@ -41,7 +41,8 @@ const HELP = `Usage: npm run bench -- [options]
   --connections <n>   concurrent connections (default 50)
   --rounds <n>        rounds of [baseline, scenario] pairs (default 3; quick 1)
   --members <n>       human members to seed besides the administrator (default 10000)
-  --scenarios <list>  comma-separated subset of: list-users, users-me, page-from-memory (default all)
+  --scenarios <list>  comma-separated subset of: list-users, list-users-gzip, users-me, page-from-memory
+                      (default all; list-users-gzip sends accept-encoding: gzip, as @sanity/client does)
   --db <dialect>      sqlite (default) or postgres
   --database-url <u>  postgres://… (with --db postgres; GATEHOUSE_SECRET is used if set)
   --quick             smoke run of about 20 seconds
@@ -118,7 +119,7 @@ if (params.db !== 'sqlite' && params.db !== 'postgres') fail(`--db must be sqlit
 if (params.db === 'postgres' && !flags['database-url']) fail('--db postgres needs --database-url postgres://…');
 if (params.db === 'sqlite' && flags['database-url']) fail('--database-url is only for --db postgres');
 
-const SCENARIO_NAMES = ['list-users', 'users-me', 'page-from-memory'] as const;
+const SCENARIO_NAMES = ['list-users', 'list-users-gzip', 'users-me', 'page-from-memory'] as const;
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 const selected = (flags.scenarios ?? SCENARIO_NAMES.join(','))
   .split(',')
@@ -499,6 +500,16 @@ async function main(): Promise<void> {
       );
     }
     responseBytes['list-users'] = listed.bytes;
+    // What @sanity/client sends: the page comes back compressed once per rendered version.
+    const gzipHeaders = { ...robotHeaders, 'accept-encoding': 'gzip' };
+    const zipped = await fetch(gatehouse.url + listPath, { headers: gzipHeaders });
+    if (zipped.status !== 200 || zipped.headers.get('content-encoding') !== 'gzip') {
+      throw new Error(
+        `list-users-gzip: expected a gzip-encoded 200, got ${zipped.status} ${zipped.headers.get('content-encoding')}`,
+      );
+    }
+    responseBytes['list-users-gzip'] =
+      Number(zipped.headers.get('content-length') ?? 0) || (await zipped.arrayBuffer()).byteLength;
     const me = await api(gatehouse.url, 'GET', mePath, robotToken);
     if (me.status !== 200 || me.json?.provider !== 'sanity-token')
       throw new Error(`users-me: expected the robot, got ${me.status} ${JSON.stringify(me.json)}`);
@@ -519,6 +530,8 @@ async function main(): Promise<void> {
       switch (name as ScenarioName) {
         case 'list-users':
           return { name, server: gatehouse, path: listPath, headers: robotHeaders };
+        case 'list-users-gzip':
+          return { name, server: gatehouse, path: listPath, headers: gzipHeaders };
         case 'users-me':
           return { name, server: gatehouse, path: mePath, headers: robotHeaders };
         default:

@@ -127,6 +127,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
+/** Whether an Accept-Encoding header allows gzip (listed, and not with q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== 'x-gzip') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
 /** Throws when a response body does not match its schema (tests turn this on to catch drift). */
 function responseCheck(schema: TSchema, label: string): (data: unknown) => void {
   const check = Compile(schema);
@@ -197,7 +208,11 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
       if (status === 204) return reply.send();
       if (result instanceof JsonText) {
         checkText?.(JSON.parse(result.bytes.toString('utf8')));
-        return reply.type('application/json; charset=utf-8').send(result.bytes);
+        reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
+        if (result.bytes.length >= 1024 && acceptsGzip(request.headers['accept-encoding'])) {
+          return reply.header('content-encoding', 'gzip').send(result.gzipped());
+        }
+        return reply.send(result.bytes);
       }
       return result;
     },

@@ -28,9 +28,9 @@ export class MemberService {
     const version = await resourceVersion(this.deps.db, resource);
     const key = `${resource.type}/${resource.id}/${limit}/${cursor ?? ''}`;
     const cached = this.pages.get(key, version);
-    if (cached !== undefined) return new JsonText(cached);
+    if (cached !== undefined) return cached;
     const page = new JsonText(JSON.stringify(await this.render(resource, after, limit)));
-    this.pages.set(key, version, page.bytes);
+    this.pages.set(key, version, page);
     return page;
   }
 

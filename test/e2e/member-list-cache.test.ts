@@ -85,4 +85,33 @@ describe('member list pages on two nodes', () => {
     expect(after).not.toBe(before);
     expect(Date.parse(after)).toBeGreaterThan(Date.parse(before ?? '1970-01-01'));
   });
+
+  it('sends a page gzip-compressed to clients that ask for it, and the same JSON to those that do not', async () => {
+    const { request } = await import('node:http');
+    const { gunzipSync } = await import('node:zlib');
+    const url = new URL(`${nodeA.url}/v2025-01-09/access/project/${projectId}/users`);
+    const get = (acceptEncoding: string) =>
+      new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+        const req = request(
+          url,
+          { headers: { authorization: `Bearer ${robotToken}`, 'accept-encoding': acceptEncoding } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const plain = await get('identity');
+    const zipped = await get('br, gzip, deflate');
+    const refused = await get('gzip;q=0');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toMatch(/accept-encoding/i);
+    expect(zipped.body.length).toBeLessThan(plain.body.length);
+    expect(JSON.parse(gunzipSync(zipped.body).toString('utf8'))).toEqual(JSON.parse(plain.body.toString('utf8')));
+  });
 });
