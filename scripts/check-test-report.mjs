@@ -81,7 +81,9 @@ if (passed === 0) problems.push('no test passed: zero tests ran');
 if (report.success === false && problems.length === 0) problems.push('vitest reported the run as unsuccessful');
 if (isCI) {
   if (withoutProject > 0) {
-    problems.push(`${withoutProject} passed test(s) carry no project in meta: is test/support/record-project.ts in every project's setupFiles?`);
+    problems.push(
+      `${withoutProject} passed test(s) carry no project in meta: is test/support/record-project.ts in every project's setupFiles?`,
+    );
   }
   for (const project of REQUIRED_IN_CI) {
     if (!passedByProject.get(project)) problems.push(`no test passed in the ${project} project: CI must test both databases`);
