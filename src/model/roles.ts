@@ -31,7 +31,7 @@ function all(...names: string[]): RolePermission[] {
     return p.actions.map((action) => ({ name, action }));
   });
 }
-function only(name: string, ...actions: string[]): RolePermission[] {
+function pick(name: string, ...actions: string[]): RolePermission[] {
   return actions.map((action) => ({ name, action }));
 }
 function mode(value: 'read' | 'create' | 'publish'): RolePermission {
@@ -43,11 +43,11 @@ const ORGANIZATION_PERMISSION_NAMES = PREDEFINED_PERMISSIONS.filter((p) => p.res
 
 /** What every project member may see about the project it belongs to. */
 const PROJECT_BASICS = [
-  ...only('sanity-project', 'read'),
-  ...only('sanity-project-members', 'read'),
-  ...only('sanity-project-roles', 'read'),
-  ...only('sanity-project-datasets', 'read'),
-  ...only('sanity-project-tags', 'read'),
+  ...pick('sanity-project', 'read'),
+  ...pick('sanity-project-members', 'read'),
+  ...pick('sanity-project-roles', 'read'),
+  ...pick('sanity-project-datasets', 'read'),
+  ...pick('sanity-project-tags', 'read'),
 ];
 
 function projectRole(
@@ -84,7 +84,7 @@ export const PROJECT_ROLES: readonly RoleDefinition[] = [
     { users: true, robots: true },
     [
       ...PROJECT_BASICS,
-      ...only('sanity-project', 'createSession', 'deployStudio'),
+      ...pick('sanity-project', 'createSession', 'deployStudio'),
       ...all('sanity-document-filter-all-documents'),
       mode('publish'),
       ...all(
@@ -94,8 +94,8 @@ export const PROJECT_ROLES: readonly RoleDefinition[] = [
         'sanity-project-graphql',
         'sanity-project-usage',
       ),
-      ...only('sanity-project-datasets', 'create', 'update', 'delete'),
-      ...only('sanity-project-tags', 'create', 'update', 'delete'),
+      ...pick('sanity-project-datasets', 'create', 'update', 'delete'),
+      ...pick('sanity-project-tags', 'create', 'update', 'delete'),
     ],
   ),
   projectRole(
@@ -105,7 +105,7 @@ export const PROJECT_ROLES: readonly RoleDefinition[] = [
     { users: true, robots: true },
     [
       ...PROJECT_BASICS,
-      ...only('sanity-project', 'createSession'),
+      ...pick('sanity-project', 'createSession'),
       ...all('sanity-document-filter-all-documents'),
       mode('publish'),
     ],
@@ -117,9 +117,9 @@ export const PROJECT_ROLES: readonly RoleDefinition[] = [
     { users: true, robots: false },
     [
       ...PROJECT_BASICS,
-      ...only('sanity-project', 'createSession'),
-      ...only('sanity-document-filter-all-documents', 'read', 'history'),
-      ...only('sanity-document-filter-drafts', 'create', 'read', 'update', 'history'),
+      ...pick('sanity-project', 'createSession'),
+      ...pick('sanity-document-filter-all-documents', 'read', 'history'),
+      ...pick('sanity-document-filter-drafts', 'create', 'read', 'update', 'history'),
       mode('create'),
     ],
   ),
@@ -130,8 +130,8 @@ export const PROJECT_ROLES: readonly RoleDefinition[] = [
     { users: true, robots: true },
     [
       ...PROJECT_BASICS,
-      ...only('sanity-project', 'createSession'),
-      ...only('sanity-document-filter-all-documents', 'read', 'history'),
+      ...pick('sanity-project', 'createSession'),
+      ...pick('sanity-document-filter-all-documents', 'read', 'history'),
       mode('read'),
     ],
   ),
@@ -140,7 +140,7 @@ export const PROJECT_ROLES: readonly RoleDefinition[] = [
     'Deploy Studio (Token only)',
     'Deploy the Studio and GraphQL APIs from CI, and nothing else.',
     { users: false, robots: true },
-    [...only('sanity-project', 'read', 'deployStudio'), ...all('sanity-project-graphql')],
+    [...pick('sanity-project', 'read', 'deployStudio'), ...all('sanity-project-graphql')],
   ),
 ];
 
@@ -164,10 +164,10 @@ export const ORGANIZATION_ROLES: readonly RoleDefinition[] = [
     appliesToRobots: true,
     isCustom: false,
     permissions: [
-      ...only('sanity-organization', 'read'),
-      ...only('sanity-organization-members', 'read'),
-      ...only('sanity-organization-roles', 'read'),
-      ...only('sanity-organization-projects', 'read'),
+      ...pick('sanity-organization', 'read'),
+      ...pick('sanity-organization-members', 'read'),
+      ...pick('sanity-organization-roles', 'read'),
+      ...pick('sanity-organization-projects', 'read'),
     ],
   },
 ];
