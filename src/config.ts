@@ -67,7 +67,7 @@ export function loadConfig(
   const host = pick(flags.host, 'GATEHOUSE_HOST') ?? '127.0.0.1';
 
   const databaseUrl = pick(flags.databaseUrl, 'GATEHOUSE_DATABASE_URL') ?? `sqlite:${join(dataDir, 'gatehouse.db')}`;
-  const database = parseDatabaseUrl(databaseUrl, dataDir);
+  const database = parseDatabaseUrl(databaseUrl);
 
   const configuredPublicUrl = pick(flags.publicUrl, 'GATEHOUSE_PUBLIC_URL');
   const publicUrl = configuredPublicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -132,7 +132,7 @@ function parseTrustProxy(value: string | undefined): Config['trustProxy'] {
   );
 }
 
-function parseDatabaseUrl(url: string, dataDir: string): Config['database'] {
+function parseDatabaseUrl(url: string): Config['database'] {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (file === '')
@@ -150,7 +150,6 @@ function parseDatabaseUrl(url: string, dataDir: string): Config['database'] {
     }
     return { dialect: 'postgres', url };
   }
-  void dataDir;
   throw new ConfigError(
     `database URL (--database-url / GATEHOUSE_DATABASE_URL) must start with sqlite: or postgres://, got "${url.split(':')[0]}:…"`,
   );

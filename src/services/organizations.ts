@@ -4,7 +4,7 @@ import { newId } from '../model/ids.js';
 import type { Principal, UserPrincipal } from '../model/principals.js';
 import { builtInRole } from '../model/roles.js';
 import { isUniqueViolation } from '../store/db.js';
-import { allMembers } from '../store/memberships.js';
+import { membersOf } from '../store/memberships.js';
 import { findOrganization, insertOrganization, organizationsOf, updateOrganization } from '../store/organizations.js';
 import type { Executor, OrganizationRow } from '../store/schema.js';
 import { findUsers } from '../store/users.js';
@@ -123,7 +123,7 @@ export class OrganizationService {
   }
 
   private async members(db: Executor, id: string, currentId: string) {
-    const members = (await allMembers(db, { type: 'organization', id })).filter((m) => m.principal_kind === 'user');
+    const members = ((await membersOf(db, 'organization', [id])).get(id) ?? []).filter((m) => m.principal_kind === 'user');
     const users = new Map(
       (
         await findUsers(

@@ -3,7 +3,7 @@ import { Problem, problems } from '../model/errors.js';
 import { newId } from '../model/ids.js';
 import type { Principal, UserPrincipal } from '../model/principals.js';
 import { grantsOfBuiltIns } from '../model/roles.js';
-import { allMembers, rolesOf } from '../store/memberships.js';
+import { membersOf, rolesOf } from '../store/memberships.js';
 import { findOrganization } from '../store/organizations.js';
 import { findProject, insertProject, projectsOf, updateProject } from '../store/projects.js';
 import type { Executor, ProjectRow } from '../store/schema.js';
@@ -92,7 +92,7 @@ export class ProjectService {
 
   async list(principal: Principal, options: { includeMembers: boolean; organizationId?: string | undefined }) {
     const rows = await projectsOf(this.deps.db, principal.id, { organizationId: options.organizationId });
-    return Promise.all(rows.map((row) => this.view(this.deps.db, row, principal.id, options.includeMembers)));
+    return this.views(this.deps.db, rows, principal.id, options.includeMembers);
   }
 
   async get(principal: Principal, id: string, includeMembers: boolean) {
@@ -127,11 +127,24 @@ export class ProjectService {
   }
 
   private async view(db: Executor, row: ProjectRow, currentId: string | null, includeMembers: boolean) {
-    if (!includeMembers) return projectView(row, undefined);
-    const members = await allMembers(db, { type: 'project', id: row.id });
-    return projectView(
-      row,
-      members.map((m) => projectMemberView(m, currentId)),
+    const [view] = await this.views(db, [row], currentId, includeMembers);
+    if (!view) throw new Error('a project view per project');
+    return view;
+  }
+
+  /** Views of several projects, their members loaded together rather than one query per project. */
+  private async views(db: Executor, rows: ProjectRow[], currentId: string | null, includeMembers: boolean) {
+    if (!includeMembers) return rows.map((row) => projectView(row, undefined));
+    const members = await membersOf(
+      db,
+      'project',
+      rows.map((row) => row.id),
+    );
+    return rows.map((row) =>
+      projectView(
+        row,
+        (members.get(row.id) ?? []).map((m) => projectMemberView(m, currentId)),
+      ),
     );
   }
 }

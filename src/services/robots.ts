@@ -10,15 +10,15 @@ import type { ResourceRef } from '../model/policy.js';
 import type { RobotPrincipal } from '../model/principals.js';
 import { deleteMembershipsOf, membershipsOfPrincipals } from '../store/memberships.js';
 import { countRobots, deleteRobot, findRobot, insertRobot, listRobots } from '../store/robots.js';
-import type { Executor, RobotRow } from '../store/schema.js';
-import { liveTokensOf, revokeTokensOf } from '../store/tokens.js';
+import type { Executor, RobotRow, TokenRow } from '../store/schema.js';
+import { findToken, liveTokensOf, revokeTokensOf } from '../store/tokens.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { checkGrantable } from './invariants.js';
 import { addMember } from './memberships.js';
 import { issueToken } from './tokens.js';
 import { futureExpiry, nonEmpty } from './validation.js';
-import { membershipView, robotView, roleSummary } from './views.js';
+import { type MembershipView, membershipView, robotView, roleSummary } from './views.js';
 
 export interface CreateRobotInput {
   label: string;
@@ -150,11 +150,7 @@ export class RobotService {
   }
 
   async legacyRemove(actor: Actor, projectId: string, tokenId: string): Promise<void> {
-    const row = await this.deps.db
-      .selectFrom('tokens')
-      .select(['principal_id', 'kind'])
-      .where('id', '=', tokenId)
-      .executeTakeFirst();
+    const row = await findToken(this.deps.db, tokenId);
     const robot = row?.kind === 'robot' ? await findRobot(this.deps.db, row.principal_id) : undefined;
     if (robot?.resource_type !== 'project' || robot.resource_id !== projectId) {
       throw problems.notFound(`Token not found: ${tokenId}`, { hint: 'List the project tokens with GET /projects/{id}/tokens.' });
@@ -175,13 +171,13 @@ export class RobotService {
   private async views(db: Executor, robots: RobotRow[]) {
     const ids = robots.map((r) => r.id);
     const [tokens, memberships] = await Promise.all([liveTokensOf(db, ids), membershipsOfPrincipals(db, ids)]);
-    return robots.map((robot) =>
-      robotView(
-        robot,
-        tokens.find((t) => t.principal_id === robot.id),
-        memberships.filter((m) => m.principal_id === robot.id).map((m) => membershipView(m, m.roleNames)),
-      ),
-    );
+    // Newest live token first, so the first one seen per robot is its current one.
+    const tokenOf = new Map<string, TokenRow>();
+    for (const token of tokens) if (!tokenOf.has(token.principal_id)) tokenOf.set(token.principal_id, token);
+    const membershipsOf = new Map<string, MembershipView[]>();
+    for (const m of memberships)
+      membershipsOf.set(m.principal_id, [...(membershipsOf.get(m.principal_id) ?? []), membershipView(m, m.roleNames)]);
+    return robots.map((robot) => robotView(robot, tokenOf.get(robot.id), membershipsOf.get(robot.id) ?? []));
   }
 }
 

@@ -137,19 +137,32 @@ export async function rolesByMembership(db: Executor, membershipIds: readonly st
 }
 
 /** Every membership of a resource (both kinds) with its roles: for project member summaries. */
-export async function allMembers(db: Executor, resource: ResourceKey): Promise<Array<MembershipRow & { roleNames: string[] }>> {
+export type MemberWithRoles = MembershipRow & { roleNames: string[] };
+
+/**
+ * Every membership (both kinds) of the given resources with its roles, grouped by resource id,
+ * in two queries however many resources are asked for.
+ */
+export async function membersOf(
+  db: Executor,
+  type: string,
+  resourceIds: readonly string[],
+): Promise<Map<string, MemberWithRoles[]>> {
+  const out = new Map<string, MemberWithRoles[]>(resourceIds.map((id) => [id, []]));
+  if (resourceIds.length === 0) return out;
   const rows = await db
     .selectFrom('memberships')
     .selectAll()
-    .where('resource_type', '=', resource.type)
-    .where('resource_id', '=', resource.id)
+    .where('resource_type', '=', type)
+    .where('resource_id', 'in', resourceIds)
     .orderBy('id')
     .execute();
   const roles = await rolesByMembership(
     db,
     rows.map((r) => r.id),
   );
-  return rows.map((r) => ({ ...r, roleNames: roles.get(r.id) ?? [] }));
+  for (const row of rows) out.get(row.resource_id)?.push({ ...row, roleNames: roles.get(row.id) ?? [] });
+  return out;
 }
 
 /** Memberships of a set of principals (for robots: their one membership each). */

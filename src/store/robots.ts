@@ -8,11 +8,6 @@ export async function findRobot(db: Executor, id: string): Promise<RobotRow | un
   return db.selectFrom('robots').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function findRobotsByIds(db: Executor, ids: readonly string[]): Promise<RobotRow[]> {
-  if (ids.length === 0) return [];
-  return db.selectFrom('robots').selectAll().where('id', 'in', ids).execute();
-}
-
 /** One page of a resource's robots in id order, fetching `limit + 1` to know whether more follow. */
 export async function listRobots(
   db: Executor,

@@ -2,7 +2,7 @@
  * Table types. Times are ISO-8601 UTC strings and JSON is text, in both dialects, so SQLite and
  * PostgreSQL return identical rows and every store module is dialect-free.
  */
-import type { Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 
 export interface OrganizationsTable {
   id: string;
@@ -129,4 +129,3 @@ export type TokenRow = Selectable<TokensTable>;
 export type MembershipRow = Selectable<MembershipsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
-export type { Generated };

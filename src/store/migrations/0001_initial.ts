@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 
 /** The core tables. Only `text` and `integer` columns, so one migration serves both dialects. */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -129,7 +129,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('audit_events')
     .columns(['resource_type', 'resource_id', 'id'])
     .execute();
-  void sql;
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -32,7 +32,7 @@ export const accessUserRoutes = [
     method: 'DELETE',
     path: '/access/:resourceType/:resourceId/users/:userId',
     summary: 'Remove a user from a project or organization',
-    description: 'Refused with 409 when it would leave nobody able to manage the members.',
+    description: 'Refused with 409 when it would leave no person able to manage the members.',
     tags: ['Access: users'],
     policy: { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.{resourceType}.members.delete' },
     params: UserParams,
