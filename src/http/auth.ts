@@ -89,7 +89,8 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
     }
     const token = bearerToken(request.headers.authorization);
     if (token !== null) state.principal = await services.auth.authenticate(token, request.ip);
-    const decision = decidePrincipal(route.policy, state.principal);
+    const resource = resourceFromParams(route.policy.resource, request.params as Record<string, string>);
+    const decision = decidePrincipal(route.policy, state.principal, resource);
     if (!decision.allowed) throw decision.problem;
   }
 
@@ -97,7 +98,8 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
     if (!route.policy.resource) return;
     const state = request.gatehouse;
     const resource = resourceFromParams(route.policy.resource, request.params as Record<string, string>);
-    const access = resource ? await services.auth.accessOf(state.principal, resource) : null;
+    const withPolicy = route.policy.managesAccess === true && state.principal?.kind === 'robot';
+    const access = resource ? await services.auth.accessOf(state.principal, resource, withPolicy) : null;
     const decision = decideResource(route.policy, state.principal, resource, access);
     if (!decision.allowed) throw decision.problem;
     state.resource = resource;

@@ -66,8 +66,9 @@ export function resourceOf(ctx: { resource: ResourceRef | undefined }): Resource
   return ctx.resource;
 }
 
-export function grantsOf(ctx: { access: Access | null | undefined }): ReadonlySet<string> {
-  return ctx.access?.grants ?? new Set();
+/** What the caller holds on the route's resource (already authorized), as a granter of roles. */
+export function accessOf(ctx: { access: Access | null | undefined }): Access {
+  return ctx.access ?? { roleNames: [], grants: new Set() };
 }
 
 export function userActor(ctx: { actor: Actor; principal: Principal | null }): Actor & { principal: UserPrincipal } {

@@ -158,3 +158,30 @@ export function catalogGrants(resourceType: ResourceType): Set<string> {
   }
   return out;
 }
+
+export interface PermissionType {
+  type: string;
+  resourceType: ResourceType;
+  /** Every action a permission of this type can be granted with. */
+  actions: readonly string[];
+}
+
+/**
+ * The permission types custom permissions may have (reference §4.5, the `createpermission` enum),
+ * with their actions: the union of the predefined permissions of that type.
+ */
+export const PERMISSION_TYPES: ReadonlyMap<string, PermissionType> = (() => {
+  const out = new Map<string, PermissionType>();
+  for (const p of PREDEFINED_PERMISSIONS) {
+    const known = out.get(p.type);
+    const actions = [...new Set([...(known?.actions ?? []), ...p.actions])];
+    out.set(p.type, { type: p.type, resourceType: p.resourceType, actions });
+  }
+  return out;
+})();
+
+/** The predefined permission of a resource type with this name, if any. */
+export function predefinedPermission(resourceType: ResourceType, name: string): PermissionDefinition | undefined {
+  const p = PERMISSIONS_BY_NAME.get(name);
+  return p?.resourceType === resourceType ? p : undefined;
+}

@@ -25,6 +25,11 @@ export interface RoutePolicy {
   resource?: ResourceSource;
   /** One line on why the route accepts what it accepts; shown in denials and the API reference. */
   note?: string;
+  /**
+   * The route changes who may do what (members, roles, permissions, robots). An organization can
+   * switch these off for robots with its `robotsMayManageMembers` policy.
+   */
+  managesAccess?: boolean;
 }
 
 export interface ResourceRef {
@@ -34,8 +39,16 @@ export interface ResourceRef {
 
 /** What the caller holds on the resource; `null` when it is not a member or the resource does not exist. */
 export interface Access {
+  /** Roles held on the resource itself. */
   roleNames: readonly string[];
+  /** Roles implied on a project by roles held on its organization (see IMPLIED_PROJECT_ROLES). */
+  impliedRoleNames?: readonly string[];
   grants: ReadonlySet<string>;
+  /**
+   * The policy of the organization governing the resource (the organization itself, or the
+   * project's organization), when the route needs it: only `managesAccess` routes called by robots.
+   */
+  organizationPolicy?: { organizationId: string; robotsMayManageMembers: boolean };
 }
 
 export type Decision = { allowed: true; permission?: string } | { allowed: false; problem: Problem };
@@ -47,10 +60,23 @@ export function requiredPermission(policy: RoutePolicy, resource: ResourceRef | 
 
 const KIND_NAMES: Record<PrincipalKind, string> = { anonymous: 'Anonymous callers', user: 'Users', robot: 'Robots' };
 
-/** Step 1, before the request is parsed: is this kind of caller accepted at all? */
-export function decidePrincipal(policy: RoutePolicy, principal: Principal | null): Decision {
+/** What a route requires, as every denial states it: who may call it, and with which permission. */
+function requirement(policy: RoutePolicy, resource: ResourceRef | undefined) {
+  const permission = requiredPermission(policy, resource);
+  return {
+    accepts: policy.accepts.filter((k) => k !== 'anonymous'),
+    ...(permission ? { permission } : {}),
+  };
+}
+
+/**
+ * Step 1, before the request is parsed: is this kind of caller accepted at all? `resource` is
+ * only used to spell out the permission the route would need next.
+ */
+export function decidePrincipal(policy: RoutePolicy, principal: Principal | null, resource?: ResourceRef): Decision {
   const kind = principalKind(principal);
   if (policy.accepts.includes(kind)) return { allowed: true };
+  const required = requirement(policy, resource);
   if (kind === 'anonymous') {
     return {
       allowed: false,
@@ -59,6 +85,8 @@ export function decidePrincipal(policy: RoutePolicy, principal: Principal | null
         'Not authenticated',
         {
           code: 'missing_token',
+          principalKind: kind,
+          ...required,
           accepts: policy.accepts,
           hint: 'Send a token in the Authorization header: `Authorization: Bearer <token>`.',
         },
@@ -66,17 +94,18 @@ export function decidePrincipal(policy: RoutePolicy, principal: Principal | null
       ),
     };
   }
-  const accepted = policy.accepts.filter((k) => k !== 'anonymous');
+  const accepted = required.accepts;
+  const why = `This endpoint accepts ${accepted.join(' and ')} tokens only${policy.note ? ` (${policy.note})` : ''}.`;
   const hint =
     kind === 'robot'
-      ? `This endpoint accepts ${accepted.join(' and ')} tokens only${policy.note ? ` (${policy.note})` : ''}. Call it with a personal token: create one with \`gatehouse admin create-user\` or log in.`
-      : `This endpoint accepts ${accepted.join(' and ')} tokens only${policy.note ? ` (${policy.note})` : ''}. Call it with the robot's own token.`;
+      ? `${why} It needs a personal token: run \`gatehouse login\`, or create a user with \`gatehouse admin create-user\`.`
+      : `${why} Call it with the robot's own token.`;
   return {
     allowed: false,
     problem: new Problem(403, `${KIND_NAMES[kind]} are not allowed`, {
       code: 'principal_not_accepted',
       principalKind: kind,
-      accepts: accepted,
+      ...required,
       hint,
     }),
   };
@@ -99,17 +128,35 @@ export function decideResource(
   }
   const permission = requiredPermission(policy, resource);
   if (!access) return { allowed: false, problem: resourceNotFound(resource) };
+  const kind = principalKind(principal);
+  const held = {
+    principalKind: kind,
+    resourceType: resource.type,
+    resourceId: resource.id,
+    rolesHeld: access.roleNames,
+    ...(access.impliedRoleNames?.length ? { impliedRolesHeld: access.impliedRoleNames } : {}),
+  };
+  if (policy.managesAccess && kind === 'robot' && access.organizationPolicy?.robotsMayManageMembers === false) {
+    const org = access.organizationPolicy.organizationId;
+    return {
+      allowed: false,
+      problem: new Problem(403, 'Robots are not allowed', {
+        code: 'robots_may_not_manage_members',
+        ...requirement(policy, resource),
+        ...held,
+        policy: 'robotsMayManageMembers',
+        organizationId: org,
+        hint: `Organization ${org} does not let robots manage members or roles (policy robotsMayManageMembers is false). Use a personal token (\`gatehouse login\`), or ask an administrator of organization ${org} to change the policy: PATCH /organizations/${org}/policies.`,
+      }),
+    };
+  }
   if (permission && !access.grants.has(permission)) {
-    const kind = principalKind(principal);
     return {
       allowed: false,
       problem: new Problem(403, `Missing permission ${permission} on ${resource.type} ${resource.id}`, {
         code: 'missing_permission',
-        permission,
-        resourceType: resource.type,
-        resourceId: resource.id,
-        principalKind: kind,
-        rolesHeld: access.roleNames,
+        ...requirement(policy, resource),
+        ...held,
         hint: `Ask an administrator of ${resource.type} ${resource.id} for a role with ${permission}.`,
       }),
     };
@@ -124,7 +171,7 @@ export function decide(
   resource: ResourceRef | undefined,
   access: Access | null | undefined,
 ): Decision {
-  const first = decidePrincipal(policy, principal);
+  const first = decidePrincipal(policy, principal, resource);
   return first.allowed ? decideResource(policy, principal, resource, access) : first;
 }
 

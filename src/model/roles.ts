@@ -184,12 +184,19 @@ export function builtInRole(resourceType: ResourceType, name: string): RoleDefin
   return BUILT_IN.get(`${resourceType}:${name}`);
 }
 
-/** The `<type>.<action>` strings a role allows. */
-export function grantsOf(role: Pick<RoleDefinition, 'permissions'>): Set<string> {
+/**
+ * The `<type>.<action>` strings a list of role permissions allows. `typeOf` resolves a permission
+ * name to its type (predefined names by default; custom roles pass a resolver that also knows the
+ * resource's custom permissions). Names it cannot resolve grant nothing.
+ */
+export function grantsOf(
+  role: Pick<RoleDefinition, 'permissions'>,
+  typeOf: (name: string) => string | undefined = (name) => PERMISSIONS_BY_NAME.get(name)?.type,
+): Set<string> {
   const out = new Set<string>();
   for (const p of role.permissions) {
-    const def = PERMISSIONS_BY_NAME.get(p.name);
-    if (def) out.add(`${def.type}.${p.action}`);
+    const type = typeOf(p.name);
+    if (type) out.add(`${type}.${p.action}`);
   }
   return out;
 }
@@ -217,4 +224,59 @@ export function grantsOfBuiltIns(resourceType: ResourceType, roleNames: readonly
 export function accessManagerGrants(resourceType: ResourceType): string[] {
   const t = resourceType === 'project' ? 'sanity.project' : 'sanity.organization';
   return [`${t}.members.read`, `${t}.roles.read`, `${t}.members.update`];
+}
+
+/**
+ * Roles an organization role implies on every project of the organization (`includeImpliedRoles`):
+ * an organization administrator administers its projects, as in the service Gatehouse models.
+ * Other organization roles, custom ones included, imply nothing; their holders need a project role.
+ */
+export const IMPLIED_PROJECT_ROLES: Readonly<Record<string, string>> = { administrator: 'administrator' };
+
+/** One role held, as the access query returns it: where it was granted, and a custom role's grants. */
+export interface RoleHolding {
+  resourceType: ResourceType;
+  roleName: string;
+  /** JSON `string[]` of a custom role's grants; null for a built-in role. */
+  customGrants: string | null;
+}
+
+const CUSTOM_GRANTS = new Map<string, readonly string[]>();
+
+function parseGrants(json: string): readonly string[] {
+  let grants = CUSTOM_GRANTS.get(json);
+  if (!grants) {
+    grants = JSON.parse(json) as string[];
+    if (CUSTOM_GRANTS.size > 10_000) CUSTOM_GRANTS.clear();
+    CUSTOM_GRANTS.set(json, grants);
+  }
+  return grants;
+}
+
+/**
+ * What a principal holds on a resource, from the roles it holds there and (for a project) on the
+ * project's organization. Pure: the store finds the holdings, this decides what they grant.
+ */
+export function accessFromHoldings(
+  resourceType: ResourceType,
+  holdings: readonly RoleHolding[],
+): { roleNames: string[]; impliedRoleNames: string[]; grants: ReadonlySet<string> } {
+  const roleNames: string[] = [];
+  const impliedRoleNames: string[] = [];
+  const custom: string[] = [];
+  for (const h of holdings) {
+    if (h.resourceType === resourceType) {
+      roleNames.push(h.roleName);
+      if (h.customGrants !== null) custom.push(h.customGrants);
+    } else if (resourceType === 'project' && h.resourceType === 'organization') {
+      const implied = IMPLIED_PROJECT_ROLES[h.roleName];
+      if (implied && h.customGrants === null && !impliedRoleNames.includes(implied)) impliedRoleNames.push(implied);
+    }
+  }
+  const builtIns = impliedRoleNames.length > 0 ? [...new Set([...roleNames, ...impliedRoleNames])] : roleNames;
+  const base = grantsOfBuiltIns(resourceType, builtIns);
+  if (custom.length === 0) return { roleNames, impliedRoleNames, grants: base };
+  const grants = new Set(base);
+  for (const json of custom) for (const g of parseGrants(json)) grants.add(g);
+  return { roleNames, impliedRoleNames, grants };
 }

@@ -10,9 +10,10 @@ import { Problem } from '../model/errors.js';
 import type { ResourceType } from '../model/permissions.js';
 import type { Access, ResourceRef } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
-import { grantsOfBuiltIns } from '../model/roles.js';
+import { accessFromHoldings } from '../model/roles.js';
 import { digestsEqual, digestToken, parseToken } from '../model/tokens.js';
-import { membershipRoles, touchMembership } from '../store/memberships.js';
+import { accessHoldings, touchMembership } from '../store/memberships.js';
+import { governingOrganization } from '../store/organizations.js';
 import { findCredential, recordTokenUse } from '../store/tokens.js';
 import { type Deps, iso } from './context.js';
 
@@ -51,10 +52,17 @@ export class AuthService {
     if (!row) {
       throw sessionNotFound('invalid_token', 'No such token: it was never issued by this server, or its database was reset.');
     }
-    if (row.revoked_at !== null) {
+    const now = this.deps.now();
+    // A rotated token keeps working until the end of its grace period: `revoked_at` in the future.
+    if (row.revoked_at !== null && Date.parse(row.revoked_at) <= now.getTime()) {
+      if (row.replaced_by !== null) {
+        throw sessionNotFound(
+          'token_rotated',
+          `This token was replaced by rotation (new token id ${row.replaced_by}); it stopped working at ${row.revoked_at}. Use the new token.`,
+        );
+      }
       throw sessionNotFound('token_revoked', `This token was revoked at ${row.revoked_at}. Create a new one.`);
     }
-    const now = this.deps.now();
     const expiresAt = row.expires_at ?? row.robot_expires_at;
     if (expiresAt !== null && Date.parse(expiresAt) <= now.getTime()) {
       throw new Problem(
@@ -94,22 +102,40 @@ export class AuthService {
   /**
    * The roles and grants a principal holds on a resource, or null when it holds none — which is
    * also the answer when the resource does not exist, so callers cannot tell the two apart.
+   * A project's access includes what the principal's organization roles imply there.
+   * `withPolicy` also loads the governing organization's policy (for `managesAccess` routes).
    */
-  async accessOf(principal: Principal | null, resource: ResourceRef): Promise<Access | null> {
+  async accessOf(principal: Principal | null, resource: ResourceRef, withPolicy = false): Promise<Access | null> {
     if (!principal) return null;
-    // A robot belongs to exactly one resource; anything else is out of reach without a lookup.
-    if (principal.kind === 'robot' && (principal.resourceType !== resource.type || principal.resourceId !== resource.id)) {
+    // A robot belongs to exactly one resource, and an organization robot may reach the organization's
+    // projects: anything else is out of reach without a lookup.
+    if (
+      principal.kind === 'robot' &&
+      (principal.resourceType !== resource.type || principal.resourceId !== resource.id) &&
+      !(principal.resourceType === 'organization' && resource.type === 'project')
+    ) {
       return null;
     }
-    const rows = await membershipRoles(this.deps.db, resource.type, resource.id, principal.id);
-    const first = rows[0];
-    if (!first) return null;
+    const rows = await accessHoldings(this.deps.db, resource.type, resource.id, principal.id);
+    if (rows.length === 0) return null;
+    const own = rows.find((r) => r.resource_type === resource.type);
     const now = this.deps.now();
-    if (this.due(`m:${first.id}`, first.last_seen_at, now)) {
-      await touchMembership(this.deps.db, first, iso(now));
+    if (own && this.due(`m:${own.id}`, own.last_seen_at, now)) {
+      await touchMembership(this.deps.db, own, iso(now));
     }
-    const roleNames = rows.map((r) => r.role_name);
-    return { roleNames, grants: grantsOfBuiltIns(resource.type, roleNames) };
+    const held = accessFromHoldings(
+      resource.type,
+      rows.map((r) => ({ resourceType: r.resource_type as ResourceType, roleName: r.role_name, customGrants: r.grants })),
+    );
+    if (held.roleNames.length === 0 && held.impliedRoleNames.length === 0) return null;
+    const access: Access = held.impliedRoleNames.length > 0 ? held : { roleNames: held.roleNames, grants: held.grants };
+    if (withPolicy) {
+      const org = await governingOrganization(this.deps.db, resource);
+      if (org) {
+        access.organizationPolicy = { organizationId: org.id, robotsMayManageMembers: org.robots_may_manage_members !== 0 };
+      }
+    }
+    return access;
   }
 
   /** Whether a throttled bookkeeping write is due, claiming it for this node if so. */

@@ -1,46 +1,80 @@
 /**
- * Rules no change may break, checked inside the change's transaction and explained when they bite.
+ * Rules no change may break, checked inside the change's transaction and explained when they bite
+ * (reference §4.6):
+ * 1. every member holds at least one role (`ensureSomeRole`);
+ * 2. the last member able to manage access stays (`ensureAccessManagerRemains`);
+ * 3. nobody grants a role with permissions they do not hold, and only administrators grant
+ *    administrator (`checkGrantable`);
+ * 4. a role is only given to the principal kinds it applies to (`checkGrantable`).
  */
-import { Problem } from '../model/errors.js';
-import type { ResourceType } from '../model/permissions.js';
-import type { ResourceRef } from '../model/policy.js';
-import { accessManagerGrants, builtInRole, grantsOf, grantsOfBuiltIns } from '../model/roles.js';
+import { Problem, problems } from '../model/errors.js';
+import type { Access, ResourceRef } from '../model/policy.js';
+import { accessFromHoldings, accessManagerGrants } from '../model/roles.js';
 import { userRoleHoldings } from '../store/memberships.js';
 import type { Executor } from '../store/schema.js';
-import { roleNotFound } from './roles.js';
+import { type ResolvedRole, resolveRoles } from './role-catalog.js';
+
+/** What the granter holds on the resource: the route's access. */
+export type Granter = Pick<Access, 'roleNames' | 'impliedRoleNames' | 'grants'>;
+
+export const ADMINISTRATOR = 'administrator';
+
+export function holdsAdministrator(granter: Granter): boolean {
+  return granter.roleNames.includes(ADMINISTRATOR) || (granter.impliedRoleNames ?? []).includes(ADMINISTRATOR);
+}
 
 /**
- * Roles to grant must exist on the resource type and apply to the principal kind receiving them,
- * and the granter must already hold every permission they contain (no escalation).
+ * Roles to grant must exist on the resource and apply to the principal kind receiving them; the
+ * granter must already hold every permission they contain (no escalation), and only an
+ * administrator may grant administrator. Returns the resolved roles.
  */
-export function checkGrantable(
-  resourceType: ResourceType,
+export async function checkGrantable(
+  db: Executor,
+  resource: ResourceRef,
   roleNames: readonly string[],
   recipient: 'user' | 'robot',
-  granterGrants: ReadonlySet<string>,
-): void {
-  for (const name of roleNames) {
-    const role = builtInRole(resourceType, name);
-    if (!role) throw roleNotFound(resourceType, name);
+  granter: Granter,
+): Promise<ResolvedRole[]> {
+  const roles = await resolveRoles(db, resource, roleNames);
+  for (const { definition: role, grants } of roles) {
     const applies = recipient === 'robot' ? role.appliesToRobots : role.appliesToUsers;
     if (!applies) {
-      throw new Problem(400, `Role ${name} cannot be given to ${recipient}s`, {
+      throw new Problem(400, `Role ${role.name} cannot be given to ${recipient}s`, {
         code: 'role_not_applicable',
-        role: name,
+        role: role.name,
         recipientKind: recipient,
         hint: `Pick a role whose ${recipient === 'robot' ? 'appliesToRobots' : 'appliesToUsers'} is true.`,
       });
     }
-    const missing = [...grantsOf(role)].filter((g) => !granterGrants.has(g));
+    const missing = [...grants].filter((g) => !granter.grants.has(g));
     if (missing.length > 0) {
-      throw new Problem(403, `You cannot grant role ${name}: it contains permissions you do not hold`, {
+      throw new Problem(403, `You cannot grant role ${role.name}: it contains permissions you do not hold`, {
         code: 'privilege_escalation',
-        role: name,
+        role: role.name,
         missingPermissions: missing.sort(),
         hint: 'Only grant roles whose permissions you hold yourself; ask an administrator to grant this one.',
       });
     }
+    if (role.name === ADMINISTRATOR && !role.isCustom && !holdsAdministrator(granter)) {
+      throw new Problem(403, `Only administrators can grant the administrator role on ${resource.type} ${resource.id}`, {
+        code: 'administrator_only',
+        role: role.name,
+        rolesHeld: granter.roleNames,
+        hint: `Ask an administrator of ${resource.type} ${resource.id} to grant it.`,
+      });
+    }
   }
+  return roles;
+}
+
+/** Invariant 1: a member without roles is not a member; removing the last role is removing the member. */
+export function ensureSomeRole(roleNames: readonly string[], resource: ResourceRef, principalId: string): void {
+  if (roleNames.length > 0) return;
+  throw problems.conflict(`A member must hold at least one role on ${resource.type} ${resource.id}`, {
+    code: 'last_role',
+    principalId,
+    hint: `To take every role away, remove the member: DELETE /access/${resource.type}/${resource.id}/users/${principalId}.`,
+  });
 }
 
 /**
@@ -48,25 +82,30 @@ export function checkGrantable(
  * to read members, read roles and assign roles, or nobody could ever repair the resource's access.
  * Robots don't count: their tokens expire, rotate and get deleted by the automation that uses
  * them, and a project run only by a robot is one leaked token away from having no owner at all.
- * `without` is the user whose roles are being removed or replaced by `replacement`.
+ * `without` is the user whose roles are being removed, or replaced by `replacement`.
  */
 export async function ensureAccessManagerRemains(
   db: Executor,
   resource: ResourceRef,
   without: string,
-  replacement: readonly string[] = [],
+  replacement: readonly ResolvedRole[] = [],
 ): Promise<void> {
-  const holdings = await userRoleHoldings(db, resource);
-  const byPrincipal = new Map<string, string[]>();
-  for (const h of holdings) {
-    if (h.principalId === without) continue;
-    byPrincipal.set(h.principalId, [...(byPrincipal.get(h.principalId) ?? []), h.roleName]);
-  }
-  if (replacement.length > 0) byPrincipal.set(without, [...replacement]);
   const needed = accessManagerGrants(resource.type);
-  for (const roles of byPrincipal.values()) {
-    const grants = grantsOfBuiltIns(resource.type, roles);
-    if (needed.every((g) => grants.has(g))) return;
+  const manages = (grants: ReadonlySet<string>) => needed.every((g) => grants.has(g));
+  const replacementGrants = new Set(replacement.flatMap((r) => [...r.grants]));
+  if (replacement.length > 0 && manages(replacementGrants)) return;
+  const byPrincipal = new Map<
+    string,
+    Array<{ resourceType: typeof resource.type; roleName: string; customGrants: string | null }>
+  >();
+  for (const h of await userRoleHoldings(db, resource)) {
+    if (h.principalId === without) continue;
+    const list = byPrincipal.get(h.principalId) ?? [];
+    list.push({ resourceType: resource.type, roleName: h.roleName, customGrants: h.grants });
+    byPrincipal.set(h.principalId, list);
+  }
+  for (const holdings of byPrincipal.values()) {
+    if (manages(accessFromHoldings(resource.type, holdings).grants)) return;
   }
   throw new Problem(409, `This change would leave ${resource.type} ${resource.id} with no person who can manage its members`, {
     code: 'last_access_manager',

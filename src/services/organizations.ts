@@ -65,6 +65,8 @@ export class OrganizationService {
           created_by_user_id: actor.principal.id,
           created_at: iso(now),
           updated_at: iso(now),
+          robot_token_max_lifetime_days: null,
+          robots_may_manage_members: 1,
         };
         await insertOrganization(trx, row);
         await addMember(trx, { type: 'organization', id: row.id }, actor.principal, ['administrator'], now);

@@ -14,7 +14,7 @@ import type { Executor, RobotRow, TokenRow } from '../store/schema.js';
 import { findToken, liveTokensOf, revokeTokensOf } from '../store/tokens.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
-import { checkGrantable } from './invariants.js';
+import { checkGrantable, type Granter } from './invariants.js';
 import { addMember } from './memberships.js';
 import { issueToken } from './tokens.js';
 import { futureExpiry, nonEmpty } from './validation.js';
@@ -36,7 +36,7 @@ export function normalizeResourceType(type: string): ResourceType | null {
 export class RobotService {
   constructor(private readonly deps: Deps) {}
 
-  async create(actor: Actor, resource: ResourceRef, granterGrants: ReadonlySet<string>, input: CreateRobotInput) {
+  async create(actor: Actor, resource: ResourceRef, granter: Granter, input: CreateRobotInput) {
     const label = nonEmpty(input.label, 'label', 200);
     const now = this.deps.now();
     const expiresAt = futureExpiry(input.expiresAt, now);
@@ -56,9 +56,9 @@ export class RobotService {
     const roleNames = [...new Set(membership.roleNames)];
     if (roleNames.length === 0)
       throw problems.invalidInput('memberships[0].roleNames must name at least one role', 'memberships');
-    checkGrantable(resource.type, roleNames, 'robot', granterGrants);
 
     return inTransaction(this.deps, async (trx) => {
+      await checkGrantable(trx, resource, roleNames, 'robot', granter);
       const robot: RobotRow = {
         id: newId.robot(),
         label,
@@ -136,13 +136,8 @@ export class RobotService {
     return views.map((v) => legacyTokenView(projectId, v));
   }
 
-  async legacyCreate(
-    actor: Actor,
-    projectId: string,
-    granterGrants: ReadonlySet<string>,
-    input: { label: string; roleName: string },
-  ) {
-    const created = await this.create(actor, { type: 'project', id: projectId }, granterGrants, {
+  async legacyCreate(actor: Actor, projectId: string, granter: Granter, input: { label: string; roleName: string }) {
+    const created = await this.create(actor, { type: 'project', id: projectId }, granter, {
       label: input.label,
       memberships: [{ resourceType: 'project', resourceId: projectId, roleNames: [input.roleName] }],
     });

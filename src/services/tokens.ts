@@ -26,6 +26,7 @@ export async function issueToken(
     revoked_at: null,
     last_used_at: null,
     last_used_ip: null,
+    replaced_by: null,
   };
   await insertToken(db, row);
   return { token, row };

@@ -194,20 +194,54 @@ export async function deleteMembershipsOf(db: Executor, principalId: string): Pr
   for (const row of rows) await deleteMembership(db, row);
 }
 
-/** Role names held by each human member of a resource: the input of the last-administrator rule. */
+/**
+ * Roles held by each human member of a resource, with a custom role's grants: the input of the
+ * last-administrator rule.
+ */
 export async function userRoleHoldings(
   db: Executor,
   resource: ResourceKey,
-): Promise<Array<{ principalId: string; roleName: string }>> {
+): Promise<Array<{ principalId: string; roleName: string; grants: string | null }>> {
   const rows = await db
-    .selectFrom('memberships')
-    .innerJoin('membership_roles', 'membership_roles.membership_id', 'memberships.id')
-    .select(['memberships.principal_id', 'membership_roles.role_name'])
-    .where('memberships.resource_type', '=', resource.type)
-    .where('memberships.resource_id', '=', resource.id)
-    .where('memberships.principal_kind', '=', 'user')
+    .selectFrom('memberships as m')
+    .innerJoin('membership_roles as r', 'r.membership_id', 'm.id')
+    .leftJoin('roles as c', (join) =>
+      join
+        .onRef('c.resource_type', '=', 'm.resource_type')
+        .onRef('c.resource_id', '=', 'm.resource_id')
+        .onRef('c.name', '=', 'r.role_name'),
+    )
+    .select(['m.principal_id', 'r.role_name', 'c.grants'])
+    .where('m.resource_type', '=', resource.type)
+    .where('m.resource_id', '=', resource.id)
+    .where('m.principal_kind', '=', 'user')
     .execute();
-  return rows.map((r) => ({ principalId: r.principal_id, roleName: r.role_name }));
+  return rows.map((r) => ({ principalId: r.principal_id, roleName: r.role_name, grants: r.grants }));
+}
+
+/** Replaces the role set of a membership (new roles first, then the ones no longer held). */
+export async function setMembershipRoles(
+  db: Executor,
+  membership: MembershipKey,
+  current: readonly string[],
+  next: readonly string[],
+): Promise<void> {
+  const added = next.filter((name) => !current.includes(name));
+  const removed = current.filter((name) => !next.includes(name));
+  if (added.length > 0) {
+    await db
+      .insertInto('membership_roles')
+      .values(added.map((role_name) => ({ membership_id: membership.id, role_name })))
+      .execute();
+  }
+  if (removed.length > 0) {
+    await db
+      .deleteFrom('membership_roles')
+      .where('membership_id', '=', membership.id)
+      .where('role_name', 'in', removed)
+      .execute();
+  }
+  if (added.length > 0 || removed.length > 0) await bumpVersion(db, resourceOf(membership));
 }
 
 /** Records that a member was seen. Only human members appear in member lists, so only they bump. */
@@ -220,7 +254,43 @@ export async function touchMembership(
   if (membership.principal_kind === 'user') await bumpVersion(db, resourceOf(membership));
 }
 
-/** A principal's membership of a resource, one row per role held: the access check of every request. */
+/**
+ * The roles a principal holds on a resource, and for a project also on the project's organization
+ * (whose roles may imply project roles), one row per role with a custom role's grants: the access
+ * check of every request, in one query.
+ */
+export const accessHoldings = compiledOnce((db, resourceType: string, resourceId: string, principalId: string) =>
+  db
+    .selectFrom('memberships as m')
+    .innerJoin('membership_roles as r', 'r.membership_id', 'm.id')
+    .leftJoin('roles as c', (join) =>
+      join
+        .onRef('c.resource_type', '=', 'm.resource_type')
+        .onRef('c.resource_id', '=', 'm.resource_id')
+        .onRef('c.name', '=', 'r.role_name'),
+    )
+    .select(['m.id', 'm.resource_type', 'm.resource_id', 'm.principal_kind', 'm.last_seen_at', 'r.role_name', 'c.grants'])
+    .where('m.principal_id', '=', principalId)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('m.resource_type', '=', resourceType), eb('m.resource_id', '=', resourceId)]),
+        eb.and([
+          eb('m.resource_type', '=', 'organization'),
+          eb(
+            'm.resource_id',
+            '=',
+            eb
+              .selectFrom('projects as p')
+              .select('p.organization_id')
+              .where('p.id', '=', resourceId)
+              .where(eb.val(resourceType), '=', 'project'),
+          ),
+        ]),
+      ]),
+    ),
+);
+
+/** A principal's membership of a resource, one row per role held. */
 export const membershipRoles = compiledOnce((db, resourceType: string, resourceId: string, principalId: string) =>
   db
     .selectFrom('memberships as m')

@@ -1,10 +1,12 @@
 /** One set of migrations for both dialects, applied at start-up and by `gatehouse migrate`. */
 import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely';
 import * as initial from './migrations/0001_initial.js';
+import * as access from './migrations/0002_access.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_access': access,
 };
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResultSet> {

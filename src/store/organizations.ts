@@ -29,3 +29,30 @@ export async function organizationsOf(db: Executor, principalId: string): Promis
     .orderBy('organizations.id')
     .execute();
 }
+
+export type OrganizationPolicyRow = Pick<OrganizationRow, 'id' | 'robot_token_max_lifetime_days' | 'robots_may_manage_members'>;
+
+/** The organization whose policies govern a resource: itself, or a project's organization (if any). */
+export async function governingOrganization(
+  db: Executor,
+  resource: { type: string; id: string },
+): Promise<OrganizationPolicyRow | undefined> {
+  const columns = ['o.id', 'o.robot_token_max_lifetime_days', 'o.robots_may_manage_members'] as const;
+  if (resource.type === 'organization') {
+    return db.selectFrom('organizations as o').select(columns).where('o.id', '=', resource.id).executeTakeFirst();
+  }
+  return db
+    .selectFrom('projects as p')
+    .innerJoin('organizations as o', 'o.id', 'p.organization_id')
+    .select(columns)
+    .where('p.id', '=', resource.id)
+    .executeTakeFirst();
+}
+
+export async function updateOrganizationPolicies(
+  db: Executor,
+  id: string,
+  changes: Partial<Pick<OrganizationRow, 'robot_token_max_lifetime_days' | 'robots_may_manage_members' | 'updated_at'>>,
+): Promise<void> {
+  await db.updateTable('organizations').set(changes).where('id', '=', id).execute();
+}

@@ -12,6 +12,10 @@ export interface OrganizationsTable {
   created_by_user_id: string;
   created_at: string;
   updated_at: string;
+  /** Organization policy: longest robot token lifetime, or null for no limit. */
+  robot_token_max_lifetime_days: number | null;
+  /** Organization policy: 1 when robots may manage members and roles (given the permissions), 0 when not. */
+  robots_may_manage_members: number;
 }
 
 export interface ProjectsTable {
@@ -63,6 +67,8 @@ export interface TokensTable {
   revoked_at: string | null;
   last_used_at: string | null;
   last_used_ip: string | null;
+  /** The token that replaced this one by rotation (its `revoked_at` may lie in the future: the grace period). */
+  replaced_by: string | null;
 }
 
 export interface MembershipsTable {
@@ -100,6 +106,35 @@ export interface AuditEventsTable {
   request_id: string | null;
 }
 
+export interface RolesTable {
+  resource_type: string;
+  resource_id: string;
+  name: string;
+  title: string;
+  description: string;
+  applies_to_users: number;
+  applies_to_robots: number;
+  /** JSON `RolePermission[]` as written. */
+  permissions: string;
+  /** JSON `string[]`: the `<type>.<action>` grants of `permissions`, computed on write. */
+  grants: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PermissionsTable {
+  resource_type: string;
+  resource_id: string;
+  name: string;
+  type: string;
+  title: string;
+  description: string;
+  /** JSON object or null. */
+  config: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface ResourceVersionsTable {
   resource_type: string;
   resource_id: string;
@@ -116,6 +151,8 @@ export interface Database {
   membership_roles: MembershipRolesTable;
   audit_events: AuditEventsTable;
   resource_versions: ResourceVersionsTable;
+  roles: RolesTable;
+  permissions: PermissionsTable;
 }
 
 /** Anything a store function can run on: the database, or a transaction in progress. */
@@ -127,5 +164,7 @@ export type UserRow = Selectable<UsersTable>;
 export type RobotRow = Selectable<RobotsTable>;
 export type TokenRow = Selectable<TokensTable>;
 export type MembershipRow = Selectable<MembershipsTable>;
+export type RoleRow = Selectable<RolesTable>;
+export type PermissionRow = Selectable<PermissionsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;

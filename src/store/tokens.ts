@@ -51,6 +51,7 @@ export const findCredential = compiledOnce((db, digest: string) =>
       't.principal_id',
       't.expires_at',
       't.revoked_at',
+      't.replaced_by',
       't.last_used_at',
       'u.email',
       'u.display_name',

@@ -1,6 +1,6 @@
 /** Legacy Projects API tokens (reference §5.2): a façade over robots, kept for older CLIs. */
 import { Type } from 'typebox';
-import { defineRoute, grantsOf } from '../route.js';
+import { defineRoute, accessOf } from '../route.js';
 import { Empty, Id, Nullable, Timestamp } from '../schemas.js';
 
 const ProjectParams = Type.Object({ projectId: Id('Project id') });
@@ -31,7 +31,7 @@ export const legacyTokenRoutes = [
     path: '/projects/:projectId/tokens',
     summary: 'Create a project token (legacy); the secret is returned once, in `key`',
     tags: ['Projects: tokens (legacy)'],
-    policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.tokens.create' },
+    policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.tokens.create', managesAccess: true },
     params: ProjectParams,
     body: Type.Object(
       {
@@ -42,14 +42,14 @@ export const legacyTokenRoutes = [
     ),
     status: 201,
     response: Type.Intersect([LegacyToken, Type.Object({ key: Type.String({ description: 'The secret, shown once.' }) })]),
-    handler: (ctx) => ctx.services.robots.legacyCreate(ctx.actor, ctx.params.projectId, grantsOf(ctx), ctx.body),
+    handler: (ctx) => ctx.services.robots.legacyCreate(ctx.actor, ctx.params.projectId, accessOf(ctx), ctx.body),
   }),
   defineRoute({
     method: 'DELETE',
     path: '/projects/:projectId/tokens/:tokenId',
     summary: 'Delete a project token (legacy) and its robot',
     tags: ['Projects: tokens (legacy)'],
-    policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.tokens.delete' },
+    policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.tokens.delete', managesAccess: true },
     params: Type.Object({ projectId: Id('Project id'), tokenId: Id('Token id') }),
     status: 204,
     response: Empty,

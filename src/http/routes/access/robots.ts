@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { DEFAULT_LIMIT } from '../../../model/pagination.js';
-import { defineRoute, grantsOf, resourceOf, robotPrincipal } from '../../route.js';
+import { defineRoute, accessOf, resourceOf, robotPrincipal } from '../../route.js';
 import {
   Empty,
   Id,
@@ -56,13 +56,18 @@ export const accessRobotRoutes = [
     description:
       'Returns 201 with the secret in `token`, the only time it is ever shown. The roles must apply to robots, and you must hold every permission they contain.',
     tags: ['Access: robots'],
-    policy: { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.{resourceType}.tokens.create' },
+    policy: {
+      accepts: ['user', 'robot'],
+      resource: 'path',
+      permission: 'sanity.{resourceType}.tokens.create',
+      managesAccess: true,
+    },
     params: ResourceParams,
     query: Type.Object({ sendNotification: Type.Optional(Type.Boolean()) }),
     body: CreateRobotBody,
     status: 201,
     response: RobotWithToken,
-    handler: (ctx) => ctx.services.robots.create(ctx.actor, resourceOf(ctx), grantsOf(ctx), ctx.body),
+    handler: (ctx) => ctx.services.robots.create(ctx.actor, resourceOf(ctx), accessOf(ctx), ctx.body),
   }),
   defineRoute({
     method: 'GET',
@@ -79,7 +84,12 @@ export const accessRobotRoutes = [
     path: '/access/:resourceType/:resourceId/robots/:robotId',
     summary: 'Delete a robot; its token stops working on the next request',
     tags: ['Access: robots'],
-    policy: { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.{resourceType}.tokens.delete' },
+    policy: {
+      accepts: ['user', 'robot'],
+      resource: 'path',
+      permission: 'sanity.{resourceType}.tokens.delete',
+      managesAccess: true,
+    },
     params: RobotParams,
     status: 204,
     response: Empty,

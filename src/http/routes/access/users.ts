@@ -34,7 +34,12 @@ export const accessUserRoutes = [
     summary: 'Remove a user from a project or organization',
     description: 'Refused with 409 when it would leave no person able to manage the members.',
     tags: ['Access: users'],
-    policy: { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.{resourceType}.members.delete' },
+    policy: {
+      accepts: ['user', 'robot'],
+      resource: 'path',
+      permission: 'sanity.{resourceType}.members.delete',
+      managesAccess: true,
+    },
     params: UserParams,
     status: 204,
     response: Empty,
