@@ -1,8 +1,11 @@
 /** All use cases, wired to one set of dependencies. */
+import { AccessService } from './access.js';
 import { AuthService } from './auth.js';
 import type { Deps } from './context.js';
 import { MemberService } from './members.js';
 import { OrganizationService } from './organizations.js';
+import { PermissionService } from './permissions.js';
+import { PolicyService } from './policies.js';
 import { ProjectService } from './projects.js';
 import { RobotService } from './robots.js';
 import { RoleService } from './roles.js';
@@ -16,6 +19,9 @@ export interface Services {
   robots: RobotService;
   members: MemberService;
   roles: RoleService;
+  permissions: PermissionService;
+  access: AccessService;
+  policies: PolicyService;
   users: UserService;
 }
 
@@ -27,7 +33,10 @@ export function createServices(deps: Deps): Services {
     organizations: new OrganizationService(deps),
     robots: new RobotService(deps),
     members: new MemberService(deps),
-    roles: new RoleService(),
+    roles: new RoleService(deps),
+    permissions: new PermissionService(deps),
+    access: new AccessService(deps),
+    policies: new PolicyService(deps),
     users: new UserService(deps),
   };
 }

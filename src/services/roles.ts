@@ -4,9 +4,12 @@ import { cursorKey, toPage } from '../model/pagination.js';
 import type { ResourceType } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import { builtInRole, builtInRoles } from '../model/roles.js';
+import type { Deps } from './context.js';
 import { roleView } from './views.js';
 
 export class RoleService {
+  constructor(readonly deps: Deps) {}
+
   /** Paged like every list; built-in roles have a fixed order, so the cursor is a position. */
   list(resource: ResourceRef, cursor: string | undefined, limit: number) {
     const after = cursorKey(cursor);

@@ -97,6 +97,13 @@ export interface SampleContext {
  * table fail on a route with a body and no entry here, so a new route cannot skip them silently.
  * Each sample is harmless: it creates something disposable or renames a fixture.
  */
+let suffix = 0;
+/** A name no other sample in this process used. */
+function uniqueSuffix(): string {
+  suffix += 1;
+  return `${process.pid.toString(36)}-${suffix}`;
+}
+
 export const SAMPLE_BODIES: Record<string, (ctx: SampleContext) => Record<string, unknown>> = {
   'POST /access/:resourceType/:resourceId/robots': ({ resource }) => ({
     label: 'sample robot',
@@ -108,6 +115,39 @@ export const SAMPLE_BODIES: Record<string, (ctx: SampleContext) => Record<string
       },
     ],
   }),
+  'POST /access/:resourceType/:resourceId/roles': ({ resource }) => ({
+    name: `sample-role-${uniqueSuffix()}`,
+    title: 'Sample role',
+    description: 'Made by a test',
+    appliesToUsers: true,
+    appliesToRobots: true,
+    permissions: [{ name: resource?.type === 'organization' ? 'sanity-organization' : 'sanity-project', action: 'read' }],
+  }),
+  'PUT /access/:resourceType/:resourceId/roles/:roleName': ({ resource }) => ({
+    title: 'Sample role (updated)',
+    description: 'Updated by a test',
+    appliesToUsers: true,
+    appliesToRobots: true,
+    permissions: [{ name: resource?.type === 'organization' ? 'sanity-organization' : 'sanity-project', action: 'read' }],
+  }),
+  'POST /access/:resourceType/:resourceId/permissions': ({ resource }) => ({
+    name: `sample-permission-${uniqueSuffix()}`,
+    type: resource?.type === 'organization' ? 'sanity.organization' : 'sanity.project',
+    title: 'Sample permission',
+    description: 'Made by a test',
+  }),
+  'PUT /access/:resourceType/:resourceId/permissions/:permissionName': ({ resource }) => ({
+    type: resource?.type === 'organization' ? 'sanity.organization' : 'sanity.project',
+    title: 'Sample permission (updated)',
+    description: 'Updated by a test',
+  }),
+  'PUT /access/:resourceType/:resourceId/users/:userId/roles': ({ resource }) => ({
+    roleNames: [resource?.type === 'organization' ? 'administrator' : 'administrator'],
+  }),
+  'PUT /access/:resourceType/:resourceId/robots/:robotId': () => ({ label: 'sample label' }),
+  // A long grace period, so the rotated token keeps working for the rest of a test.
+  'POST /access/robots/me/rotate': () => ({ gracePeriodSeconds: 86_400 }),
+  'PATCH /organizations/:organizationId/policies': () => ({ robotsMayManageMembers: true }),
   'POST /projects': () => ({ displayName: 'Sample project' }),
   'PATCH /projects/:projectId': () => ({ displayName: 'Sample name' }),
   'POST /projects/:projectId/tokens': () => ({ label: 'sample token', roleName: 'viewer' }),

@@ -1,10 +1,15 @@
 /** The route table: every endpoint Gatehouse serves, each declared once with its policy. */
 import type { AnyRoute } from '../route.js';
+import { accessPermissionRoutes } from './access/permissions.js';
 import { accessRobotRoutes } from './access/robots.js';
 import { accessRoleRoutes } from './access/roles.js';
+import { accessUserPermissionRoutes } from './access/user-permissions.js';
 import { accessUserRoutes } from './access/users.js';
+import { explainRoutes } from './explain.js';
+import { grantRoutes } from './grants.js';
 import { healthRoutes } from './health.js';
 import { openApiRoutes } from './openapi.js';
+import { organizationPolicyRoutes } from './organization-policies.js';
 import { organizationRoutes } from './organizations.js';
 import { projectRoutes } from './projects.js';
 import { legacyTokenRoutes } from './tokens.js';
@@ -15,9 +20,14 @@ export const routes: readonly AnyRoute[] = [
   ...openApiRoutes,
   ...accessUserRoutes,
   ...accessRoleRoutes,
+  ...accessPermissionRoutes,
+  ...accessUserPermissionRoutes,
   ...accessRobotRoutes,
+  ...explainRoutes,
+  ...grantRoutes,
   ...projectRoutes,
   ...legacyTokenRoutes,
   ...organizationRoutes,
+  ...organizationPolicyRoutes,
   ...userRoutes,
 ];

@@ -1,0 +1,3 @@
+import type { AnyRoute } from '../route.js';
+
+export const explainRoutes: AnyRoute[] = [];
