@@ -61,7 +61,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // bodies are JSON and must already have the right types ("5" is not a number).
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const check = Compile(schema as TSchema);
+    // A body schema with a `default` makes the body optional: a request without one (Fastify says
+    // null) gets the default.
+    const absentBody = httpPart === 'body' ? (schema as { default?: unknown }).default : undefined;
     return (value: unknown) => {
+      if (value == null && absentBody !== undefined) return { value: structuredClone(absentBody) };
       // Most path and query values are already valid as text (ids, cursors): convert only if needed.
       if (check.Check(value)) return { value };
       const converted = httpPart === 'body' ? value : convertTextValue(schema as object, value);

@@ -1,10 +1,11 @@
-/** Projects: create (the creator becomes administrator), list, read, update. */
+/** Projects: create (the creator becomes administrator), list, read, update, move between organizations. */
 import { Problem, problems } from '../model/errors.js';
 import { newId } from '../model/ids.js';
+import type { ResourceType } from '../model/permissions.js';
+import { resourceNotFound } from '../model/policy.js';
 import type { Principal, UserPrincipal } from '../model/principals.js';
-import { grantsOfBuiltIns } from '../model/roles.js';
-import { membersOf, rolesOf } from '../store/memberships.js';
-import { findOrganization } from '../store/organizations.js';
+import { accessFromHoldings } from '../model/roles.js';
+import { accessHoldings, membersOf } from '../store/memberships.js';
 import { findProject, insertProject, projectsOf, updateProject } from '../store/projects.js';
 import type { Executor, ProjectRow } from '../store/schema.js';
 import { audit } from './audit.js';
@@ -23,6 +24,8 @@ export interface UpdateProjectInput {
   displayName?: string | undefined;
   studioHost?: string | null | undefined;
   metadata?: Record<string, unknown> | undefined;
+  /** Move the project into this organization, or out of any with null. */
+  organizationId?: string | null | undefined;
 }
 
 const MAX_METADATA_BYTES = 8192;
@@ -43,7 +46,14 @@ export class ProjectService {
     const metadata = metadataText(input.metadata);
     const now = this.deps.now();
     return inTransaction(this.deps, async (trx) => {
-      if (input.organizationId !== undefined) await this.ensureCanAttach(trx, actor.principal, input.organizationId);
+      if (input.organizationId !== undefined) {
+        await this.ensureOrganizationPermission(
+          trx,
+          actor.principal,
+          input.organizationId,
+          'sanity.organization.projects.attach',
+        );
+      }
       const row: ProjectRow = {
         id: newId.project(),
         display_name: displayName,
@@ -66,26 +76,34 @@ export class ProjectService {
     });
   }
 
-  /** A project may only be created inside an organization whose projects the creator may attach to. */
-  private async ensureCanAttach(db: Executor, principal: Principal, organizationId: string): Promise<void> {
-    const org = await findOrganization(db, organizationId);
-    const roles = org ? await rolesOf(db, { type: 'organization', id: organizationId }, principal.id) : [];
-    if (roles.length === 0) {
-      throw problems.notFound(`Organization not found: ${organizationId}`, {
-        resourceType: 'organization',
-        resourceId: organizationId,
-        hint: 'No organization with this id exists, or you are not a member of it.',
-      });
-    }
-    const permission = 'sanity.organization.projects.attach';
-    if (!grantsOfBuiltIns('organization', roles).has(permission)) {
+  /**
+   * These checks sit outside the route table because their resource is not in the path: creating a
+   * project inside an organization, or moving one into it, needs `sanity.organization.projects.attach`
+   * there; moving one out needs `sanity.organization.projects.detach` on the organization it leaves.
+   * The caller's real access on the organization counts, custom roles included. A non-member gets
+   * the same 404 as for an organization that does not exist.
+   */
+  private async ensureOrganizationPermission(
+    db: Executor,
+    principal: Principal,
+    organizationId: string,
+    permission: 'sanity.organization.projects.attach' | 'sanity.organization.projects.detach',
+  ): Promise<void> {
+    const rows = await accessHoldings(db, 'organization', organizationId, principal.id);
+    const access = accessFromHoldings(
+      'organization',
+      rows.map((r) => ({ resourceType: r.resource_type as ResourceType, roleName: r.role_name, customGrants: r.grants })),
+    );
+    if (access.roleNames.length === 0) throw resourceNotFound({ type: 'organization', id: organizationId });
+    if (!access.grants.has(permission)) {
+      const verb = permission.endsWith('attach') ? 'move projects into' : 'move projects out of';
       throw new Problem(403, `Missing permission ${permission} on organization ${organizationId}`, {
         code: 'missing_permission',
         permission,
         resourceType: 'organization',
         resourceId: organizationId,
-        rolesHeld: roles,
-        hint: `Ask an administrator of organization ${organizationId} for a role with ${permission}.`,
+        rolesHeld: access.roleNames,
+        hint: `To ${verb} organization ${organizationId}, ask one of its administrators for a role with ${permission}.`,
       });
     }
   }
@@ -101,6 +119,13 @@ export class ProjectService {
     return this.view(this.deps.db, row, principal.id, includeMembers);
   }
 
+  /**
+   * Changes a project's name, studio host or metadata, and moves it between organizations. A move
+   * changes only `organizationId`: the project's own memberships stay, while the access implied by
+   * organization roles (an organization administrator administers its projects), organization
+   * robots' reach and the organization's policies follow the project to its new organization.
+   * Robots already in the project keep their expiry under the new organization's lifetime limit.
+   */
   async update(actor: Actor, id: string, input: UpdateProjectInput) {
     const now = this.deps.now();
     return inTransaction(this.deps, async (trx) => {
@@ -113,14 +138,40 @@ export class ProjectService {
         // PATCH merges metadata keys, as the Sanity CLI expects when it sets `cliInitializedAt`.
         changes.metadata = metadataText({ ...(JSON.parse(before.metadata) as object), ...input.metadata });
       }
+      if (input.organizationId !== undefined && input.organizationId !== before.organization_id) {
+        if (!actor.principal) throw new Error('moving a project needs a principal');
+        if (before.organization_id !== null) {
+          await this.ensureOrganizationPermission(
+            trx,
+            actor.principal,
+            before.organization_id,
+            'sanity.organization.projects.detach',
+          );
+        }
+        if (input.organizationId !== null) {
+          await this.ensureOrganizationPermission(
+            trx,
+            actor.principal,
+            input.organizationId,
+            'sanity.organization.projects.attach',
+          );
+        }
+        changes.organization_id = input.organizationId;
+      }
       await updateProject(trx, id, changes);
       const after = { ...before, ...changes };
+      const summary = (p: ProjectRow) => ({
+        displayName: p.display_name,
+        studioHost: p.studio_host,
+        metadata: JSON.parse(p.metadata),
+        organizationId: p.organization_id,
+      });
       await audit(trx, actor, now, {
         action: 'project.update',
         resource: { type: 'project', id },
         target: { type: 'project', id },
-        before: { displayName: before.display_name, studioHost: before.studio_host, metadata: JSON.parse(before.metadata) },
-        after: { displayName: after.display_name, studioHost: after.studio_host, metadata: JSON.parse(after.metadata) },
+        before: summary(before),
+        after: summary(after),
       });
       return this.view(trx, after, actor.principal?.id ?? null, true);
     });

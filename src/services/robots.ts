@@ -1,6 +1,7 @@
 /**
  * Robots (service accounts) and their tokens. A robot belongs to one resource, holds roles there
- * through one membership, and has one live token whose secret is returned once, at creation.
+ * through one membership, and has one current token whose secret is returned once, at creation or
+ * rotation. During a rotation's grace period the replaced token works too: never more than two.
  */
 import { problems } from '../model/errors.js';
 import { newId } from '../model/ids.js';
@@ -9,14 +10,15 @@ import type { ResourceType } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import type { RobotPrincipal } from '../model/principals.js';
 import { deleteMembershipsOf, membershipsOfPrincipals } from '../store/memberships.js';
-import { countRobots, deleteRobot, findRobot, insertRobot, listRobots } from '../store/robots.js';
+import { countRobots, deleteRobot, findRobot, insertRobot, listRobots, updateRobot } from '../store/robots.js';
 import type { Executor, RobotRow, TokenRow } from '../store/schema.js';
-import { findToken, liveTokensOf, revokeTokensOf } from '../store/tokens.js';
+import { findToken, liveTokensOf, replaceToken, revokeTokensExcept, revokeTokensOf } from '../store/tokens.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { checkGrantable, type Granter } from './invariants.js';
 import { addMember } from './memberships.js';
-import { issueToken } from './tokens.js';
+import { ensureRobotLifetime } from './policies.js';
+import { issueToken, notCurrentToken } from './tokens.js';
 import { futureExpiry, nonEmpty } from './validation.js';
 import { type MembershipView, membershipView, robotView, roleSummary } from './views.js';
 
@@ -25,6 +27,14 @@ export interface CreateRobotInput {
   memberships: Array<{ resourceType: string; resourceId: string; roleNames: string[] }>;
   expiresAt?: string | null | undefined;
 }
+
+export interface UpdateRobotInput {
+  label?: string | undefined;
+  expiresAt?: string | null | undefined;
+}
+
+/** Longest grace period a rotation may give the replaced token: one day. */
+export const MAX_GRACE_PERIOD_SECONDS = 86_400;
 
 /** `projects` → `project`: the path accepts both spellings; storage uses one. */
 export function normalizeResourceType(type: string): ResourceType | null {
@@ -59,6 +69,7 @@ export class RobotService {
 
     return inTransaction(this.deps, async (trx) => {
       await checkGrantable(trx, resource, roleNames, 'robot', granter);
+      await ensureRobotLifetime(trx, resource, expiresAt, now);
       const robot: RobotRow = {
         id: newId.robot(),
         label,
@@ -86,12 +97,14 @@ export class RobotService {
     });
   }
 
-  async list(resource: ResourceRef, cursor: string | undefined, limit: number) {
+  /**
+   * A page of a resource's robots; with `includeChildren` on an organization, also the robots of
+   * its projects, in one id order (so one cursor pages through both).
+   */
+  async list(resource: ResourceRef, cursor: string | undefined, limit: number, includeChildren = false) {
     const after = cursorKey(cursor);
-    const [rows, total] = await Promise.all([
-      listRobots(this.deps.db, resource, after, limit),
-      countRobots(this.deps.db, resource),
-    ]);
+    const scope = { ...resource, includeChildren };
+    const [rows, total] = await Promise.all([listRobots(this.deps.db, scope, after, limit), countRobots(this.deps.db, scope)]);
     const page = toPage(rows, limit, (r) => r.id, total);
     return { ...page, data: await this.views(this.deps.db, page.data) };
   }
@@ -107,6 +120,87 @@ export class RobotService {
     if (!robot) throw problems.notFound('Robot not found');
     const [view] = await this.views(this.deps.db, [robot]);
     return view;
+  }
+
+  /**
+   * Changes a robot's label or expiry. A new expiry must lie in the future and within the
+   * organization's robot token lifetime; and since keeping a credential alive longer is a way of
+   * granting its roles, only someone who could grant the robot's roles may change its expiry.
+   */
+  async update(actor: Actor, resource: ResourceRef, granter: Granter, robotId: string, input: UpdateRobotInput) {
+    if (input.label === undefined && input.expiresAt === undefined) {
+      throw problems.invalidInput('Send label, expiresAt, or both', 'label');
+    }
+    const now = this.deps.now();
+    return inTransaction(this.deps, async (trx) => {
+      const robot = await this.find(trx, resource, robotId);
+      const [before] = await this.views(trx, [robot]);
+      if (!before) throw new Error('a view per robot');
+      const changes: Parameters<typeof updateRobot>[2] = {};
+      if (input.label !== undefined) changes.label = nonEmpty(input.label, 'label', 200);
+      if (input.expiresAt !== undefined) {
+        const expiresAt = futureExpiry(input.expiresAt, now);
+        await checkGrantable(trx, resource, before.memberships[0]?.roleNames ?? [], 'robot', granter);
+        await ensureRobotLifetime(trx, resource, expiresAt, now);
+        changes.expires_at = expiresAt;
+      }
+      await updateRobot(trx, robot.id, changes);
+      const after = { ...before, ...(changes.label !== undefined ? { label: changes.label } : {}) };
+      if (changes.expires_at !== undefined) after.expiresAt = changes.expires_at;
+      await audit(trx, actor, now, {
+        action: 'robot.update',
+        resource,
+        target: { type: 'robot', id: robot.id },
+        before: { label: before.label, expiresAt: before.expiresAt },
+        after: { label: after.label, expiresAt: after.expiresAt },
+      });
+      return after;
+    });
+  }
+
+  /**
+   * Replaces the calling robot's token with a new one, in one transaction. The calling token must
+   * be the current one; it keeps working for `gracePeriodSeconds` (0: it stops now), so deployments
+   * can switch over without downtime. Any other token still working (the one in grace from an
+   * earlier rotation) stops now: there are never more than two working secrets. The robot's id,
+   * label, roles and expiry stay as they are.
+   */
+  async rotate(actor: Actor, principal: RobotPrincipal, gracePeriodSeconds = 0) {
+    if (!Number.isInteger(gracePeriodSeconds) || gracePeriodSeconds < 0 || gracePeriodSeconds > MAX_GRACE_PERIOD_SECONDS) {
+      throw problems.invalidInput(
+        `gracePeriodSeconds must be a whole number of seconds from 0 to ${MAX_GRACE_PERIOD_SECONDS}`,
+        'gracePeriodSeconds',
+      );
+    }
+    const now = this.deps.now();
+    return inTransaction(this.deps, async (trx) => {
+      const robot = await findRobot(trx, principal.id);
+      if (!robot) throw notCurrentToken(undefined);
+      const { token, row } = await issueToken(trx, this.deps, {
+        kind: 'robot',
+        principalId: robot.id,
+        label: robot.label,
+        expiresAt: null, // the robot's own expiresAt governs its tokens, and rotation keeps it
+      });
+      const graceEndsAt = iso(new Date(now.getTime() + gracePeriodSeconds * 1000));
+      // Conditional on the calling token still being current: a token already replaced (in its
+      // grace period, so it authenticated) cannot rotate again, and neither can a concurrent twin.
+      if (!(await replaceToken(trx, principal.tokenId, row.id, graceEndsAt))) {
+        throw notCurrentToken(await findToken(trx, principal.tokenId));
+      }
+      await revokeTokensExcept(trx, robot.id, [principal.tokenId, row.id], iso(now));
+      const resource: ResourceRef = { type: robot.resource_type as ResourceType, id: robot.resource_id };
+      await audit(trx, actor, now, {
+        action: 'robot.rotate',
+        resource,
+        target: { type: 'robot', id: robot.id },
+        before: { tokenId: principal.tokenId },
+        after: { tokenId: row.id, gracePeriodSeconds, previousTokenRevokedAt: graceEndsAt },
+      });
+      const [view] = await this.views(trx, [robot]);
+      if (!view) throw new Error('a view per robot');
+      return { ...view, token };
+    });
   }
 
   async remove(actor: Actor, resource: ResourceRef, robotId: string): Promise<void> {

@@ -1,4 +1,5 @@
 /** Issuing tokens: the only place a raw secret exists, for the length of one response. */
+import { Problem } from '../model/errors.js';
 import { newId } from '../model/ids.js';
 import { digestToken, generateToken, type TokenKind, tokenHint } from '../model/tokens.js';
 import type { Executor, TokenRow } from '../store/schema.js';
@@ -30,4 +31,23 @@ export async function issueToken(
   };
   await insertToken(db, row);
   return { token, row };
+}
+
+/**
+ * The 401 for rotating with a token that is no longer the robot's current one: the same envelope
+ * authentication gives for a rotated or revoked token (services/auth.ts), so clients handle both alike.
+ */
+export function notCurrentToken(row: Pick<TokenRow, 'id' | 'replaced_by' | 'revoked_at'> | undefined): Problem {
+  const rotated = row?.replaced_by != null;
+  return new Problem(
+    401,
+    'Session not found',
+    {
+      code: rotated ? 'token_rotated' : 'token_revoked',
+      hint: rotated
+        ? `This token was already replaced by rotation (new token id ${row?.replaced_by}); only the current token can rotate. Use the new token.`
+        : 'This token was revoked. Create a new robot token.',
+    },
+    { errorCode: 'SIO-401-ANF', headers: { 'www-authenticate': `Bearer realm="gatehouse", error="invalid_token"` } },
+  );
 }

@@ -11,7 +11,7 @@ export async function findProject(db: Executor, id: string): Promise<ProjectRow 
 export async function updateProject(
   db: Executor,
   id: string,
-  changes: Partial<Pick<ProjectRow, 'display_name' | 'studio_host' | 'metadata' | 'updated_at'>>,
+  changes: Partial<Pick<ProjectRow, 'display_name' | 'studio_host' | 'metadata' | 'organization_id' | 'updated_at'>>,
 ): Promise<void> {
   await db.updateTable('projects').set(changes).where('id', '=', id).execute();
 }

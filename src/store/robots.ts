@@ -1,4 +1,5 @@
-import type { Executor, RobotRow } from './schema.js';
+import type { ExpressionBuilder } from 'kysely';
+import type { Database, Executor, RobotRow } from './schema.js';
 
 export async function insertRobot(db: Executor, row: RobotRow): Promise<void> {
   await db.insertInto('robots').values(row).execute();
@@ -8,18 +9,39 @@ export async function findRobot(db: Executor, id: string): Promise<RobotRow | un
   return db.selectFrom('robots').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** One page of a resource's robots in id order, fetching `limit + 1` to know whether more follow. */
-export async function listRobots(
+export async function updateRobot(
   db: Executor,
-  resource: { type: string; id: string },
-  after: string | null,
-  limit: number,
-): Promise<RobotRow[]> {
+  id: string,
+  changes: Partial<Pick<RobotRow, 'label' | 'expires_at'>>,
+): Promise<void> {
+  await db.updateTable('robots').set(changes).where('id', '=', id).execute();
+}
+
+/** Which robots a listing covers: a resource's own, and with `includeChildren` an organization's projects' too. */
+export interface RobotScope {
+  type: string;
+  id: string;
+  includeChildren?: boolean;
+}
+
+function inScope(eb: ExpressionBuilder<Database, 'robots'>, scope: RobotScope) {
+  const own = eb.and([eb('resource_type', '=', scope.type), eb('resource_id', '=', scope.id)]);
+  if (!scope.includeChildren || scope.type !== 'organization') return own;
+  return eb.or([
+    own,
+    eb.and([
+      eb('resource_type', '=', 'project'),
+      eb('resource_id', 'in', eb.selectFrom('projects').select('projects.id').where('projects.organization_id', '=', scope.id)),
+    ]),
+  ]);
+}
+
+/** One page of the robots in scope in id order, fetching `limit + 1` to know whether more follow. */
+export async function listRobots(db: Executor, scope: RobotScope, after: string | null, limit: number): Promise<RobotRow[]> {
   let query = db
     .selectFrom('robots')
     .selectAll()
-    .where('resource_type', '=', resource.type)
-    .where('resource_id', '=', resource.id);
+    .where((eb) => inScope(eb, scope));
   if (after !== null) query = query.where('id', '>', after);
   return query
     .orderBy('id')
@@ -27,12 +49,11 @@ export async function listRobots(
     .execute();
 }
 
-export async function countRobots(db: Executor, resource: { type: string; id: string }): Promise<number> {
+export async function countRobots(db: Executor, scope: RobotScope): Promise<number> {
   const row = await db
     .selectFrom('robots')
     .select((eb) => eb.fn.countAll<string | number>().as('n'))
-    .where('resource_type', '=', resource.type)
-    .where('resource_id', '=', resource.id)
+    .where((eb) => inScope(eb, scope))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

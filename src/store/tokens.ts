@@ -21,13 +21,42 @@ export async function liveTokensOf(db: Executor, principalIds: readonly string[]
     .execute();
 }
 
-/** Revokes every live token of a principal. The rows stay, so a later use says "revoked", not "unknown". */
+/**
+ * Revokes every token of a principal that still works: live ones, and rotated ones still in their
+ * grace period. The rows stay, so a later use says "revoked" (or "rotated"), not "unknown".
+ */
 export async function revokeTokensOf(db: Executor, principalId: string, at: string): Promise<void> {
+  await revokeTokensExcept(db, principalId, [], at);
+}
+
+/**
+ * Marks a principal's current token as replaced by rotation: it stops working at `revokedAt`
+ * (now, or the end of the grace period). Only a token that is still current (neither revoked nor
+ * already replaced) is changed, so two concurrent rotations with one token cannot both succeed.
+ * Returns whether the token was changed.
+ */
+export async function replaceToken(db: Executor, id: string, replacedBy: string, revokedAt: string): Promise<boolean> {
+  const result = await db
+    .updateTable('tokens')
+    .set({ revoked_at: revokedAt, replaced_by: replacedBy })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .where('replaced_by', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Ends, at `at`, every token of a principal that still works then, except `keep`: live tokens, and
+ * rotated ones still in their grace period (`revoked_at` after `at`). ISO texts compare in time order.
+ */
+export async function revokeTokensExcept(db: Executor, principalId: string, keep: readonly string[], at: string): Promise<void> {
   await db
     .updateTable('tokens')
     .set({ revoked_at: at })
     .where('principal_id', '=', principalId)
-    .where('revoked_at', 'is', null)
+    .$if(keep.length > 0, (q) => q.where('id', 'not in', keep))
+    .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', at)]))
     .execute();
 }
 

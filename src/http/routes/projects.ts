@@ -58,7 +58,9 @@ export const projectRoutes = [
   defineRoute({
     method: 'PATCH',
     path: '/projects/:projectId',
-    summary: 'Change a project’s name, studio host or metadata (metadata keys are merged)',
+    summary: 'Change a project’s name, studio host or metadata (metadata keys are merged), or move it between organizations',
+    description:
+      'With `organizationId`, the project moves into that organization (needs `sanity.organization.projects.attach` on it), or out of its organization with `null` (needs `sanity.organization.projects.detach` on the one it leaves); a non-member of either gets 404. The project’s own members keep their roles.',
     tags: ['Projects'],
     policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.update' },
     params: Type.Object({ projectId: Id('Project id') }),
@@ -67,6 +69,7 @@ export const projectRoutes = [
         displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
         studioHost: Type.Optional(Nullable(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }))),
         metadata: Type.Optional(Metadata),
+        organizationId: Type.Optional(Nullable(Id('Move the project into this organization; null: out of its organization'))),
       },
       { additionalProperties: false },
     ),

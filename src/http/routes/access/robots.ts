@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { DEFAULT_LIMIT } from '../../../model/pagination.js';
-import { defineRoute, accessOf, resourceOf, robotPrincipal } from '../../route.js';
+import { accessOf, defineRoute, resourceOf, robotPrincipal } from '../../route.js';
 import {
   Empty,
   Id,
@@ -36,18 +36,63 @@ export const CreateRobotBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const UpdateRobotBody = Type.Object(
+  {
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    expiresAt: Type.Optional(
+      Type.Union([Timestamp, Type.Null()], {
+        description:
+          "When the robot's token stops working, in the future; null: never. Limited by the organization's robotTokenMaxLifetimeDays.",
+      }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+/**
+ * The rotation body is optional (the official CLI sends none): its `default` stands in for a
+ * missing body (see the validator in http/app.ts).
+ */
+export const RotateRobotBody = Type.Object(
+  {
+    gracePeriodSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 86_400,
+        description: 'How long the replaced token keeps working, so deployments can switch over; 0 (default): it stops now.',
+      }),
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const accessRobotRoutes = [
   defineRoute({
     method: 'GET',
     path: '/access/:resourceType/:resourceId/robots',
     summary: 'List the robots (API tokens) of a project or organization',
-    description: 'Secrets are never listed; `tokenHint` shows the last four characters.',
+    description:
+      'Secrets are never listed; `tokenHint` shows the last four characters of the current token (after a rotation, the new one).',
     tags: ['Access: robots'],
     policy: { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.{resourceType}.tokens.read' },
     params: ResourceParams,
-    query: Type.Object({ ...PageQuery.properties, includeChildren: Type.Optional(Type.Boolean()) }),
+    query: Type.Object({
+      ...PageQuery.properties,
+      includeChildren: Type.Optional(
+        Type.Boolean({
+          description:
+            "On an organization: also list the robots of the organization's projects, in the same order and pages. Ignored on a project.",
+        }),
+      ),
+    }),
     response: PageOf(Robot),
-    handler: (ctx) => ctx.services.robots.list(resourceOf(ctx), ctx.query.nextCursor, ctx.query.limit ?? DEFAULT_LIMIT),
+    handler: (ctx) =>
+      ctx.services.robots.list(
+        resourceOf(ctx),
+        ctx.query.nextCursor,
+        ctx.query.limit ?? DEFAULT_LIMIT,
+        ctx.query.includeChildren ?? false,
+      ),
   }),
   defineRoute({
     method: 'POST',
@@ -80,6 +125,24 @@ export const accessRobotRoutes = [
     handler: (ctx) => ctx.services.robots.get(resourceOf(ctx), ctx.params.robotId),
   }),
   defineRoute({
+    method: 'PUT',
+    path: '/access/:resourceType/:resourceId/robots/:robotId',
+    summary: 'Change a robot’s label or expiry',
+    description:
+      "A new `expiresAt` must lie in the future and within the organization's `robotTokenMaxLifetimeDays`; changing it needs the right to grant the robot's roles. The token itself is unchanged.",
+    tags: ['Access: robots'],
+    policy: {
+      accepts: ['user', 'robot'],
+      resource: 'path',
+      permission: 'sanity.{resourceType}.tokens.create',
+      managesAccess: true,
+    },
+    params: RobotParams,
+    body: UpdateRobotBody,
+    response: Robot,
+    handler: (ctx) => ctx.services.robots.update(ctx.actor, resourceOf(ctx), accessOf(ctx), ctx.params.robotId, ctx.body),
+  }),
+  defineRoute({
     method: 'DELETE',
     path: '/access/:resourceType/:resourceId/robots/:robotId',
     summary: 'Delete a robot; its token stops working on the next request',
@@ -105,5 +168,20 @@ export const accessRobotRoutes = [
     policy: { accepts: ['robot'], note: 'it describes the calling robot token' },
     response: Robot,
     handler: (ctx) => ctx.services.robots.me(robotPrincipal(ctx)),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/access/robots/me/rotate',
+    summary: 'Rotate the calling robot’s token',
+    description:
+      'Returns the robot (same id, label, roles and expiry) with a new secret in `token`, shown once. The calling token stops working after `gracePeriodSeconds` (default 0: at once), and then answers 401 `token_rotated`; any older token still in a grace period stops at once. The body is optional.',
+    tags: ['Access: robots'],
+    policy: {
+      accepts: ['robot'],
+      note: 'it replaces the calling robot token; people get new personal tokens by logging in again',
+    },
+    body: RotateRobotBody,
+    response: RobotWithToken,
+    handler: (ctx) => ctx.services.robots.rotate(ctx.actor, robotPrincipal(ctx), ctx.body?.gracePeriodSeconds ?? 0),
   }),
 ];
