@@ -97,9 +97,9 @@ export const RobotWithToken = Type.Intersect([
 ]);
 
 export const RolePermission = Type.Object({
-  name: Type.String(),
-  action: Type.String(),
-  params: Type.Record(Type.String(), Type.Unknown()),
+  name: Type.String({ description: 'A permission of the resource: predefined, or custom (see `/permissions`).' }),
+  action: Type.String({ description: 'One of the actions of the permission’s type.' }),
+  params: Type.Record(Type.String(), Type.Unknown(), { description: 'e.g. `{"mode": "publish"}`; `{}` when none.' }),
 });
 
 export const Role = Type.Object({
@@ -112,6 +112,20 @@ export const Role = Type.Object({
   resourceType: Type.String(),
   resourceId: Type.String(),
   permissions: Type.Array(RolePermission),
+});
+
+export const Permission = Type.Object({
+  name: Type.String(),
+  type: Type.String({ description: 'The permission type; a role granting action `a` of it grants `<type>.<a>`.' }),
+  title: Type.String(),
+  description: Type.String(),
+  config: Nullable(
+    Type.Record(Type.String(), Type.Unknown(), { description: '`filter` (GROQ) and/or `dataset`; stored, never evaluated.' }),
+  ),
+  isCustom: Type.Boolean({ description: 'False for the predefined permissions, which are read-only.' }),
+  actions: Type.Array(Type.String(), { description: 'The actions a role may grant this permission with.' }),
+  resourceType: Type.String(),
+  resourceId: Type.String(),
 });
 
 export const RoleSummary = Type.Object({ name: Type.String(), title: Type.String(), description: Type.String() });

@@ -35,7 +35,7 @@ export async function checkGrantable(
   recipient: 'user' | 'robot',
   granter: Granter,
 ): Promise<ResolvedRole[]> {
-  const roles = await resolveRoles(db, resource, roleNames);
+  const roles = await resolveRoles(db, resource, roleNames, { forUpdate: true });
   for (const { definition: role, grants } of roles) {
     const applies = recipient === 'robot' ? role.appliesToRobots : role.appliesToUsers;
     if (!applies) {

@@ -2,7 +2,7 @@
  * Rows → the wire shapes the official clients read (reference §3.5, §4.3, §5.1, §5.6).
  * One function per shape, so every route that returns a robot returns the same robot.
  */
-import type { ResourceType } from '../model/permissions.js';
+import { PERMISSION_TYPES, type ResourceType } from '../model/permissions.js';
 import { builtInRole, type RoleDefinition } from '../model/roles.js';
 import type { MembershipRow, OrganizationRow, ProjectRow, RobotRow, TokenRow, UserRow } from '../store/schema.js';
 
@@ -70,6 +70,31 @@ export function roleView(role: RoleDefinition, resource: { type: ResourceType; i
     resourceType: resource.type,
     resourceId: resource.id,
     permissions: role.permissions.map((p) => ({ name: p.name, action: p.action, params: p.params ?? {} })),
+  };
+}
+
+/** A permission of a resource, predefined (`isCustom: false`) or custom; `actions` are its type's. */
+export function permissionView(
+  permission: {
+    name: string;
+    type: string;
+    title: string;
+    description: string;
+    config: Record<string, unknown> | null | undefined;
+    isCustom: boolean;
+  },
+  resource: { type: ResourceType; id: string },
+) {
+  return {
+    name: permission.name,
+    type: permission.type,
+    title: permission.title,
+    description: permission.description,
+    config: permission.config ?? null,
+    isCustom: permission.isCustom,
+    actions: [...(PERMISSION_TYPES.get(permission.type)?.actions ?? [])],
+    resourceType: resource.type,
+    resourceId: resource.id,
   };
 }
 
