@@ -157,6 +157,58 @@ function asPage(listed: { bytes: Buffer }): { data: unknown[] } {
 const page = asPage(await services.members.list(resource, undefined, 50));
 if (page.data.length !== 50) throw new Error(`expected a page of 50 users, got ${page.data.length}`);
 
+// A person holding 10 roles on the project: the five built-in ones that apply to users and five
+// custom roles, the case `decide()` must still answer in microseconds.
+const { accessFromHoldings, builtInRoles, grantsOf } = await gatehouse.roles();
+const { insertCustomRole } = await gatehouse.customRoles();
+const { addMember } = await gatehouse.addMember();
+const builtInNames = builtInRoles('project')
+  .filter((r) => r.appliesToUsers)
+  .map((r) => r.name)
+  .slice(0, 5);
+const customNames: string[] = [];
+const now = new Date().toISOString();
+const suffix = Date.now().toString(36);
+for (const [index, permission] of [
+  'sanity-project-cors',
+  'sanity-project-webhooks',
+  'sanity-project-tokens',
+  'sanity-project-usage',
+  'sanity-project-graphql',
+].entries()) {
+  const name = `bench-custom-${suffix}-${index}`;
+  const permissions = [{ name: permission, action: permission === 'sanity-project-graphql' ? 'manage' : 'read' }];
+  await insertCustomRole(store.db, {
+    resource_type: 'project',
+    resource_id: input.projectId,
+    name,
+    title: name,
+    description: '',
+    applies_to_users: 1,
+    applies_to_robots: 1,
+    permissions: JSON.stringify(permissions),
+    grants: JSON.stringify([...grantsOf({ permissions })].sort()),
+    created_at: now,
+    updated_at: now,
+  });
+  customNames.push(name);
+}
+const tenRoleUserId = `gbench${suffix}`;
+await addMember(store.db, resource, { kind: 'user', id: tenRoleUserId }, [...builtInNames, ...customNames], new Date());
+const tenRoles = {
+  kind: 'user' as const,
+  id: tenRoleUserId,
+  tokenId: 'tbench',
+  email: 'bench@example.com',
+  displayName: 'Bench',
+};
+const tenRoleAccess = await auth.accessOf(tenRoles, resource);
+if (tenRoleAccess?.roleNames.length !== 10) throw new Error(`expected 10 roles, got ${tenRoleAccess?.roleNames.length}`);
+const tenHoldings = (
+  await gatehouse.memberships().then((m) => m.accessHoldings(store.db, 'project', input.projectId, tenRoleUserId))
+).map((r) => ({ resourceType: 'project' as const, roleName: r.role_name, customGrants: r.grants }));
+const checkRoute = routes.find((r) => r.method === 'GET' && r.path.endsWith('/user-permissions/me/check')) ?? listUsers;
+
 const pageRows = await listUserMembers(store.db, resource, null, 50);
 const membershipIds = pageRows.slice(0, 50).map((r) => r.id);
 const pageBytes = Buffer.byteLength(JSON.stringify(page));
@@ -214,6 +266,23 @@ const ops: Op[] = [
     batch: 10_000,
     isAsync: false,
     op: () => decide(policy, principal, resource, access),
+  },
+  {
+    name: 'access+decide(10 roles)',
+    group: 'auth',
+    description:
+      'In-process decision for a person holding 10 roles (5 built-in, 5 custom): accessFromHoldings (grants of the roles) → decide()',
+    batch: 100,
+    isAsync: false,
+    op: () => decide(checkRoute.policy, tenRoles, resource, { ...accessFromHoldings('project', tenHoldings) }),
+  },
+  {
+    name: 'accessOf+decide(10 roles)',
+    group: 'auth',
+    description: 'The same with the database: AuthService.accessOf (one query: memberships, roles, custom grants) → decide()',
+    batch: 1,
+    isAsync: true,
+    op: async () => decide(checkRoute.policy, tenRoles, resource, await auth.accessOf(tenRoles, resource)),
   },
   // Where the list-users handler spends its time (the HTTP scenario minus Fastify and auth).
   {

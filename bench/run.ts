@@ -41,7 +41,7 @@ const HELP = `Usage: npm run bench -- [options]
   --connections <n>   concurrent connections (default 50)
   --rounds <n>        rounds of [baseline, scenario] pairs (default 3; quick 1)
   --members <n>       human members to seed besides the administrator (default 10000)
-  --scenarios <list>  comma-separated subset of: list-users, list-users-gzip, users-me, page-from-memory
+  --scenarios <list>  comma-separated subset of: list-users, list-users-gzip, users-me, check, page-from-memory
                       (default all; list-users-gzip sends accept-encoding: gzip, as @sanity/client does)
   --db <dialect>      sqlite (default) or postgres
   --database-url <u>  postgres://… (with --db postgres; GATEHOUSE_SECRET is used if set)
@@ -119,7 +119,7 @@ if (params.db !== 'sqlite' && params.db !== 'postgres') fail(`--db must be sqlit
 if (params.db === 'postgres' && !flags['database-url']) fail('--db postgres needs --database-url postgres://…');
 if (params.db === 'sqlite' && flags['database-url']) fail('--database-url is only for --db postgres');
 
-const SCENARIO_NAMES = ['list-users', 'list-users-gzip', 'users-me', 'page-from-memory'] as const;
+const SCENARIO_NAMES = ['list-users', 'list-users-gzip', 'users-me', 'check', 'page-from-memory'] as const;
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 const selected = (flags.scenarios ?? SCENARIO_NAMES.join(','))
   .split(',')
@@ -486,6 +486,8 @@ async function main(): Promise<void> {
 
     const listPath = `/${API_VERSION}/access/project/${seeded.projectId}/users?limit=${params.pageLimit}`;
     const mePath = `/${API_VERSION}/users/me`;
+    // What deploy tools ask before acting: two permissions, one held by a viewer robot, one not.
+    const checkPath = `/${API_VERSION}/access/project/${seeded.projectId}/user-permissions/me/check?permissions=sanity.project.members.read&permissions=sanity.project.tokens.create`;
 
     // Each scenario answers what it should before it is timed.
     const responseBytes: Record<string, number> = {};
@@ -514,6 +516,17 @@ async function main(): Promise<void> {
     if (me.status !== 200 || me.json?.provider !== 'sanity-token')
       throw new Error(`users-me: expected the robot, got ${me.status} ${JSON.stringify(me.json)}`);
     responseBytes['users-me'] = me.bytes;
+    const checked = await api(gatehouse.url, 'GET', checkPath, robotToken);
+    if (
+      checked.status !== 200 ||
+      checked.json?.data?.['sanity.project.members.read'] !== true ||
+      checked.json?.data?.['sanity.project.tokens.create'] !== false
+    ) {
+      throw new Error(
+        `check: expected {members.read: true, tokens.create: false}, got ${checked.status} ${JSON.stringify(checked.json)}`,
+      );
+    }
+    responseBytes.check = checked.bytes;
 
     // The baseline server also serves the very page list-users returned, from memory (the ceiling).
     const pageFile = join(dataDir, 'page.json');
@@ -534,6 +547,8 @@ async function main(): Promise<void> {
           return { name, server: gatehouse, path: listPath, headers: gzipHeaders };
         case 'users-me':
           return { name, server: gatehouse, path: mePath, headers: robotHeaders };
+        case 'check':
+          return { name, server: gatehouse, path: checkPath, headers: robotHeaders };
         default:
           return { name, server: baseline, path: '/page', headers: {} };
       }

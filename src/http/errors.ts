@@ -136,15 +136,17 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
     const version = parseApiVersion(first);
     if (!version.ok) return sendProblem(reply, versionProblem(version.message, first));
   }
-  return sendProblem(
-    reply,
-    new Problem(404, `Not found: ${request.method} ${path.slice(0, 200)}`, {
-      code: 'route_not_found',
-      hint: /^v/.test(first)
-        ? 'No such endpoint. The API reference is at /docs.'
-        : 'API paths start with a version, e.g. /v2025-01-09/projects. The API reference is at /docs.',
-    }),
-  );
+  return sendProblem(reply, notFoundProblem(request.method, path));
+}
+
+export function notFoundProblem(method: string, path: string): Problem {
+  const first = path.split('/')[1] ?? '';
+  return new Problem(404, `Not found: ${method} ${path.slice(0, 200)}`, {
+    code: 'route_not_found',
+    hint: /^v/.test(first)
+      ? 'No such endpoint. The API reference is at /docs.'
+      : 'API paths start with a version, e.g. /v2025-01-09/projects. The API reference is at /docs.',
+  });
 }
 
 export function versionProblem(message: string, segment: string): Problem {

@@ -26,8 +26,11 @@ import {
   type RobotFixture,
   routeKey,
   SAMPLE_BODIES,
+  SAMPLE_QUERIES,
   type SampleContext,
+  requiredQuery,
   V,
+  withSampleQuery,
 } from '../support/fixtures.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
@@ -94,12 +97,88 @@ const THROWAWAY_TARGETS: Record<string, (ctx: CallContext) => Promise<Target>> =
     const path = `${V}/access/${r.type}/${r.id}/robots/${robot.id}`;
     return { params: { robotId: robot.id }, exists: async () => (await ownerGet(path)) === 200 };
   },
+  'DELETE /access/:resourceType/:resourceId/roles/:roleName': async ({ resource }) => {
+    const r = resource as { type: ResourceKind; id: string };
+    const roleName = await createCustomRole(r, 'disposable');
+    const path = `${V}/access/${r.type}/${r.id}/roles/${roleName}`;
+    return { params: { roleName }, exists: async () => (await ownerGet(path)) === 200 };
+  },
+  'DELETE /access/:resourceType/:resourceId/permissions/:permissionName': async ({ resource }) => {
+    const r = resource as { type: ResourceKind; id: string };
+    const permissionName = await createCustomPermission(r, 'disposable');
+    const path = `${V}/access/${r.type}/${r.id}/permissions/${permissionName}`;
+    return { params: { permissionName }, exists: async () => (await ownerGet(path)) === 200 };
+  },
+  // For role changes, "exists" means "the member's roles are unchanged".
+  'DELETE /access/:resourceType/:resourceId/users/:userId/roles/:roleName': async ({ resource }) => {
+    const r = resource as { type: ResourceKind; id: string };
+    const [kept, removed] = r.type === 'project' ? ['viewer', 'editor'] : ['member', 'administrator'];
+    const userId = await throwawayMember(r, [kept, removed]);
+    return { params: { userId, roleName: removed }, exists: async () => (await rolesOf(r, userId)).includes(removed) };
+  },
+  'PUT /access/:resourceType/:resourceId/users/:userId/roles/:roleName': async ({ resource }) => {
+    const r = resource as { type: ResourceKind; id: string };
+    const [held, added] = r.type === 'project' ? ['viewer', 'editor'] : ['member', 'administrator'];
+    const userId = await throwawayMember(r, [held]);
+    return { params: { userId, roleName: added }, exists: async () => !(await rolesOf(r, userId)).includes(added) };
+  },
+  'PUT /access/:resourceType/:resourceId/users/:userId/roles': async ({ resource }) => {
+    const r = resource as { type: ResourceKind; id: string };
+    const userId = await throwawayMember(r, [r.type === 'project' ? 'viewer' : 'member']);
+    return { params: { userId }, exists: async () => !(await rolesOf(r, userId)).includes('administrator') };
+  },
   'DELETE /projects/:projectId/tokens/:tokenId': async ({ projectId }) => {
     const robot = await createRobot(api, member.token, { type: 'project', id: projectId }, ['viewer'], 'disposable');
     const path = `${V}/access/project/${projectId}/robots/${robot.id}`;
     return { params: { tokenId: robot.tokenId }, exists: async () => (await ownerGet(path)) === 200 };
   },
 };
+
+/** Routes that change what they name act on a standing custom role or permission, never a built-in. */
+const STANDING_PARAMS: Record<string, (type: ResourceKind) => Record<string, string>> = {
+  'PUT /access/:resourceType/:resourceId/roles/:roleName': (type) => ({ roleName: standingRole.get(type) as string }),
+  'PUT /access/:resourceType/:resourceId/permissions/:permissionName': (type) => ({
+    permissionName: standingPermission.get(type) as string,
+  }),
+};
+
+async function createCustomRole(r: { type: ResourceKind; id: string }, prefix: string): Promise<string> {
+  const name = `${prefix}-${++customCount}`;
+  const res = await api('POST', `${V}/access/${r.type}/${r.id}/roles`, {
+    token: member.token,
+    body: {
+      name,
+      title: `${prefix} role`,
+      appliesToUsers: true,
+      appliesToRobots: true,
+      permissions: [{ name: r.type === 'project' ? 'sanity-project' : 'sanity-organization', action: 'read' }],
+    },
+  });
+  expect(res.status, res.text).toBe(201);
+  return name;
+}
+
+async function createCustomPermission(r: { type: ResourceKind; id: string }, prefix: string): Promise<string> {
+  const name = `${prefix}-permission-${++customCount}`;
+  const res = await api('POST', `${V}/access/${r.type}/${r.id}/permissions`, {
+    token: member.token,
+    body: { name, type: r.type === 'project' ? 'sanity.project' : 'sanity.organization', title: `${prefix} permission` },
+  });
+  expect(res.status, res.text).toBe(201);
+  return name;
+}
+
+async function throwawayMember(r: { type: ResourceKind; id: string }, roleNames: string[]): Promise<string> {
+  const user = await server.createUser();
+  await addMember(server, r, user.userId, roleNames);
+  return user.userId;
+}
+
+async function rolesOf(r: { type: ResourceKind; id: string }, userId: string): Promise<string[]> {
+  const res = await api('GET', `${V}/access/${r.type}/${r.id}/users/${userId}`, { token: member.token });
+  expect(res.status, res.text).toBe(200);
+  return res.body.memberships[0].roleNames;
+}
 
 /**
  * Outcomes decided by data rather than policy, for callers the policy lets through. Listed here so
@@ -163,10 +242,14 @@ let organizationId: string;
 const tokens = new Map<string, string | undefined>();
 /** A robot of each fixture resource that no cell deletes, for `:robotId` / `:tokenId`. */
 const standingRobot = new Map<ResourceKind, RobotFixture>();
+const standingRole = new Map<ResourceKind, string>();
+const standingPermission = new Map<ResourceKind, string>();
+let customCount = 0;
 const covered = new Set<string>();
 /** How many cells ended each way (`allowed`, or the denial's reason code). */
 const outcomes = new Map<string, number>();
 let cells = 0;
+let explainedCells = 0;
 
 async function ownerGet(path: string): Promise<number> {
   return (await api('GET', path, { token: member.token })).status;
@@ -199,6 +282,13 @@ beforeAll(async () => {
     'organization',
     await createRobot(api, member.token, { type: 'organization', id: organizationId }, ['member'], 'standing'),
   );
+  for (const [type, id] of [
+    ['project', projectId],
+    ['organization', organizationId],
+  ] as const) {
+    standingRole.set(type, await createCustomRole({ type, id }, 'standing'));
+    standingPermission.set(type, await createCustomPermission({ type, id }, 'standing'));
+  }
 });
 
 afterAll(async () => {
@@ -242,6 +332,13 @@ describe('the route table', () => {
     ).toEqual([]);
   });
 
+  it('every route with a required query parameter has a sample query, and every sample names a real route', () => {
+    const needing = routes.filter((r) => requiredQuery(r).length > 0).map(routeKey);
+    expect(needing.filter((key) => !SAMPLE_QUERIES[key])).toEqual([]);
+    const keys = new Set(routes.map(routeKey));
+    expect(Object.keys(SAMPLE_QUERIES).filter((key) => !keys.has(key))).toEqual([]);
+  });
+
   it('every DELETE route has a disposable target', () => {
     const deletes = routes.filter((r) => r.method === 'DELETE').map(routeKey);
     expect(
@@ -281,6 +378,8 @@ function paramValue(name: string, ctx: CallContext, target: Record<string, strin
       return standingRobot.get(type)?.tokenId;
     case 'roleName':
       return type === 'organization' ? 'member' : 'viewer';
+    case 'permissionName':
+      return type === 'organization' ? 'sanity-organization' : 'sanity-project';
     default:
       return undefined;
   }
@@ -316,7 +415,8 @@ for (const route of routes) {
           const target = throwaway ? await throwaway(ctx) : undefined;
           const sample = SAMPLE_BODIES[routeKey(route)];
           if (route.body !== undefined && !sample) throw new Error(`matrix: ${routeKey(route)} has a body but no sample`);
-          const path = concretePath(route, ctx, target?.params ?? {});
+          const standing = pathType ? STANDING_PARAMS[routeKey(route)]?.(pathType) : undefined;
+          const path = withSampleQuery(route, concretePath(route, ctx, { ...standing, ...target?.params }), ctx);
           const expected = expectedOutcome(route, pathType, principal);
           const outcome = expected.denied ? expected.code : 'allowed';
           outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
@@ -349,6 +449,25 @@ for (const route of routes) {
 
           // A denial changes nothing; an allowed delete removes exactly its disposable target.
           if (target) expect(await target.exists(), `${where} (target still exists?)`).toBe(expected.denied);
+
+          // `explain`, asked with the same credentials, predicts the decision the call got.
+          const explained = await api('GET', `${V}/access/explain?method=${route.method}&path=${encodeURIComponent(path)}`, {
+            token: tokens.get(principal.name),
+          });
+          expect(explained.status, `explain ${where}: ${explained.text.slice(0, 300)}`).toBe(200);
+          if (expected.denied) {
+            expect(explained.body, `explain ${where}`).toMatchObject({
+              allowed: false,
+              status: res.status,
+              message: res.body.message,
+              reason: { code: res.body.reason.code },
+              fix: res.body.reason.hint ?? null,
+            });
+          } else {
+            expect(explained.body.allowed, `explain ${where}: ${explained.text.slice(0, 300)}`).toBe(true);
+            expect(explained.body.status, `explain ${where}`).toBe(route.status ?? 200);
+          }
+          explainedCells++;
         });
       }
     });
@@ -388,6 +507,7 @@ describe('coverage', () => {
     const missing = routes.map(routeKey).filter((key) => !covered.has(key));
     expect(missing).toEqual([]);
     expect(cells).toBeGreaterThanOrEqual(routes.length * PRINCIPALS.length);
+    expect(explainedCells, 'cells whose outcome explain predicted').toBe(cells);
     // Every rule of the decision bit somewhere, so the matrix is not vacuously green.
     for (const outcome of ['allowed', 'missing_token', 'principal_not_accepted', 'not_found', 'missing_permission']) {
       expect(outcomes.get(outcome) ?? 0, outcome).toBeGreaterThan(0);

@@ -156,6 +156,31 @@ export const SAMPLE_BODIES: Record<string, (ctx: SampleContext) => Record<string
 };
 
 /**
+ * A valid query string for every route with a required query parameter, keyed like SAMPLE_BODIES;
+ * tests that walk the route table fail on a route that needs one and has none.
+ */
+export const SAMPLE_QUERIES: Record<string, (ctx: SampleContext) => string> = {
+  'GET /access/explain': () => `method=GET&path=${encodeURIComponent(`${V}/projects`)}`,
+  'GET /access/:resourceType/:resourceId/user-permissions/me/check': ({ resource }) =>
+    `permissions=sanity.${resource?.type ?? 'project'}.read&permissions=sanity.${resource?.type ?? 'project'}.members.read`,
+};
+
+/** The query parameters a route requires (those not marked optional in its schema). */
+export function requiredQuery(route: AnyRoute): string[] {
+  return ((route.query as { required?: string[] } | undefined)?.required ?? []).slice();
+}
+
+/** The path of a route call with its sample query string, if it needs one. */
+export function withSampleQuery(route: AnyRoute, path: string, ctx: SampleContext): string {
+  const sample = SAMPLE_QUERIES[routeKey(route)];
+  if (!sample) {
+    if (requiredQuery(route).length > 0) throw new Error(`${routeKey(route)} requires a query but has no SAMPLE_QUERIES entry`);
+    return path;
+  }
+  return `${path}?${sample(ctx)}`;
+}
+
+/**
  * The concrete path of a route (with its version prefix unless it has none), each `:param`
  * replaced from `values` and URL-encoded. A parameter with no value is an error that names it.
  */

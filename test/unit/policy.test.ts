@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { routes } from '../../src/http/routes/index.js';
 import type { Problem } from '../../src/model/errors.js';
-import { catalogGrants, type ResourceType } from '../../src/model/permissions.js';
+import { catalogGrants, PREDEFINED_PERMISSIONS, type ResourceType } from '../../src/model/permissions.js';
 import {
   type Access,
   type Decision,
@@ -19,7 +19,15 @@ import {
   resourceNotFound,
 } from '../../src/model/policy.js';
 import { PRINCIPAL_KINDS, type Principal, type RobotPrincipal, type UserPrincipal } from '../../src/model/principals.js';
-import { builtInRole, builtInRoles, grantsOf, grantsOfBuiltIns } from '../../src/model/roles.js';
+import {
+  accessFromHoldings,
+  builtInRole,
+  builtInRoles,
+  grantsOf,
+  grantsOfBuiltIns,
+  IMPLIED_PROJECT_ROLES,
+  type RoleHolding,
+} from '../../src/model/roles.js';
 
 const project: ResourceRef = { type: 'project', id: 'p1' };
 const user: UserPrincipal = { kind: 'user', id: 'u1', tokenId: 't1', email: 'u@example.com', displayName: 'U' };
@@ -240,6 +248,144 @@ describe('properties', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('properties with custom and implied roles', () => {
+  const types = ['project', 'organization'] as const;
+
+  /** A custom role: any non-empty set of (permission, action) pairs of the catalog for the type. */
+  function customRole(type: ResourceType) {
+    const pairs = PREDEFINED_PERMISSIONS.filter((p) => p.resourceType === type).flatMap((p) =>
+      p.actions.map((action) => ({ name: p.name, action })),
+    );
+    return fc
+      .record({ name: fc.stringMatching(/^custom-[a-z]{1,6}$/), permissions: fc.subarray(pairs, { minLength: 1 }) })
+      .map((role) => ({ ...role, grants: [...grantsOf(role)].sort() }));
+  }
+
+  /** Roles held on a resource (built-in and custom) and, for a project, on its organization. */
+  const holdingsArbitrary = fc.constantFrom(...types).chain((type) =>
+    fc.record({
+      type: fc.constant(type),
+      builtIns: fc.subarray(builtInRoles(type).map((r) => r.name)),
+      customs: fc.array(customRole(type), { maxLength: 4 }),
+      organizationRoles: type === 'project' ? fc.subarray(builtInRoles('organization').map((r) => r.name)) : fc.constant<string[]>([]),
+    }),
+  );
+
+  function holdingsOf(h: {
+    type: ResourceType;
+    builtIns: string[];
+    customs: Array<{ name: string; grants: string[] }>;
+    organizationRoles: string[];
+  }) {
+    const out: RoleHolding[] = [
+      ...h.builtIns.map((roleName) => ({ resourceType: h.type, roleName, customGrants: null })),
+      ...h.customs.map((c) => ({ resourceType: h.type, roleName: c.name, customGrants: JSON.stringify(c.grants) })),
+      ...h.organizationRoles.map((roleName) => ({ resourceType: 'organization' as const, roleName, customGrants: null })),
+    ];
+    return out;
+  }
+
+  it('no principal ever holds a permission that none of its roles (held or implied) grants', () => {
+    fc.assert(
+      fc.property(holdingsArbitrary, (h) => {
+        const { grants } = accessFromHoldings(h.type, holdingsOf(h));
+        const implied = h.organizationRoles.flatMap((name) => (IMPLIED_PROJECT_ROLES[name] ? [IMPLIED_PROJECT_ROLES[name]] : []));
+        const fromRoles = new Set([
+          ...[...h.builtIns, ...implied].flatMap((name) => [
+            ...grantsOf(builtInRole(h.type, name) as NonNullable<ReturnType<typeof builtInRole>>),
+          ]),
+          ...h.customs.flatMap((c) => c.grants),
+        ]);
+        for (const grant of grants) expect(fromRoles.has(grant), grant).toBe(true);
+        for (const grant of fromRoles) expect(grants.has(grant), grant).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('removing a role never adds a permission', () => {
+    fc.assert(
+      fc.property(holdingsArbitrary, fc.nat(), (h, pick) => {
+        const all = holdingsOf(h);
+        fc.pre(all.length > 0);
+        const without = all.filter((_, i) => i !== pick % all.length);
+        const before = accessFromHoldings(h.type, all).grants;
+        const after = accessFromHoldings(h.type, without).grants;
+        for (const grant of after) expect(before.has(grant), grant).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('organization roles never reach the organization’s projects except through an implied built-in role', () => {
+    fc.assert(
+      fc.property(
+        fc.subarray(builtInRoles('organization').map((r) => r.name)),
+        fc.array(customRole('organization'), { maxLength: 3 }),
+        (names, customs) => {
+          const holdings: RoleHolding[] = [
+            ...names.map((roleName) => ({ resourceType: 'organization' as const, roleName, customGrants: null })),
+            ...customs.map((c) => ({
+              resourceType: 'organization' as const,
+              roleName: c.name,
+              customGrants: JSON.stringify(c.grants),
+            })),
+          ];
+          const access = accessFromHoldings('project', holdings);
+          expect(access.roleNames).toEqual([]);
+          const implied = names.flatMap((n) => (IMPLIED_PROJECT_ROLES[n] ? [IMPLIED_PROJECT_ROLES[n]] : []));
+          expect([...access.grants].sort()).toEqual([...grantsOfBuiltIns('project', implied)].sort());
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a robot is never accepted on a route of the table that does not accept robots, whatever it holds', () => {
+    const refusing = routes.filter((route) => !route.policy.accepts.includes('robot'));
+    fc.assert(
+      fc.property(fc.constantFrom(...refusing), holdingsArbitrary, fc.boolean(), (route, h, policySwitch) => {
+        const held = accessFromHoldings(h.type, holdingsOf(h));
+        const access: Access = { ...held, organizationPolicy: { organizationId: 'o1', robotsMayManageMembers: policySwitch } };
+        const decision = decide(route.policy, { ...robot, resourceType: h.type }, { type: h.type, id: 'p1' }, access);
+        expect(decision.allowed).toBe(false);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('the robotsMayManageMembers switch only ever removes access, only from robots, only on access-managing routes', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...routes),
+        holdingsArbitrary,
+        fc.constantFrom('user' as const, 'robot' as const),
+        (route, h, kind) => {
+          const held = accessFromHoldings(h.type, holdingsOf(h));
+          const principal = kind === 'user' ? user : { ...robot, resourceType: h.type };
+          const resource: ResourceRef = { type: h.type, id: 'p1' };
+          const withSwitch = (on: boolean): Access => ({
+            ...held,
+            organizationPolicy: { organizationId: 'o1', robotsMayManageMembers: on },
+          });
+          const open = decide(route.policy, principal, resource, withSwitch(true));
+          const closed = decide(route.policy, principal, resource, withSwitch(false));
+          const none = decide(route.policy, principal, resource, held);
+          expect(open.allowed).toBe(none.allowed);
+          if (closed.allowed) expect(open.allowed).toBe(true);
+          if (open.allowed && !closed.allowed) {
+            expect(kind).toBe('robot');
+            expect(route.policy.managesAccess).toBe(true);
+            expect(closed.problem.reason.code).toBe('robots_may_not_manage_members');
+            expect(closed.problem.message).toBe('Robots are not allowed');
+          }
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 });

@@ -15,7 +15,7 @@ import { projectRoutes } from './projects.js';
 import { legacyTokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
 
-export const routes: readonly AnyRoute[] = [
+const table: AnyRoute[] = [
   ...healthRoutes,
   ...openApiRoutes,
   ...accessUserRoutes,
@@ -23,7 +23,6 @@ export const routes: readonly AnyRoute[] = [
   ...accessPermissionRoutes,
   ...accessUserPermissionRoutes,
   ...accessRobotRoutes,
-  ...explainRoutes,
   ...grantRoutes,
   ...projectRoutes,
   ...legacyTokenRoutes,
@@ -31,3 +30,7 @@ export const routes: readonly AnyRoute[] = [
   ...organizationPolicyRoutes,
   ...userRoutes,
 ];
+// `explain` matches calls against the whole table, itself included.
+table.push(...explainRoutes(table));
+
+export const routes: readonly AnyRoute[] = table;
