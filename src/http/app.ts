@@ -5,7 +5,7 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { Services } from '../services/index.js';
@@ -61,11 +61,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // bodies are JSON and must already have the right types ("5" is not a number).
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const check = Compile(schema as TSchema);
-    // A body schema with a `default` makes the body optional: a request without one (Fastify says
-    // null) gets the default.
-    const absentBody = httpPart === 'body' ? (schema as { default?: unknown }).default : undefined;
     return (value: unknown) => {
-      if (value == null && absentBody !== undefined) return { value: structuredClone(absentBody) };
       // Most path and query values are already valid as text (ids, cursors): convert only if needed.
       if (check.Check(value)) return { value };
       const converted = httpPart === 'body' ? value : convertTextValue(schema as object, value);
@@ -170,6 +166,7 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
       })
     : route.params;
 
+  const absentBody = (route.body as { default?: unknown } | undefined)?.default;
   app.route({
     method: route.method,
     url,
@@ -187,6 +184,17 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
       },
     },
     onRequest: hooks.onRequest,
+    // A body schema with a `default` makes the body optional: a request that sends none (no
+    // content type, nothing to parse) gets the default. A JSON `null` is still a wrong body.
+    ...(absentBody !== undefined
+      ? {
+          preValidation: async (request: FastifyRequest) => {
+            if (request.headers['content-type'] === undefined && request.body == null) {
+              request.body = structuredClone(absentBody);
+            }
+          },
+        }
+      : {}),
     preHandler: hooks.preHandler,
     handler: async (request, reply) => {
       const state = request.gatehouse;

@@ -185,3 +185,36 @@ export function predefinedPermission(resourceType: ResourceType, name: string): 
   const p = PERMISSIONS_BY_NAME.get(name);
   return p?.resourceType === resourceType ? p : undefined;
 }
+
+/** One permission type's actions in the legacy grants shape (reference §6). */
+export interface LegacyGrantEntry {
+  grants: Array<{ name: string; params: Record<string, unknown> }>;
+}
+
+/** The legacy grants map: permission type → one entry listing the actions held. */
+export type GrantsMap = Record<string, LegacyGrantEntry[]>;
+
+/**
+ * `<type>.<action>` grants → the legacy map of `GET /projects/{id}/grants` (reference §6):
+ * `{"sanity.project": [{"grants": [{"name": "createSession", "params": {}}, …]}], …}`. One entry per
+ * type, types and actions sorted, so the same grants always give the same bytes. The action is
+ * the text after the last dot (types contain dots, actions never do). Params are always empty:
+ * grants are coarse `(type, action)` pairs, as `/check` evaluates them.
+ */
+export function grantsMap(grants: Iterable<string>): GrantsMap {
+  const byType = new Map<string, string[]>();
+  for (const grant of grants) {
+    const dot = grant.lastIndexOf('.');
+    if (dot <= 0 || dot === grant.length - 1) continue;
+    const type = grant.slice(0, dot);
+    const actions = byType.get(type);
+    if (actions) actions.push(grant.slice(dot + 1));
+    else byType.set(type, [grant.slice(dot + 1)]);
+  }
+  const out: GrantsMap = {};
+  for (const type of [...byType.keys()].sort()) {
+    const actions = [...new Set(byType.get(type))].sort();
+    out[type] = [{ grants: actions.map((name) => ({ name, params: {} })) }];
+  }
+  return out;
+}

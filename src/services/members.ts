@@ -1,14 +1,31 @@
 /** The human members of a resource (Access API `/users`). */
-import { problems } from '../model/errors.js';
+import { Problem, problems } from '../model/errors.js';
 import { cursorKey, toPage } from '../model/pagination.js';
 import type { ResourceRef } from '../model/policy.js';
-import { countMembers, deleteMembership, findMembership, listUserMembers, rolesByMembership } from '../store/memberships.js';
+import {
+  countMembers,
+  deleteMembership,
+  findMembership,
+  listUserMembers,
+  lockMemberships,
+  rolesByMembership,
+  setMembershipRoles,
+} from '../store/memberships.js';
+import type { Executor, MembershipRow, UserRow } from '../store/schema.js';
 import { findUser } from '../store/users.js';
 import { resourceVersion } from '../store/versions.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction } from './context.js';
-import { ensureAccessManagerRemains } from './invariants.js';
+import {
+  ADMINISTRATOR,
+  checkGrantable,
+  ensureAccessManagerRemains,
+  ensureSomeRole,
+  type Granter,
+  holdsAdministrator,
+} from './invariants.js';
 import { JsonText, PageCache } from './page-cache.js';
+import { resolveRoles } from './role-catalog.js';
 import { accessUserView, membershipView } from './views.js';
 
 export class MemberService {
@@ -58,9 +75,85 @@ export class MemberService {
     return accessUserView(user, [membershipView(membership, roles.get(membership.id) ?? [])]);
   }
 
+  /** Adds one role (idempotent: a role already held changes nothing and writes no audit event). */
+  addRole(actor: Actor, resource: ResourceRef, granter: Granter, userId: string, roleName: string) {
+    return this.changeRoles(actor, resource, granter, userId, (current) => [...current, roleName], [roleName]);
+  }
+
+  /** Removes one role; a role the user does not hold is a 404 that says so. */
+  removeRole(actor: Actor, resource: ResourceRef, granter: Granter, userId: string, roleName: string) {
+    return this.changeRoles(actor, resource, granter, userId, (current) => {
+      if (!current.includes(roleName)) {
+        throw new Problem(404, `User ${userId} does not hold role ${roleName} on ${resource.type} ${resource.id}`, {
+          code: 'role_not_held',
+          role: roleName,
+          rolesHeld: current,
+          hint: `The user's roles are listed by GET /access/${resource.type}/${resource.id}/users/${userId}.`,
+        });
+      }
+      return current.filter((name) => name !== roleName);
+    });
+  }
+
+  /** Replaces the whole role set: new roles are assigned before the old ones are revoked. */
+  setRoles(actor: Actor, resource: ResourceRef, granter: Granter, userId: string, roleNames: readonly string[]) {
+    return this.changeRoles(actor, resource, granter, userId, () => [...roleNames]);
+  }
+
+  /**
+   * Every role change in one transaction: the target must be a human member; roles added must be
+   * grantable by the caller and roles taken away revocable by it; the member keeps at least one
+   * role; and if anything is taken away, some person can still manage the resource's access.
+   * `alsoCheck` are roles to vet even when already held (an idempotent add still asks whether the
+   * caller could have granted it, so the answer never depends on the target's current state).
+   */
+  private async changeRoles(
+    actor: Actor,
+    resource: ResourceRef,
+    granter: Granter,
+    userId: string,
+    nextOf: (current: readonly string[]) => string[],
+    alsoCheck: readonly string[] = [],
+  ) {
+    const now = this.deps.now();
+    return inTransaction(this.deps, async (trx) => {
+      await lockMemberships(trx, resource);
+      const membership = await findMembership(trx, resource, userId);
+      const user = membership?.principal_kind === 'user' ? await findUser(trx, userId) : undefined;
+      if (!membership || !user) throw notAHumanMember(resource, userId, membership);
+      const current = (await rolesByMembership(trx, [membership.id])).get(membership.id) ?? [];
+      const next = [...new Set(nextOf(current))];
+      ensureSomeRole(next, resource, userId);
+      const added = next.filter((name) => !current.includes(name));
+      const removed = current.filter((name) => !next.includes(name));
+      const toCheck = [...new Set([...added, ...alsoCheck])];
+      if (toCheck.length > 0) await checkGrantable(trx, resource, toCheck, 'user', granter);
+      if (removed.length > 0) {
+        await checkRevocable(trx, resource, removed, granter);
+        await ensureAccessManagerRemains(trx, resource, userId, await resolveRoles(trx, resource, next));
+      }
+      if (added.length === 0 && removed.length === 0) return this.view(trx, user, membership);
+      await setMembershipRoles(trx, membership, current, next);
+      await audit(trx, actor, now, {
+        action: 'member.roles.update',
+        resource,
+        target: { type: 'user', id: userId },
+        before: { roleNames: current },
+        after: { roleNames: [...next].sort() },
+      });
+      return this.view(trx, user, membership);
+    });
+  }
+
+  private async view(db: Executor, user: UserRow, membership: MembershipRow) {
+    const roles = await rolesByMembership(db, [membership.id]);
+    return accessUserView(user, [membershipView(membership, roles.get(membership.id) ?? [])]);
+  }
+
   async remove(actor: Actor, resource: ResourceRef, userId: string): Promise<void> {
     const now = this.deps.now();
     await inTransaction(this.deps, async (trx) => {
+      await lockMemberships(trx, resource);
       const membership = await findMembership(trx, resource, userId);
       if (membership?.principal_kind !== 'user') throw userNotFound(resource, userId);
       await ensureAccessManagerRemains(trx, resource, userId);
@@ -80,4 +173,50 @@ function userNotFound(resource: ResourceRef, userId: string) {
   return problems.notFound(`User not found: ${userId}`, {
     hint: `No user with this id is a member of ${resource.type} ${resource.id}.`,
   });
+}
+
+/**
+ * The target of a role change: a human member. A robot member is pointed at its own endpoints,
+ * and a non-member at invitations: roles are only changed here, never used to add someone.
+ */
+function notAHumanMember(resource: ResourceRef, userId: string, membership: MembershipRow | undefined) {
+  if (membership?.principal_kind === 'robot') {
+    return problems.notFound(`User not found: ${userId}`, {
+      hint: `${userId} is a robot of ${resource.type} ${resource.id}: change its roles through its robot, /access/${resource.type}/${resource.id}/robots/${userId}.`,
+    });
+  }
+  return problems.notFound(`User not found: ${userId}`, {
+    hint: `No user with this id is a member of ${resource.type} ${resource.id}. Roles are changed here only for existing members; new members are added by invitation (not available yet).`,
+  });
+}
+
+/**
+ * Revoking a role follows the rule for granting it (reference §4.6 3): the revoker must hold every
+ * permission the role contains, and only an administrator revokes administrator. Otherwise an
+ * editor with `members.update` could strip an administrator of what the editor could never give back.
+ * Unlike granting, whether the role still applies to users does not matter: one may always take
+ * away a role that no longer fits.
+ */
+async function checkRevocable(db: Executor, resource: ResourceRef, roleNames: readonly string[], granter: Granter) {
+  for (const { definition: role, grants } of await resolveRoles(db, resource, roleNames)) {
+    const missing = [...grants].filter((g) => !granter.grants.has(g));
+    if (missing.length > 0) {
+      throw new Problem(403, `You cannot revoke role ${role.name}: it contains permissions you do not hold`, {
+        code: 'privilege_escalation',
+        role: role.name,
+        operation: 'revoke',
+        missingPermissions: missing.sort(),
+        hint: 'Only revoke roles whose permissions you hold yourself; ask an administrator to revoke this one.',
+      });
+    }
+    if (role.name === ADMINISTRATOR && !role.isCustom && !holdsAdministrator(granter)) {
+      throw new Problem(403, `Only administrators can revoke the administrator role on ${resource.type} ${resource.id}`, {
+        code: 'administrator_only',
+        role: role.name,
+        operation: 'revoke',
+        rolesHeld: granter.roleNames,
+        hint: `Ask an administrator of ${resource.type} ${resource.id} to revoke it.`,
+      });
+    }
+  }
 }

@@ -300,3 +300,75 @@ export const membershipRoles = compiledOnce((db, resourceType: string, resourceI
     .where('m.resource_id', '=', resourceId)
     .where('m.principal_id', '=', principalId),
 );
+
+/** One role a principal holds somewhere: the input of `GET /users/me/grants` without a project context. */
+export interface PrincipalHolding {
+  membershipId: string;
+  resourceType: string;
+  resourceId: string;
+  /** For a project membership, the project's organization (whose roles may imply project roles). */
+  organizationId: string | null;
+  roleName: string;
+  /** JSON `string[]` of a custom role's grants; null for a built-in role. */
+  grants: string | null;
+}
+
+/**
+ * Every role a principal holds, over at most `limit` of its memberships. Organizations come first
+ * (then projects, each by id), so a cap cuts projects, never the organizations whose roles imply
+ * project roles. Two queries, whatever the number of memberships.
+ */
+export async function principalHoldings(db: Executor, principalId: string, limit: number): Promise<PrincipalHolding[]> {
+  const memberships = await db
+    .selectFrom('memberships as m')
+    .leftJoin('projects as p', (join) => join.onRef('p.id', '=', 'm.resource_id').on('m.resource_type', '=', 'project'))
+    .select(['m.id', 'm.resource_type', 'm.resource_id', 'p.organization_id'])
+    .where('m.principal_id', '=', principalId)
+    .orderBy('m.resource_type')
+    .orderBy('m.resource_id')
+    .limit(limit)
+    .execute();
+  if (memberships.length === 0) return [];
+  const byId = new Map(memberships.map((m) => [m.id, m]));
+  const roles = await db
+    .selectFrom('membership_roles as r')
+    .innerJoin('memberships as m', 'm.id', 'r.membership_id')
+    .leftJoin('roles as c', (join) =>
+      join
+        .onRef('c.resource_type', '=', 'm.resource_type')
+        .onRef('c.resource_id', '=', 'm.resource_id')
+        .onRef('c.name', '=', 'r.role_name'),
+    )
+    .select(['r.membership_id', 'r.role_name', 'c.grants'])
+    .where('r.membership_id', 'in', [...byId.keys()])
+    .orderBy('r.membership_id')
+    .orderBy('r.role_name')
+    .execute();
+  return roles.flatMap((r) => {
+    const m = byId.get(r.membership_id);
+    return m
+      ? [
+          {
+            membershipId: m.id,
+            resourceType: m.resource_type,
+            resourceId: m.resource_id,
+            organizationId: m.organization_id ?? null,
+            roleName: r.role_name,
+            grants: r.grants,
+          },
+        ]
+      : [];
+  });
+}
+
+/**
+ * Serializes changes to a resource's memberships: call it first in a transaction that checks a
+ * rule over all members (the last access manager) before changing one. It bumps the resource's
+ * version, which takes that row's lock until commit, so on PostgreSQL a second such transaction
+ * waits here and then reads the first one's committed result, instead of both checking the same
+ * old state and together removing the last two administrators. (SQLite runs one write
+ * transaction at a time anyway.) The extra bump only costs cached member pages one re-render.
+ */
+export async function lockMemberships(db: Executor, resource: ResourceKey): Promise<void> {
+  await bumpVersion(db, resource);
+}

@@ -71,6 +71,7 @@ function validParams(): Record<string, string> {
     robotId: standing.id,
     tokenId: standing.tokenId,
     roleName: 'viewer',
+    permissionName: 'sanity-project',
   };
 }
 
