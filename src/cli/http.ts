@@ -3,6 +3,7 @@
  * server said. The CLI is a client of the public API like any user's script: it sends nothing a
  * script could not send.
  */
+import type { Command } from 'commander';
 import { ApiError, CliError, usageError } from './errors.js';
 
 /** Every call the CLI makes is pinned to one API version, so server-side changes are opt-in. */
@@ -28,7 +29,8 @@ export function resolveApiHost(flag: string | undefined, env: NodeJS.ProcessEnv)
 }
 
 export interface RequestOptions {
-  query?: Record<string, string | number | undefined>;
+  /** An array value repeats the parameter: `{ permissions: ['a', 'b'] }` → `permissions=a&permissions=b`. */
+  query?: Record<string, string | number | string[] | undefined>;
   body?: unknown;
   /** Overrides the client's token for this call (login validates a token it has not saved yet). */
   token?: string | undefined;
@@ -50,7 +52,8 @@ export class ApiClient {
   url(path: string, query: RequestOptions['query'] = {}): string {
     const url = new URL(`${this.apiHost}/${API_VERSION}${path}`);
     for (const [key, value] of Object.entries(query)) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
+      if (Array.isArray(value)) for (const item of value) url.searchParams.append(key, item);
+      else if (value !== undefined) url.searchParams.set(key, String(value));
     }
     return url.toString();
   }
@@ -105,6 +108,14 @@ export class ApiClient {
 
   post<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<T> {
     return this.request<T>('POST', path, { ...options, body });
+  }
+
+  put<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<T> {
+    return this.request<T>('PUT', path, { ...options, body });
+  }
+
+  patch<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<T> {
+    return this.request<T>('PATCH', path, { ...options, body });
   }
 
   delete(path: string): Promise<unknown> {
@@ -171,4 +182,49 @@ function networkReason(error: unknown): string {
   };
   if (err.name === 'TimeoutError') return `no answer within ${TIMEOUT_MS / 1000} s`;
   return err.cause?.code ?? err.cause?.message ?? err.message ?? String(error);
+}
+
+// --- The resource an Access API command acts on --------------------------------------------------
+
+export type AccessResourceType = 'project' | 'organization';
+
+export interface AccessResource {
+  type: AccessResourceType;
+  id: string;
+}
+
+export interface ResourceFlags {
+  project?: string;
+  organization?: string;
+}
+
+/**
+ * `--project <id>` or `--organization <id>`, exactly one: the resource of `/access/{type}/{id}/…`.
+ * Neither or both is a usage error, raised before anything is sent.
+ */
+export function resourceOf(flags: ResourceFlags): AccessResource {
+  const { project, organization } = flags;
+  if (project !== undefined && organization !== undefined) {
+    throw usageError('give either --project <id> or --organization <id>, not both');
+  }
+  if (project !== undefined && project.trim() !== '') return { type: 'project', id: project };
+  if (organization !== undefined && organization.trim() !== '') return { type: 'organization', id: organization };
+  throw usageError('this command needs --project <id> or --organization <id>');
+}
+
+/** `project uc3abxgv`: how messages name the resource. */
+export function describeResource(resource: AccessResource): string {
+  return `${resource.type} ${resource.id}`;
+}
+
+/** `/access/{type}/{id}/<segments…>`, every segment URL-encoded. */
+export function accessPath(resource: AccessResource, ...segments: string[]): string {
+  return ['/access', resource.type, resource.id, ...segments].map((s, i) => (i === 0 ? s : encodeURIComponent(s))).join('/');
+}
+
+/** Adds `--project <id>` and `--organization <id>`; the action calls `resourceOf` on its options. */
+export function withResource(command: Command): Command {
+  return command
+    .option('--project <projectId>', 'the project to act on (give this or --organization)')
+    .option('--organization <organizationId>', 'the organization to act on (give this or --project)');
 }

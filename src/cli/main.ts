@@ -8,9 +8,13 @@
 import { Command, CommanderError } from 'commander';
 import { cliVersion } from './client-options.js';
 import { registerAdmin } from './commands/admin.js';
+import { registerCheck } from './commands/check.js';
 import { registerDebug } from './commands/debug.js';
+import { registerExplain } from './commands/explain.js';
 import { registerLogin } from './commands/login.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerOrgs } from './commands/orgs.js';
+import { registerPermissions } from './commands/permissions.js';
 import { registerProjects } from './commands/projects.js';
 import { registerRoles } from './commands/roles.js';
 import { registerServe } from './commands/serve.js';
@@ -23,7 +27,9 @@ export function buildProgram(ctx: CliContext = processContext()): Command {
   // Output, exit and help-after-error settings are set first: `.command()` copies them to every
   // subcommand created afterwards.
   const program = new Command('gatehouse')
-    .description('Gatehouse: a self-hostable Access API. Run a server, manage projects, robot tokens and roles.')
+    .description(
+      'Gatehouse: a self-hostable Access API. Run a server, manage organizations, projects, robot tokens, roles and permissions.',
+    )
     .version(cliVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr })
@@ -58,9 +64,13 @@ Get started:
   registerAdmin(program, ctx);
   // Client commands: they talk to the HTTP API like any script would.
   registerProjects(program, ctx);
+  registerOrgs(program, ctx);
   registerTokens(program, ctx);
   registerUsers(program, ctx);
   registerRoles(program, ctx);
+  registerPermissions(program, ctx);
+  registerCheck(program, ctx);
+  registerExplain(program, ctx);
   registerLogin(program, ctx);
   registerDebug(program, ctx);
 
@@ -88,6 +98,8 @@ export async function run(argv: string[], ctx: CliContext = processContext()): P
       return EXIT_USAGE;
     }
     if (error instanceof CliError) {
+      // No message: the command's output already is the answer (e.g. `explain` when denied).
+      if (error.message === '') return error.exitCode;
       if (json && error instanceof ApiError && error.body !== undefined) {
         ctx.stderr(`${JSON.stringify(error.body)}\n`);
       } else if (json) {

@@ -1,5 +1,14 @@
 /** Output helpers: JSON for scripts, aligned plain-text tables for people. No colours, no prompts. */
 import type { CliContext } from './context.js';
+import { CliError, EXIT_FAILURE } from './errors.js';
+
+/**
+ * Exit code 1 with nothing more printed: for commands whose printed answer is itself the failure
+ * (`explain` when denied, `check` when a permission is missing). `main.ts` prints no error line.
+ */
+export function silentFailure(): CliError {
+  return new CliError('', EXIT_FAILURE);
+}
 
 export function printJson(ctx: CliContext, value: unknown): void {
   ctx.stdout(`${JSON.stringify(value, null, 2)}\n`);
@@ -52,6 +61,12 @@ export function formatTime(value: unknown): string {
 export function formatHint(hint: unknown): string {
   if (typeof hint !== 'string' || hint === '') return '-';
   return hint.startsWith('…') ? hint : `…${hint}`;
+}
+
+/** `yes`/`no` for a flag; `-` when the server did not say. */
+export function yesNo(value: unknown): string {
+  if (typeof value !== 'boolean') return '-';
+  return value ? 'yes' : 'no';
 }
 
 export function text(value: unknown): string {

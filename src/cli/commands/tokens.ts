@@ -1,9 +1,11 @@
 /**
- * `gatehouse tokens add|list|delete`: robot tokens of a project, through the Access API robots
- * endpoints. The secret is printed once, by `add`; afterwards only its last four characters.
+ * `gatehouse tokens add|list|delete|rotate`: robot tokens of a project, through the Access API
+ * robots endpoints. A secret is printed once, by `add` or `rotate`; afterwards only its last four
+ * characters.
  */
 import type { Command } from 'commander';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
+import { describeSource } from '../config-file.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { formatHint, formatTime, printJson, printLines, printTable } from '../output.js';
@@ -63,6 +65,24 @@ export function parseExpires(value: string, now: Date): Date {
   if (!fieldsValid || Number.isNaN(date.getTime())) throw usageError(`--expires is not a real date: "${value}"`);
   if (date.getTime() <= now.getTime()) throw usageError(`--expires must be in the future, got "${value}"`);
   return date;
+}
+
+/** The longest grace period the API allows for the old token after a rotation. */
+export const MAX_GRACE_SECONDS = 24 * 60 * 60;
+
+/**
+ * `--grace` accepts seconds (`90`, `90s`), minutes (`10m`) or hours (`2h`), from 0 to 24 hours.
+ * Anything else is refused before a request is sent.
+ */
+export function parseGrace(value: string): number {
+  const match = /^(\d{1,6})([smh]?)$/.exec(value.trim());
+  if (!match) throw usageError(`--grace must be a duration like 90s, 10m or 2h, got "${value}"`);
+  const unit = match[2] === 'h' ? 3600 : match[2] === 'm' ? 60 : 1;
+  const seconds = Number(match[1]) * unit;
+  if (seconds > MAX_GRACE_SECONDS) {
+    throw usageError(`--grace must be at most 24h (${MAX_GRACE_SECONDS} seconds), got "${value}"`);
+  }
+  return seconds;
 }
 
 export function registerTokens(program: Command, ctx: CliContext): void {
@@ -143,6 +163,51 @@ export function registerTokens(program: Command, ctx: CliContext): void {
       await client.delete(`${robotsPath(options.project)}/${encodeURIComponent(robotId)}`);
       if (options.json) return printJson(ctx, { deleted: robotId });
       printLines(ctx, [`Deleted robot ${robotId}; its token no longer works.`]);
+    });
+
+  withClientOptions(tokens.command('rotate'))
+    .description("replace the calling robot's token with a new one, printed once")
+    .option('--grace <duration>', 'how long the old token keeps working: 90s, 10m, 2h, at most 24h (default: 0, it stops now)')
+    .addHelpText(
+      'after',
+      `
+The token that makes the call (GATEHOUSE_AUTH_TOKEN or the saved one) must be a robot token; it is
+the one rotated. The CLI never rewrites the saved token: store the new one yourself, e.g.
+  gatehouse login --with-token < new-token-file`,
+    )
+    .action(async (options: ClientOptions & { grace?: string }) => {
+      const grace = options.grace === undefined ? 0 : parseGrace(options.grace);
+      const { client, auth } = connect(ctx, options);
+      const now = ctx.now();
+      const robot = await client.post<Robot & { token: string }>('/access/robots/me/rotate', {
+        gracePeriodSeconds: grace,
+      });
+      if (options.json) return printJson(ctx, robot);
+      const until = new Date(now.getTime() + grace * 1000);
+      const lines = [
+        `Rotated the token of robot ${robot.id} "${robot.label}"`,
+        `New token id: ${robot.tokenId}`,
+        grace > 0
+          ? `Old token:    keeps working until about ${formatTime(until.toISOString())} (grace ${options.grace})`
+          : 'Old token:    no longer works',
+        `Expires:      ${robot.expiresAt ? formatTime(robot.expiresAt) : 'never'}`,
+        '',
+        'New token (shown only now: copy it, it cannot be retrieved later):',
+        '',
+        `  ${robot.token}`,
+        '',
+      ];
+      if (auth.source.kind !== 'none') {
+        // The CLI could rewrite the config file, but a token silently swapped under a user (or a
+        // variable it cannot change) is worse than one clear instruction.
+        const how = auth.source.kind === 'file' ? ' (`gatehouse login --with-token < file`)' : '';
+        const when = grace > 0 ? ' before the grace period ends' : '';
+        lines.push(
+          `The old token comes from ${describeSource(auth.source)}; the CLI does not change it.`,
+          `Replace it with the new token${how}${when}.`,
+        );
+      }
+      printLines(ctx, lines);
     });
 }
 
