@@ -24,11 +24,11 @@ import {
   fillPath,
   type ResourceKind,
   type RobotFixture,
+  requiredQuery,
   routeKey,
   SAMPLE_BODIES,
   SAMPLE_QUERIES,
   type SampleContext,
-  requiredQuery,
   V,
   withSampleQuery,
 } from '../support/fixtures.js';

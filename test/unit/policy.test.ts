@@ -271,7 +271,8 @@ describe('properties with custom and implied roles', () => {
       type: fc.constant(type),
       builtIns: fc.subarray(builtInRoles(type).map((r) => r.name)),
       customs: fc.array(customRole(type), { maxLength: 4 }),
-      organizationRoles: type === 'project' ? fc.subarray(builtInRoles('organization').map((r) => r.name)) : fc.constant<string[]>([]),
+      organizationRoles:
+        type === 'project' ? fc.subarray(builtInRoles('organization').map((r) => r.name)) : fc.constant<string[]>([]),
     }),
   );
 

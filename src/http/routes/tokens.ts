@@ -1,6 +1,6 @@
 /** Legacy Projects API tokens (reference §5.2): a façade over robots, kept for older CLIs. */
 import { Type } from 'typebox';
-import { defineRoute, accessOf } from '../route.js';
+import { accessOf, defineRoute } from '../route.js';
 import { Empty, Id, Nullable, Timestamp } from '../schemas.js';
 
 const ProjectParams = Type.Object({ projectId: Id('Project id') });
