@@ -47,7 +47,6 @@ export function routeMatchers(table: readonly AnyRoute[]): Matcher[] {
   // Fewer parameters first: a literal segment wins over a parameter, as in the router.
   const byParams = (route: AnyRoute) => (route.path.match(/:/g) ?? []).length;
   return [...table]
-    .filter((route) => !route.hidden)
     .sort((a, b) => byParams(a) - byParams(b))
     .map((route) => {
       const names: string[] = [];

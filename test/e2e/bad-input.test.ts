@@ -389,7 +389,8 @@ describe('query strings', () => {
         expect(res.status, `${base}?${query} ${res.text.slice(0, 200)}`).toBe(200);
         expect(res.body.data.length, base).toBeLessThanOrEqual(1);
         seen.push(
-          ...res.body.data.map((item: Record<string, unknown>) => JSON.stringify(item.id ?? item.name ?? item.sanityUserId)),
+          // An item's identity: its id, or the whole item (an effective permission is name + action + params).
+          ...res.body.data.map((item: Record<string, unknown>) => JSON.stringify(item.id ?? item.sanityUserId ?? item)),
         );
         total = res.body.totalCount;
         cursor = res.body.nextCursor;
