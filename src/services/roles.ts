@@ -17,6 +17,7 @@ import type { ResourceType } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import { builtInRole, builtInRoles, type RolePermission } from '../model/roles.js';
 import { isUniqueViolation } from '../store/db.js';
+import { lockMemberships } from '../store/memberships.js';
 import {
   countChildProjectRoles,
   countCustomRoles,
@@ -164,7 +165,10 @@ export class RoleService {
     if (builtInRole(resource.type, name)) throw readOnlyRole(resource, name);
     const at = this.deps.now();
     return inTransaction(this.deps, async (trx) => {
-      // Locked first, so a grant of this role racing with the update sees it before or after, never between.
+      // The resource's members first (the order member changes take them in, so no deadlock), then
+      // the role: a grant of this role, or a member change checking the last-access-manager rule,
+      // racing with the update sees it before or after, never between.
+      await lockMemberships(trx, resource);
       await lockCustomRoles(trx, resource, [name]);
       const current = await findCustomRole(trx, resource, name);
       if (!current) throw roleNotFound(resource.type, name);

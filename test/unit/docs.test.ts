@@ -34,3 +34,18 @@ describe('generated reference docs', () => {
     }
   });
 });
+
+describe('the errors page', () => {
+  it('documents every reason.code the source can produce', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const files = (readdirSync('src', { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+    const codes = new Set<string>();
+    for (const file of files) {
+      for (const match of readFileSync(join('src', file), 'utf8').matchAll(/\bcode: '([a-z_]+)'/g)) codes.add(match[1] as string);
+    }
+    const page = readFileSync('docs/errors.md', 'utf8');
+    expect(codes.size).toBeGreaterThan(30);
+    expect([...codes].filter((code) => !page.includes(`\`${code}\``)).sort()).toEqual([]);
+  });
+});
