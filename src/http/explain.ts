@@ -81,7 +81,31 @@ function denial(problem: Problem) {
   };
 }
 
+/** The answer in reading order: the verdict first, then what it rests on. */
+function ordered(e: Explanation): Explanation {
+  return {
+    allowed: e.allowed,
+    status: e.status,
+    message: e.message,
+    reason: e.reason,
+    fix: e.fix,
+    route: e.route,
+    resource: e.resource,
+    caller: e.caller,
+  };
+}
+
 export async function explainRequest(
+  matchers: readonly Matcher[],
+  services: Services,
+  principal: Principal | null,
+  method: Method,
+  rawPath: string,
+): Promise<Explanation> {
+  return ordered(await decideCall(matchers, services, principal, method, rawPath));
+}
+
+async function decideCall(
   matchers: readonly Matcher[],
   services: Services,
   principal: Principal | null,
