@@ -95,14 +95,8 @@ function ordered(e: Explanation): Explanation {
   };
 }
 
-export async function explainRequest(
-  matchers: readonly Matcher[],
-  services: Services,
-  principal: Principal | null,
-  method: Method,
-  rawPath: string,
-): Promise<Explanation> {
-  return ordered(await decideCall(matchers, services, principal, method, rawPath));
+export async function explainRequest(...call: Parameters<typeof decideCall>): Promise<Explanation> {
+  return ordered(await decideCall(...call));
 }
 
 async function decideCall(

@@ -9,7 +9,7 @@
  */
 import { Problem, problems } from '../model/errors.js';
 import type { Access, ResourceRef } from '../model/policy.js';
-import { accessFromHoldings, accessManagerGrants } from '../model/roles.js';
+import { accessFromHoldings, accessManagerGrants, type RoleDefinition } from '../model/roles.js';
 import { userRoleHoldings } from '../store/memberships.js';
 import type { Executor } from '../store/schema.js';
 import { type ResolvedRole, resolveRoles } from './role-catalog.js';
@@ -46,25 +46,56 @@ export async function checkGrantable(
         hint: `Pick a role whose ${recipient === 'robot' ? 'appliesToRobots' : 'appliesToUsers'} is true.`,
       });
     }
-    const missing = [...grants].filter((g) => !granter.grants.has(g));
-    if (missing.length > 0) {
-      throw new Problem(403, `You cannot grant role ${role.name}: it contains permissions you do not hold`, {
-        code: 'privilege_escalation',
-        role: role.name,
-        missingPermissions: missing.sort(),
-        hint: 'Only grant roles whose permissions you hold yourself; ask an administrator to grant this one.',
-      });
-    }
-    if (role.name === ADMINISTRATOR && !role.isCustom && !holdsAdministrator(granter)) {
-      throw new Problem(403, `Only administrators can grant the administrator role on ${resource.type} ${resource.id}`, {
-        code: 'administrator_only',
-        role: role.name,
-        rolesHeld: granter.roleNames,
-        hint: `Ask an administrator of ${resource.type} ${resource.id} to grant it.`,
-      });
-    }
+    checkHoldsRole(resource, role, grants, granter, 'grant');
   }
   return roles;
+}
+
+/**
+ * Revoking a role follows the rule for granting it (reference §4.6 3): the revoker must hold every
+ * permission the role contains, and only an administrator revokes administrator. Otherwise an
+ * editor with `members.update` could strip an administrator of what the editor could never give
+ * back. Unlike granting, whether the role still applies to the holder does not matter: a role that
+ * no longer fits can always be taken away.
+ */
+export async function checkRevocable(
+  db: Executor,
+  resource: ResourceRef,
+  roleNames: readonly string[],
+  granter: Granter,
+): Promise<void> {
+  for (const { definition: role, grants } of await resolveRoles(db, resource, roleNames)) {
+    checkHoldsRole(resource, role, grants, granter, 'revoke');
+  }
+}
+
+/** No escalation, and administrators only, for giving or taking away one role. */
+function checkHoldsRole(
+  resource: ResourceRef,
+  role: RoleDefinition,
+  grants: ReadonlySet<string>,
+  granter: Granter,
+  operation: 'grant' | 'revoke',
+): void {
+  const missing = [...grants].filter((g) => !granter.grants.has(g));
+  if (missing.length > 0) {
+    throw new Problem(403, `You cannot ${operation} role ${role.name}: it contains permissions you do not hold`, {
+      code: 'privilege_escalation',
+      role: role.name,
+      operation,
+      missingPermissions: missing.sort(),
+      hint: `Only ${operation} roles whose permissions you hold yourself; ask an administrator to ${operation} this one.`,
+    });
+  }
+  if (role.name === ADMINISTRATOR && !role.isCustom && !holdsAdministrator(granter)) {
+    throw new Problem(403, `Only administrators can ${operation} the administrator role on ${resource.type} ${resource.id}`, {
+      code: 'administrator_only',
+      role: role.name,
+      operation,
+      rolesHeld: granter.roleNames,
+      hint: `Ask an administrator of ${resource.type} ${resource.id} to ${operation} it.`,
+    });
+  }
 }
 
 /** Invariant 1: a member without roles is not a member; removing the last role is removing the member. */

@@ -16,14 +16,7 @@ import { findUser } from '../store/users.js';
 import { resourceVersion } from '../store/versions.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction } from './context.js';
-import {
-  ADMINISTRATOR,
-  checkGrantable,
-  ensureAccessManagerRemains,
-  ensureSomeRole,
-  type Granter,
-  holdsAdministrator,
-} from './invariants.js';
+import { checkGrantable, checkRevocable, ensureAccessManagerRemains, ensureSomeRole, type Granter } from './invariants.js';
 import { JsonText, PageCache } from './page-cache.js';
 import { resolveRoles } from './role-catalog.js';
 import { accessUserView, membershipView } from './views.js';
@@ -188,35 +181,4 @@ function notAHumanMember(resource: ResourceRef, userId: string, membership: Memb
   return problems.notFound(`User not found: ${userId}`, {
     hint: `No user with this id is a member of ${resource.type} ${resource.id}. Roles are changed here only for existing members; new members are added by invitation (not available yet).`,
   });
-}
-
-/**
- * Revoking a role follows the rule for granting it (reference §4.6 3): the revoker must hold every
- * permission the role contains, and only an administrator revokes administrator. Otherwise an
- * editor with `members.update` could strip an administrator of what the editor could never give back.
- * Unlike granting, whether the role still applies to users does not matter: one may always take
- * away a role that no longer fits.
- */
-async function checkRevocable(db: Executor, resource: ResourceRef, roleNames: readonly string[], granter: Granter) {
-  for (const { definition: role, grants } of await resolveRoles(db, resource, roleNames)) {
-    const missing = [...grants].filter((g) => !granter.grants.has(g));
-    if (missing.length > 0) {
-      throw new Problem(403, `You cannot revoke role ${role.name}: it contains permissions you do not hold`, {
-        code: 'privilege_escalation',
-        role: role.name,
-        operation: 'revoke',
-        missingPermissions: missing.sort(),
-        hint: 'Only revoke roles whose permissions you hold yourself; ask an administrator to revoke this one.',
-      });
-    }
-    if (role.name === ADMINISTRATOR && !role.isCustom && !holdsAdministrator(granter)) {
-      throw new Problem(403, `Only administrators can revoke the administrator role on ${resource.type} ${resource.id}`, {
-        code: 'administrator_only',
-        role: role.name,
-        operation: 'revoke',
-        rolesHeld: granter.roleNames,
-        hint: `Ask an administrator of ${resource.type} ${resource.id} to revoke it.`,
-      });
-    }
-  }
 }

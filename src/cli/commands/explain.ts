@@ -3,33 +3,11 @@
  * would fix it. Exit code 0 when allowed, 1 when denied, so scripts can branch on it.
  */
 import type { Command } from 'commander';
+import type { Explanation } from '../../http/explain.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { formatFields, printJson, printLines, silentFailure, text } from '../output.js';
-
-interface Explanation {
-  allowed: boolean;
-  status: number;
-  message: string;
-  reason: Record<string, unknown> | null;
-  route: {
-    method: string;
-    path: string;
-    accepts: string[];
-    permission: string | null;
-    managesAccess: boolean;
-    note: string | null;
-  } | null;
-  resource: { type: string; id: string } | null;
-  caller: {
-    kind: 'anonymous' | 'user' | 'robot';
-    id: string | null;
-    roles: string[];
-    impliedRoles: string[];
-  };
-  fix: string | null;
-}
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
