@@ -84,8 +84,9 @@ export class AccessService {
   }
 
   /**
-   * `GET /users/me/grants`. With a project context: that project's grants map (the standard 404
-   * when the caller is not a member). Without: one map per resource the caller is a member of,
+   * `GET /users/me/grants`, shaped as Sanity's CLI reads it: `{organizations: {id: map}, projects:
+   * {id: map}}`. With a project context: only that project (the standard 404 when the caller is not
+   * a member). Without: one map per resource the caller is a member of,
    * over at most MAX_GRANT_RESOURCES memberships; a project's map includes what the caller's
    * organization roles imply there.
    */
@@ -99,7 +100,7 @@ export class AccessService {
         rows.map((r) => ({ resourceType: r.resource_type as ResourceType, roleName: r.role_name, customGrants: r.grants })),
       );
       if (held.roleNames.length === 0 && held.impliedRoleNames.length === 0) throw resourceNotFound(resource);
-      return grantsMap(held.grants);
+      return { organizations: {}, projects: { [projectId]: grantsMap(held.grants) } };
     }
     const holdings = await principalHoldings(this.deps.db, principal.id, MAX_GRANT_RESOURCES);
     const organizationHoldings = new Map<string, RoleHolding[]>();
@@ -120,15 +121,15 @@ export class AccessService {
       entry.holdings.push(holding);
       byResource.set(key, entry);
     }
-    const out: { project: Record<string, GrantsMap>; organization: Record<string, GrantsMap> } = {
-      project: {},
-      organization: {},
+    const out: { projects: Record<string, GrantsMap>; organizations: Record<string, GrantsMap> } = {
+      projects: {},
+      organizations: {},
     };
     for (const entry of byResource.values()) {
       const inherited =
         entry.type === 'project' && entry.organizationId ? (organizationHoldings.get(entry.organizationId) ?? []) : [];
       const { grants } = accessFromHoldings(entry.type, [...entry.holdings, ...inherited]);
-      out[entry.type][entry.id] = grantsMap(grants);
+      out[entry.type === 'project' ? 'projects' : 'organizations'][entry.id] = grantsMap(grants);
     }
     return out;
   }

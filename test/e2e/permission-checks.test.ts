@@ -382,13 +382,13 @@ describe('grants (legacy shape)', () => {
 
     const all = await api('GET', `${V}/users/me/grants`, { token: user.token });
     expect(all.status, all.text).toBe(200);
-    expect(Object.keys(all.body).sort()).toEqual(['organization', 'project']);
-    expect(Object.keys(all.body.organization)).toEqual([organizationId]);
-    expect(Object.keys(all.body.project).sort()).toEqual([ownProject, projectId].sort());
-    expect(all.body.project[projectId]).toEqual(
+    expect(Object.keys(all.body).sort()).toEqual(['organizations', 'projects']);
+    expect(Object.keys(all.body.organizations)).toEqual([organizationId]);
+    expect(Object.keys(all.body.projects).sort()).toEqual([ownProject, projectId].sort());
+    expect(all.body.projects[projectId]).toEqual(
       (await api('GET', `${V}/projects/${projectId}/grants`, { token: user.token })).body,
     );
-    expect(all.body.organization[organizationId]).toEqual(
+    expect(all.body.organizations[organizationId]).toEqual(
       (await api('GET', `${V}/organizations/${organizationId}/grants`, { token: user.token })).body,
     );
 
@@ -397,7 +397,7 @@ describe('grants (legacy shape)', () => {
       headers: { 'x-sanity-project-id': projectId },
     });
     expect(inContext.status, inContext.text).toBe(200);
-    expect(inContext.body).toEqual(all.body.project[projectId]);
+    expect(inContext.body).toEqual({ organizations: {}, projects: { [projectId]: all.body.projects[projectId] } });
 
     const otherProject = await createProject(api, owner.token, 'Not theirs');
     const notMember = await api('GET', `${V}/users/me/grants`, {
@@ -413,8 +413,8 @@ describe('grants (legacy shape)', () => {
     const res = await api('GET', `${V}/users/me/grants`, { token: robot.token });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toEqual({
-      project: { [projectId]: (await api('GET', `${V}/projects/${projectId}/grants`, { token: robot.token })).body },
-      organization: {},
+      projects: { [projectId]: (await api('GET', `${V}/projects/${projectId}/grants`, { token: robot.token })).body },
+      organizations: {},
     });
     expectErrorEnvelope(await api('GET', `${V}/users/me/grants`), 401, 'missing_token');
   });

@@ -43,13 +43,13 @@ export const grantRoutes = [
     method: 'GET',
     path: '/users/me/grants',
     summary: 'Your grants: on the project in context, or on every project and organization you belong to',
-    description: `In a project context (\`<projectId>.api.\` host or \`X-Sanity-Project-ID\`): that project's grants map, 404 if you are not a member. Without one: \`{"project": {"<id>": <grants>}, "organization": {"<id>": <grants>}}\` over your memberships, at most ${MAX_GRANT_RESOURCES} of them (organizations first, then projects, by id). A project's grants include what your organization roles imply there.`,
+    description: `\`{"organizations": {"<id>": <grants>}, "projects": {"<id>": <grants>}}\`, as Sanity's CLI reads it, over your memberships: at most ${MAX_GRANT_RESOURCES} of them (organizations first, then projects, by id). A project's grants include what your organization roles imply there. In a project context (\`<projectId>.api.\` host or \`X-Sanity-Project-ID\`) only that project is listed, and it is a 404 if you are not a member.`,
     tags: ['Grants'],
     policy: { accepts: ['user', 'robot'] },
-    response: Type.Union([
-      Grants,
-      Type.Object({ project: Type.Record(Type.String(), Grants), organization: Type.Record(Type.String(), Grants) }),
-    ]),
+    response: Type.Object({
+      organizations: Type.Record(Type.String(), Grants),
+      projects: Type.Record(Type.String(), Grants),
+    }),
     handler: (ctx) => ctx.services.access.myGrants(principalOf(ctx), ctx.projectId),
   }),
 ];
