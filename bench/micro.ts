@@ -134,7 +134,14 @@ const config = loadConfig({ dataDir: input.dataDir, databaseUrl: input.databaseU
 const store = openStore(config.database);
 // The server's own defaults: lastUsedAt written at most every 5 minutes, so after the first call
 // the hot path is reads only, as in production.
-const services = createServices({ db: store.db, keys: config.keys, now: () => new Date(), lastUsedWriteIntervalMs: 5 * 60_000 });
+const services = createServices({
+  db: store.db,
+  keys: config.keys,
+  now: () => new Date(),
+  lastUsedWriteIntervalMs: 5 * 60_000,
+  identity: config.identity,
+  baseUrl: () => config.publicUrl,
+});
 const auth = services.auth;
 const key = config.keys[0];
 if (!key) throw new Error('no server key');

@@ -26,7 +26,41 @@ export interface Config {
    * in the audit log): false (none), true (any), or a list of proxy addresses/CIDRs.
    */
   trustProxy: boolean | string[];
+  identity: IdentityConfig;
 }
+
+/** How people log in and what their tokens may do (issue 4); environment variables only. */
+export interface IdentityConfig {
+  /** `open`: anyone may create an account with e-mail and password; `closed`: only existing users log in. */
+  signup: 'open' | 'closed';
+  /** Lifetime of personal tokens from password and global OIDC logins. */
+  personalTokenLifetimeDays: number;
+  /** Lifetime of personal tokens from an organization's SSO, unless the organization sets its own. */
+  ssoTokenLifetimeDays: number;
+  /** Origins besides `http://localhost:<port>` / `http://127.0.0.1:<port>` that may receive a login. */
+  consoleOrigins: string[];
+  /** A global OpenID Connect provider, offered to everybody next to e-mail and password. */
+  oidc: { name: string; title: string; issuer: string; clientId: string; clientSecret: string | null } | null;
+  rateLimits: RateLimits;
+}
+
+export interface RateLimits {
+  /** Failed logins per account, then per client IP, within `loginWindowSeconds`. */
+  loginFailuresPerAccount: number;
+  loginFailuresPerIp: number;
+  loginWindowSeconds: number;
+  /** Failed token authentications (unknown, revoked, expired tokens) per client IP within `tokenWindowSeconds`. */
+  tokenFailuresPerIp: number;
+  tokenWindowSeconds: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  loginFailuresPerAccount: 5,
+  loginFailuresPerIp: 20,
+  loginWindowSeconds: 900,
+  tokenFailuresPerIp: 100,
+  tokenWindowSeconds: 60,
+};
 
 /** What `gatehouse serve` and friends accept as flags; each maps to one GATEHOUSE_* variable. */
 export interface ConfigFlags {
@@ -108,7 +142,10 @@ export function loadConfig(
     );
   }
 
+  const identity = loadIdentityConfig(env);
+
   return {
+    identity,
     dataDir,
     databaseUrl,
     database,
@@ -119,6 +156,86 @@ export function loadConfig(
     keys,
     logLevel,
     trustProxy,
+  };
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > max) {
+    throw new ConfigError(`${name} must be an integer from 1 to ${max}, got "${text}"`);
+  }
+  return value;
+}
+
+function loadIdentityConfig(env: NodeJS.ProcessEnv): IdentityConfig {
+  const signup = env.GATEHOUSE_SIGNUP ?? 'closed';
+  if (signup !== 'open' && signup !== 'closed') {
+    throw new ConfigError(`GATEHOUSE_SIGNUP must be open or closed, got "${signup}"`);
+  }
+  const consoleOrigins = (env.GATEHOUSE_CONSOLE_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const origin of consoleOrigins) {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) {
+      throw new ConfigError(
+        `GATEHOUSE_CONSOLE_ORIGINS must be a comma list of origins such as https://console.example.com, got "${origin}"`,
+      );
+    }
+  }
+  const issuer = env.GATEHOUSE_OIDC_ISSUER;
+  let oidc: IdentityConfig['oidc'] = null;
+  if (issuer !== undefined && issuer !== '') {
+    const clientId = env.GATEHOUSE_OIDC_CLIENT_ID;
+    if (!clientId) throw new ConfigError('GATEHOUSE_OIDC_CLIENT_ID is required with GATEHOUSE_OIDC_ISSUER');
+    const name = env.GATEHOUSE_OIDC_NAME ?? 'oidc';
+    if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name) || name === 'sanity') {
+      throw new ConfigError(`GATEHOUSE_OIDC_NAME must be 1–31 lowercase letters, digits or dashes (not "sanity"), got "${name}"`);
+    }
+    oidc = {
+      name,
+      title: env.GATEHOUSE_OIDC_TITLE ?? 'Single sign-on',
+      issuer,
+      clientId,
+      clientSecret: env.GATEHOUSE_OIDC_CLIENT_SECRET ?? null,
+    };
+  }
+  return {
+    signup,
+    personalTokenLifetimeDays: positiveInteger(env, 'GATEHOUSE_TOKEN_LIFETIME_DAYS', 365, 3650),
+    ssoTokenLifetimeDays: positiveInteger(env, 'GATEHOUSE_SSO_TOKEN_LIFETIME_DAYS', 7, 3650),
+    consoleOrigins,
+    oidc,
+    rateLimits: {
+      loginFailuresPerAccount: positiveInteger(
+        env,
+        'GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT',
+        DEFAULT_RATE_LIMITS.loginFailuresPerAccount,
+        1_000_000,
+      ),
+      loginFailuresPerIp: positiveInteger(
+        env,
+        'GATEHOUSE_LOGIN_FAILURES_PER_IP',
+        DEFAULT_RATE_LIMITS.loginFailuresPerIp,
+        1_000_000,
+      ),
+      loginWindowSeconds: positiveInteger(env, 'GATEHOUSE_LOGIN_WINDOW_SECONDS', DEFAULT_RATE_LIMITS.loginWindowSeconds, 86_400),
+      tokenFailuresPerIp: positiveInteger(
+        env,
+        'GATEHOUSE_TOKEN_FAILURES_PER_IP',
+        DEFAULT_RATE_LIMITS.tokenFailuresPerIp,
+        1_000_000,
+      ),
+      tokenWindowSeconds: positiveInteger(env, 'GATEHOUSE_TOKEN_WINDOW_SECONDS', DEFAULT_RATE_LIMITS.tokenWindowSeconds, 86_400),
+    },
   };
 }
 

@@ -48,11 +48,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await store.close();
     throw error;
   }
+  // The configured public URL, or (known once listening) the address the server listens on.
+  let baseUrl = config.publicUrl;
   const services = createServices({
     db: store.db,
     keys: config.keys,
     now: options.now ?? (() => new Date()),
     lastUsedWriteIntervalMs: options.lastUsedWriteIntervalMs ?? 5 * 60_000,
+    identity: config.identity,
+    baseUrl: () => baseUrl,
   });
   const app = await buildApp({
     services,
@@ -71,9 +75,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  if (!config.publicUrlConfigured) baseUrl = url;
   logger.info({ config: describeConfig(config) }, 'gatehouse listening');
   return {
-    url: `http://${host}:${port}`,
+    url,
     app,
     store,
     services,

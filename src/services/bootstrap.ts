@@ -10,7 +10,7 @@ import { isUniqueViolation, type Store } from '../store/db.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { findUserByEmail, insertUser } from '../store/users.js';
 import { audit } from './audit.js';
-import { type Deps, iso, systemActor } from './context.js';
+import { DEFAULT_IDENTITY, type Deps, iso, systemActor } from './context.js';
 import { issueToken } from './tokens.js';
 import { normalizeEmail } from './validation.js';
 
@@ -24,7 +24,14 @@ export async function createUserWithToken(
 ): Promise<{ userId: string; token: string }> {
   await migrateToLatest(store.db);
   const email = normalizeEmail(input.email);
-  const deps: Deps = { db: store.db, keys, now, lastUsedWriteIntervalMs: 0 };
+  const deps: Deps = {
+    db: store.db,
+    keys,
+    now,
+    lastUsedWriteIntervalMs: 0,
+    identity: DEFAULT_IDENTITY,
+    baseUrl: () => 'http://127.0.0.1',
+  };
   const at = now();
   try {
     return await store.db.transaction().execute(async (trx) => {
@@ -49,6 +56,7 @@ export async function createUserWithToken(
         principalId: id,
         label: 'gatehouse admin create-user',
         expiresAt: iso(expiresAt),
+        source: 'admin',
       });
       await audit(trx, systemActor(), at, {
         action: 'user.create',

@@ -1,5 +1,6 @@
 /** What every use case receives: the store, the clock, the server keys, and who is acting. */
 import type { Kysely, Transaction } from 'kysely';
+import { DEFAULT_RATE_LIMITS, type IdentityConfig } from '../config.js';
 import type { Principal } from '../model/principals.js';
 import type { ServerKey } from '../model/tokens.js';
 import type { Database } from '../store/schema.js';
@@ -11,7 +12,21 @@ export interface Deps {
   now: () => Date;
   /** Minimum time between two writes of a token's lastUsedAt (and a membership's lastSeenAt). */
   lastUsedWriteIntervalMs: number;
+  /** Login, personal tokens and abuse limits. */
+  identity: IdentityConfig;
+  /** The URL clients reach this server at (configured, or where it listens), without a trailing slash. */
+  baseUrl: () => string;
 }
+
+/** Identity settings for code paths that need Deps without a server (operator commands, tests). */
+export const DEFAULT_IDENTITY: IdentityConfig = {
+  signup: 'closed',
+  personalTokenLifetimeDays: 365,
+  ssoTokenLifetimeDays: 7,
+  consoleOrigins: [],
+  oidc: null,
+  rateLimits: DEFAULT_RATE_LIMITS,
+};
 
 /** The caller of a use case, as recorded in the audit log. */
 export interface Actor {

@@ -67,6 +67,7 @@ export class OrganizationService {
           updated_at: iso(now),
           robot_token_max_lifetime_days: null,
           robots_may_manage_members: 1,
+          sso_token_lifetime_days: null,
         };
         await insertOrganization(trx, row);
         await addMember(trx, { type: 'organization', id: row.id }, actor.principal, ['administrator'], now);

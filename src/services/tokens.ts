@@ -9,7 +9,16 @@ import { type Deps, iso } from './context.js';
 export async function issueToken(
   db: Executor,
   deps: Deps,
-  input: { kind: TokenKind; principalId: string; label: string; expiresAt: string | null },
+  input: {
+    kind: TokenKind;
+    principalId: string;
+    label: string;
+    expiresAt: string | null;
+    /** How a personal token was obtained (`admin`, `password`, `oidc:<provider>`, `saml:<provider>`). */
+    source?: string | null;
+    /** The organization whose SSO issued a personal token. */
+    organizationId?: string | null;
+  },
 ): Promise<{ token: string; row: TokenRow }> {
   const token = generateToken(input.kind);
   const key = deps.keys[0];
@@ -28,6 +37,8 @@ export async function issueToken(
     last_used_at: null,
     last_used_ip: null,
     replaced_by: null,
+    source: input.source ?? null,
+    organization_id: input.organizationId ?? null,
   };
   await insertToken(db, row);
   return { token, row };

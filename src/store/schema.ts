@@ -16,6 +16,8 @@ export interface OrganizationsTable {
   robot_token_max_lifetime_days: number | null;
   /** Organization policy: 1 when robots may manage members and roles (given the permissions), 0 when not. */
   robots_may_manage_members: number;
+  /** Lifetime of personal tokens from this organization's SSO; null: the server's default. */
+  sso_token_lifetime_days: number | null;
 }
 
 export interface ProjectsTable {
@@ -40,6 +42,8 @@ export interface UsersTable {
   created_at: string;
   updated_at: string;
   disabled_at: string | null;
+  /** argon2id PHC string; null for people who only log in through a provider. */
+  password_hash: string | null;
 }
 
 export interface RobotsTable {
@@ -69,6 +73,10 @@ export interface TokensTable {
   last_used_ip: string | null;
   /** The token that replaced this one by rotation (its `revoked_at` may lie in the future: the grace period). */
   replaced_by: string | null;
+  /** How the token was obtained: `admin`, `password`, `oidc:<provider>`, `saml:<provider>`; null for robots. */
+  source: string | null;
+  /** The organization whose SSO issued this personal token. */
+  organization_id: string | null;
 }
 
 export interface MembershipsTable {
@@ -135,6 +143,51 @@ export interface PermissionsTable {
   updated_at: string;
 }
 
+export interface IdentityProvidersTable {
+  id: string;
+  organization_id: string;
+  kind: string;
+  name: string;
+  title: string;
+  /** JSON; secrets in it are encrypted with the server key. */
+  config: string;
+  disabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IdentitiesTable {
+  provider_id: string;
+  subject: string;
+  user_id: string;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+export interface LoginFlowsTable {
+  id: string;
+  provider: string;
+  origin: string;
+  label: string;
+  type: string;
+  /** JSON: what the provider needs back (PKCE verifier, nonce, SAML request id). */
+  data: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface LoginSessionsTable {
+  /** HMAC of the sid; the sid itself is only in the redirect. */
+  digest: string;
+  user_id: string;
+  label: string;
+  source: string;
+  organization_id: string | null;
+  lifetime_days: number;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface ResourceVersionsTable {
   resource_type: string;
   resource_id: string;
@@ -153,6 +206,10 @@ export interface Database {
   resource_versions: ResourceVersionsTable;
   roles: RolesTable;
   permissions: PermissionsTable;
+  identity_providers: IdentityProvidersTable;
+  identities: IdentitiesTable;
+  login_flows: LoginFlowsTable;
+  login_sessions: LoginSessionsTable;
 }
 
 /** Anything a store function can run on: the database, or a transaction in progress. */
@@ -160,11 +217,16 @@ export type Executor = Kysely<Database> | Transaction<Database>;
 
 export type OrganizationRow = Selectable<OrganizationsTable>;
 export type ProjectRow = Selectable<ProjectsTable>;
-export type UserRow = Selectable<UsersTable>;
+/** A user as everything but login sees it: never with the password hash. */
+export type UserRow = Omit<Selectable<UsersTable>, 'password_hash'>;
 export type RobotRow = Selectable<RobotsTable>;
 export type TokenRow = Selectable<TokensTable>;
 export type MembershipRow = Selectable<MembershipsTable>;
 export type RoleRow = Selectable<RolesTable>;
 export type PermissionRow = Selectable<PermissionsTable>;
+export type IdentityProviderRow = Selectable<IdentityProvidersTable>;
+export type IdentityRow = Selectable<IdentitiesTable>;
+export type LoginFlowRow = Selectable<LoginFlowsTable>;
+export type LoginSessionRow = Selectable<LoginSessionsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;

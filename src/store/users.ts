@@ -1,20 +1,50 @@
 import type { Executor, UserRow } from './schema.js';
 
-export async function insertUser(db: Executor, row: UserRow): Promise<void> {
+/** Every column but the password hash, which only login reads (`findPasswordHash`). */
+const USER_COLUMNS = [
+  'id',
+  'email',
+  'display_name',
+  'given_name',
+  'family_name',
+  'image_url',
+  'provider',
+  'created_at',
+  'updated_at',
+  'disabled_at',
+] as const;
+
+export async function insertUser(db: Executor, row: UserRow & { password_hash?: string | null }): Promise<void> {
   await db.insertInto('users').values(row).execute();
 }
 
 export async function findUser(db: Executor, id: string): Promise<UserRow | undefined> {
-  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  return db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
 }
 
 export async function findUsers(db: Executor, ids: readonly string[]): Promise<UserRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
+  return db.selectFrom('users').select(USER_COLUMNS).where('id', 'in', ids).execute();
 }
 
 export async function findUserByEmail(db: Executor, email: string): Promise<UserRow | undefined> {
-  return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+  return db.selectFrom('users').select(USER_COLUMNS).where('email', '=', email).executeTakeFirst();
+}
+
+/** The user with this e-mail and their password hash (null when they have none), for login. */
+export async function findLoginByEmail(
+  db: Executor,
+  email: string,
+): Promise<(UserRow & { password_hash: string | null }) | undefined> {
+  return db
+    .selectFrom('users')
+    .select([...USER_COLUMNS, 'password_hash'])
+    .where('email', '=', email)
+    .executeTakeFirst();
+}
+
+export async function setPasswordHash(db: Executor, userId: string, hash: string, at: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: hash, updated_at: at }).where('id', '=', userId).execute();
 }
 
 /**

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { type Config, loadConfig } from '../../src/config.js';
+import { type Config, type IdentityConfig, loadConfig } from '../../src/config.js';
 import { createLogger, type RunningServer, startServer } from '../../src/server.js';
 import { createUserWithToken } from '../../src/services/bootstrap.js';
 import { dropDatabase, freshDatabaseConfig, type TestDatabaseConfig } from './database.js';
@@ -36,7 +36,20 @@ export interface TestServerOptions {
   lastUsedWriteIntervalMs?: number;
   /** Start another node on the same database and secret as this server (multi-node tests). */
   sameDatabaseAs?: TestServer;
+  /**
+   * Login settings over the defaults. Tests send many bad tokens from 127.0.0.1, so the abuse
+   * limits are raised out of the way unless a test sets them.
+   */
+  identity?: Partial<IdentityConfig>;
 }
+
+const TEST_RATE_LIMITS: IdentityConfig['rateLimits'] = {
+  loginFailuresPerAccount: 1_000_000,
+  loginFailuresPerIp: 1_000_000,
+  loginWindowSeconds: 900,
+  tokenFailuresPerIp: 1_000_000,
+  tokenWindowSeconds: 60,
+};
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const shared = options.sameDatabaseAs;
@@ -44,7 +57,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-data-'));
   const secret = shared ? shared.secret : randomBytes(32).toString('base64url');
   const databaseUrl = database.dialect === 'sqlite' ? `sqlite:${database.file}` : database.url;
-  const config = loadConfig({ dataDir, databaseUrl, port: 0, host: '127.0.0.1', secret, logLevel: 'info' }, {});
+  const loaded = loadConfig({ dataDir, databaseUrl, port: 0, host: '127.0.0.1', secret, logLevel: 'info' }, {});
+  const config: Config = {
+    ...loaded,
+    identity: { ...loaded.identity, rateLimits: TEST_RATE_LIMITS, ...options.identity },
+  };
   let logText = '';
   const sink = new Writable({
     write(chunk, _encoding, done) {

@@ -23,6 +23,7 @@ const {
   tokenPrefix,
 } = await import('../../src/model/tokens.js');
 const { AuthService } = await import('../../src/services/auth.js');
+const { DEFAULT_IDENTITY } = await import('../../src/services/context.js');
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const SHAPE = /^gth_(robot|user)_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
@@ -127,7 +128,14 @@ describe('a mistyped or truncated token is rejected by parseToken, before any lo
       },
     );
     const [key] = parseServerSecrets(generateServerSecret());
-    const auth = new AuthService({ db: db as never, keys: [key as never], now: () => new Date(), lastUsedWriteIntervalMs: 0 });
+    const auth = new AuthService({
+      db: db as never,
+      keys: [key as never],
+      now: () => new Date(),
+      lastUsedWriteIntervalMs: 0,
+      identity: DEFAULT_IDENTITY,
+      baseUrl: () => 'http://127.0.0.1',
+    });
     const token = tokens[0] as string;
     for (const bad of [token.slice(0, -1), `${token.slice(0, -1)}${token.at(-1) === 'a' ? 'b' : 'a'}`, 'not-a-token']) {
       await expect(auth.authenticate(bad, '127.0.0.1')).rejects.toMatchObject({
