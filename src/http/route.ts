@@ -46,7 +46,7 @@ export interface RouteDefinition<P extends TSchema = TSchema, Q extends TSchema 
   query?: Q;
   body?: B;
   /** Success status (default 200) and the schema of its body. */
-  status?: 200 | 201 | 204;
+  status?: 200 | 201 | 204 | 302 | 303;
   response: TSchema;
   handler: (ctx: RouteContext<Static<P>, Static<Q>, Static<B>>) => unknown | Promise<unknown>;
 }
@@ -86,4 +86,27 @@ export function robotPrincipal(ctx: { principal: Principal | null }): RobotPrinc
 export function principalOf(ctx: { principal: Principal | null }): Principal {
   if (!ctx.principal) throw new Error('route accepts anonymous callers but needs a principal');
   return ctx.principal;
+}
+
+/** Sends the browser on (login flows); the handler returns what this returns. */
+export function redirectTo(ctx: { reply: FastifyReply }, url: string, status: 302 | 303 = 302): FastifyReply {
+  return ctx.reply.code(status).header('cache-control', 'no-store').redirect(url, status);
+}
+
+/**
+ * Sends an HTML page (login forms). Pages carry a strict Content-Security-Policy: no scripts, forms
+ * post only to this server, and no other site may frame them.
+ */
+export function sendHtml(ctx: { reply: FastifyReply }, html: string, status = 200): FastifyReply {
+  return ctx.reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header(
+      'content-security-policy',
+      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    )
+    .header('x-frame-options', 'DENY')
+    .header('referrer-policy', 'no-referrer')
+    .send(html);
 }

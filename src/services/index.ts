@@ -2,6 +2,8 @@
 import { AccessService } from './access.js';
 import { AuthService } from './auth.js';
 import type { Deps } from './context.js';
+import { IdentityService } from './identity/registry.js';
+import { LoginService } from './login.js';
 import { MemberService } from './members.js';
 import { OrganizationService } from './organizations.js';
 import { PermissionService } from './permissions.js';
@@ -22,11 +24,16 @@ export interface Services {
   permissions: PermissionService;
   access: AccessService;
   policies: PolicyService;
+  login: LoginService;
+  identity: IdentityService;
   users: UserService;
 }
 
 export function createServices(deps: Deps): Services {
+  const login = new LoginService(deps);
   return {
+    login,
+    identity: new IdentityService(deps, login),
     deps,
     auth: new AuthService(deps),
     projects: new ProjectService(deps),

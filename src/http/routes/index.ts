@@ -5,6 +5,7 @@ import { accessRobotRoutes } from './access/robots.js';
 import { accessRoleRoutes } from './access/roles.js';
 import { accessUserPermissionRoutes } from './access/user-permissions.js';
 import { accessUserRoutes } from './access/users.js';
+import { authRoutes } from './auth.js';
 import { explainRoutes } from './explain.js';
 import { grantRoutes } from './grants.js';
 import { healthRoutes } from './health.js';
@@ -29,6 +30,7 @@ const table: AnyRoute[] = [
   ...organizationRoutes,
   ...organizationPolicyRoutes,
   ...userRoutes,
+  ...authRoutes,
 ];
 // `explain` matches calls against the whole table, itself included.
 table.push(...explainRoutes(table));

@@ -1,0 +1,19 @@
+/** What every login provider module shares. */
+import type { LoginType } from '../login.js';
+
+/** The answer to `GET /auth/login/{provider}`: send the browser on, or show it a page. */
+export type LoginStart = { redirect: string } | { html: string };
+
+/** The query of `GET /auth/login/{provider}`, already validated. */
+export interface LoginRequest {
+  origin: string;
+  type: LoginType;
+  label: string;
+}
+
+/** A provider as `/auth/providers` and `/auth/organizations/by-slug/{slug}/providers` list it. */
+export interface ProviderSummary {
+  name: string;
+  title: string;
+  url: string;
+}
