@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { cliVersion } from './client-options.js';
 import { registerAdmin } from './commands/admin.js';
+import { registerAuth } from './commands/auth.js';
 import { registerCheck } from './commands/check.js';
 import { registerDebug } from './commands/debug.js';
 import { registerExplain } from './commands/explain.js';
@@ -73,6 +74,7 @@ Get started:
   registerExplain(program, ctx);
   registerLogin(program, ctx);
   registerDebug(program, ctx);
+  registerAuth(program, ctx);
 
   return program;
 }

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { Problem } from '../model/errors.js';
 import type { Services } from '../services/index.js';
 import { JsonText } from '../services/page-cache.js';
 import { authorizationHooks } from './auth.js';
@@ -33,6 +34,7 @@ export interface AppOptions {
 }
 
 export const BODY_LIMIT = 64 * 1024;
+const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 /**
  * Longest path parameter. Fastify's default (100) is shorter than `/users/{a},{b},…` with its
  * 100 ids, and longer parameters would be refused before our schemas could explain why.
@@ -54,8 +56,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // `/v1/projects/` is `/v1/projects`: clients build URLs by concatenation, and a redirect is not an option.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
   });
-  // JSON only: a text/plain body is a 415 that says so, not a string that fails validation later.
+  // JSON, and HTML forms for the routes that declare `bodyType: 'form'` (registerRoute refuses
+  // each type on the other kind of route): a text/plain body is a 415 that says so, not a string
+  // that fails validation later. Repeated form keys: the last one wins. `Object.fromEntries`
+  // defines own properties, so a `__proto__` key is a field the schema refuses, not a prototype.
   app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(FORM_MEDIA_TYPE, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
 
   // Query strings and path parameters arrive as text and are converted to the declared types;
   // bodies are JSON and must already have the right types ("5" is not a number).
@@ -138,6 +146,20 @@ export function acceptsGzip(header: string | undefined): boolean {
   });
 }
 
+/** A form body on a JSON route, or any other body on a form route: 415 `unsupported_media_type`. */
+function checkBodyType(route: AnyRoute, contentType: string | undefined): void {
+  if (contentType === undefined || route.method === 'GET') return;
+  const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  const form = route.bodyType === 'form';
+  if (form === (mediaType === FORM_MEDIA_TYPE)) return;
+  const expected = form ? FORM_MEDIA_TYPE : 'application/json';
+  throw new Problem(415, `Unsupported content-type: send ${expected}`, {
+    code: 'unsupported_media_type',
+    detail: `${mediaType.slice(0, 100)} is not accepted here`,
+    hint: form ? 'This endpoint takes an HTML form post.' : 'Send the body as JSON.',
+  });
+}
+
 /** Throws when a response body does not match its schema (tests turn this on to catch drift). */
 function responseCheck(schema: TSchema, label: string): (data: unknown) => void {
   const check = Compile(schema);
@@ -175,6 +197,7 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
       ...(params ? { params } : {}),
       ...(route.query ? { querystring: route.query } : {}),
       ...(route.body ? { body: route.body } : {}),
+      ...(route.bodyType === 'form' ? { consumes: [FORM_MEDIA_TYPE] } : {}),
       response: {
         [status]: route.response,
         400: ErrorBody,
@@ -184,6 +207,8 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
       },
     },
     onRequest: hooks.onRequest,
+    // Before the body is read: a JSON route refuses a form body, a form route anything but a form.
+    preParsing: async (request: FastifyRequest) => checkBodyType(route, request.headers['content-type']),
     // A body schema with a `default` makes the body optional: a request that sends none (no
     // content type, nothing to parse) gets the default. A JSON `null` is still a wrong body.
     ...(absentBody !== undefined

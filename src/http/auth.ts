@@ -1,11 +1,22 @@
 /**
  * The two authorization hooks every declared route gets:
- * - onRequest: version prefix, bearer token → principal, and "is this kind of caller accepted?"
+ * - onRequest: version prefix, credential → principal, and "is this kind of caller accepted?"
  *   (before the body is even read, so a robot learns it is refused without guessing at inputs);
  * - preHandler: once the parameters are valid, membership and permission on the route's resource.
  * Both decisions come from model/policy.ts; this file only gathers their inputs.
+ *
+ * Credentials: `Authorization: Bearer <token>`, or, without that header, the browser session
+ * cookie (`gatehouse_session`, or Sanity's `sanitySession`) holding a personal token. A cookie is
+ * sent by the browser on its own, so a cookie-authenticated write (POST, PUT, PATCH, DELETE) must
+ * also carry `X-CSRF-Token` with the session's CSRF value, which another site cannot read. Under
+ * `/auth/` only the session endpoints (`/auth/id`, `/auth/logout`, `/auth/tokens`) read the cookie:
+ * the other routes there are the login itself, and an old cookie must never stand in the way of
+ * logging in again.
+ *
+ * Before any presented credential is looked up, the client address's failed authentications are
+ * checked (services/rate-limits.ts): over the limit, every request with a credential gets the 429.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Problem } from '../model/errors.js';
 import type { Access } from '../model/policy.js';
 import { decidePrincipal, decideResource, type ResourceRef, type RoutePolicy } from '../model/policy.js';
@@ -13,6 +24,7 @@ import type { Principal } from '../model/principals.js';
 import { type ApiVersion, parseApiVersion } from '../model/versions.js';
 import type { Services } from '../services/index.js';
 import { normalizeResourceType } from '../services/robots.js';
+import { CSRF_HEADER, SANITY_SESSION_COOKIE, SESSION_COOKIE } from '../services/sessions.js';
 import { versionProblem } from './errors.js';
 import type { AnyRoute } from './route.js';
 
@@ -59,6 +71,79 @@ export function bearerToken(header: string | undefined): string | null {
   );
 }
 
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
+const MAX_COOKIES = 100;
+
+/**
+ * The cookies of a `Cookie` header (RFC 6265 §4.2: `name=value` pairs separated by `; `), each name
+ * with every value it was sent with. Strict and small: a pair that is not `token=cookie-value`
+ * (optionally double-quoted) is skipped, values are not percent-decoded, and at most 100 pairs are
+ * read.
+ */
+export function parseCookies(header: string | undefined): Map<string, string[]> {
+  const cookies = new Map<string, string[]>();
+  if (!header) return cookies;
+  let count = 0;
+  for (const part of header.split(';')) {
+    if (++count > MAX_COOKIES) break;
+    const pair = part.trim();
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const name = pair.slice(0, eq).trim();
+    let value = pair.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (!COOKIE_NAME.test(name) || !COOKIE_VALUE.test(value)) continue;
+    const values = cookies.get(name);
+    if (values) values.push(value);
+    else cookies.set(name, [value]);
+  }
+  return cookies;
+}
+
+/**
+ * The personal token in a request's session cookie, or null when there is none. Two different
+ * values under one name (a cookie planted for a parent domain next to ours) are refused rather than
+ * guessed between.
+ */
+export function sessionCookieToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const cookies = parseCookies(header);
+  for (const name of [SESSION_COOKIE, SANITY_SESSION_COOKIE]) {
+    const values = [...new Set(cookies.get(name) ?? [])].filter((v) => v !== '');
+    if (values.length > 1) {
+      throw new Problem(400, `Ambiguous ${name} cookie`, {
+        code: 'invalid_request',
+        hint: `The request carries ${values.length} different ${name} cookies. Clear this site's cookies and log in again.`,
+      });
+    }
+    if (values[0] !== undefined) return values[0];
+  }
+  return null;
+}
+
+/** Under /auth/, the routes that read the session cookie; the rest of /auth/ is logging in. */
+const SESSION_ROUTE = /^\/auth\/(id|logout|tokens)(\/|$)/;
+
+/** Whether a route reads the session cookie. */
+export function readsSessionCookie(path: string): boolean {
+  return !path.startsWith('/auth/') || SESSION_ROUTE.test(path);
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function cookieNotPersonal(): Problem {
+  return new Problem(
+    401,
+    'Session not found',
+    {
+      code: 'invalid_token',
+      hint: 'A session cookie carries a personal token only. Send a robot token as `Authorization: Bearer <token>`.',
+    },
+    { errorCode: 'SIO-401-ANF', headers: { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_token"' } },
+  );
+}
+
 /** The resource a route's policy points at, read from the (validated) path parameters. */
 export function resourceFromParams(source: RoutePolicy['resource'], params: Record<string, string>): ResourceRef | undefined {
   switch (source) {
@@ -77,8 +162,37 @@ export function resourceFromParams(source: RoutePolicy['resource'], params: Reco
 
 export function authorizationHooks(route: AnyRoute, services: Services) {
   const versioned = route.versioned !== false;
+  const cookies = readsSessionCookie(route.path);
+  const unsafe = UNSAFE_METHODS.has(route.method);
 
-  async function onRequest(request: FastifyRequest): Promise<void> {
+  /** The principal of the request's credential, if it carries one (bearer first, then the cookie). */
+  async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Principal | null> {
+    let token = bearerToken(request.headers.authorization);
+    const viaCookie = token === null && cookies;
+    if (viaCookie) token = sessionCookieToken(request.headers.cookie);
+    if (token === null) return null;
+    const { rateLimits } = services;
+    rateLimits.checkToken(request.ip);
+    let principal: Principal;
+    try {
+      principal = await services.auth.authenticate(token, request.ip);
+      if (viaCookie && principal.kind !== 'user') {
+        rateLimits.recordTokenFailure(request.ip);
+        throw cookieNotPersonal();
+      }
+    } catch (error) {
+      // The client learns how many more failures its address may have before it must wait.
+      const window = rateLimits.tokenWindow(request.ip);
+      if (window) reply.headers(window.headers);
+      throw error;
+    }
+    const window = rateLimits.tokenWindow(request.ip);
+    if (window) reply.headers(window.headers);
+    if (viaCookie && unsafe) services.sessions.checkCsrf(principal.tokenId, request.headers[CSRF_HEADER]);
+    return principal;
+  }
+
+  async function onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const state: RequestState = { principal: null, version: null, resource: undefined, access: undefined };
     request.gatehouse = state;
     if (versioned) {
@@ -87,8 +201,7 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
       if (!parsed.ok) throw versionProblem(parsed.message, segment);
       state.version = parsed.version;
     }
-    const token = bearerToken(request.headers.authorization);
-    if (token !== null) state.principal = await services.auth.authenticate(token, request.ip);
+    state.principal = await authenticate(request, reply);
     const resource = resourceFromParams(route.policy.resource, request.params as Record<string, string>);
     const decision = decidePrincipal(route.policy, state.principal, resource);
     if (!decision.allowed) throw decision.problem;

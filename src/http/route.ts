@@ -45,6 +45,11 @@ export interface RouteDefinition<P extends TSchema = TSchema, Q extends TSchema 
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * The media type of the body: `json` (default, `application/json`) or `form`
+   * (`application/x-www-form-urlencoded`, for HTML forms). The other one is refused with 415.
+   */
+  bodyType?: 'json' | 'form';
   /** Success status (default 200) and the schema of its body. */
   status?: 200 | 201 | 204 | 302 | 303;
   response: TSchema;
@@ -95,16 +100,24 @@ export function redirectTo(ctx: { reply: FastifyReply }, url: string, status: 30
 
 /**
  * Sends an HTML page (login forms). Pages carry a strict Content-Security-Policy: no scripts, forms
- * post only to this server, and no other site may frame them.
+ * post only to this server, and no other site may frame them. `formTargets` are origins a form
+ * submission may end at besides this server: browsers apply `form-action` to the redirects that
+ * follow a post too, so a login form that ends in a redirect to its origin must name that origin.
  */
-export function sendHtml(ctx: { reply: FastifyReply }, html: string, status = 200): FastifyReply {
+export function sendHtml(
+  ctx: { reply: FastifyReply },
+  html: string,
+  status = 200,
+  { formTargets = [] }: { formTargets?: readonly string[] } = {},
+): FastifyReply {
+  const formAction = ["'self'", ...formTargets.filter((origin) => /^https?:\/\/[A-Za-z0-9.:[\]-]+$/.test(origin))].join(' ');
   return ctx.reply
     .code(status)
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
     .header(
       'content-security-policy',
-      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
     )
     .header('x-frame-options', 'DENY')
     .header('referrer-policy', 'no-referrer')

@@ -30,6 +30,11 @@ export interface RoutePolicy {
    * switch these off for robots with its `robotsMayManageMembers` policy.
    */
   managesAccess?: boolean;
+  /**
+   * A refused kind of principal that deserves its own answer instead of `principal_not_accepted`:
+   * its `reason.code` and hint (a robot calling logout is told to delete or rotate the robot).
+   */
+  refusal?: Partial<Record<'user' | 'robot', { code: string; hint: string }>>;
 }
 
 export interface ResourceRef {
@@ -100,13 +105,14 @@ export function decidePrincipal(policy: RoutePolicy, principal: Principal | null
     kind === 'robot'
       ? `${why} It needs a personal token: run \`gatehouse login\`, or create a user with \`gatehouse admin create-user\`.`
       : `${why} Call it with the robot's own token.`;
+  const refusal = policy.refusal?.[kind];
   return {
     allowed: false,
     problem: new Problem(403, `${KIND_NAMES[kind]} are not allowed`, {
-      code: 'principal_not_accepted',
+      code: refusal?.code ?? 'principal_not_accepted',
       principalKind: kind,
       ...required,
-      hint,
+      hint: refusal?.hint ?? hint,
     }),
   };
 }

@@ -30,10 +30,26 @@ export class AuthService {
   /** Per-node memory of the last bookkeeping write, so concurrent requests don't all write. */
   private readonly lastWrites = new Map<string, number>();
 
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Deps,
+    /** Where failed authentications are counted (per client address, services/rate-limits.ts). */
+    private readonly failures?: { recordTokenFailure(ip: string | null): unknown },
+  ) {}
 
-  /** Resolves a presented bearer token, or throws the 401 that says what is wrong with it. */
+  /**
+   * Resolves a presented token, or throws the 401 that says what is wrong with it. Every such 401
+   * counts as a failed authentication of the client's address.
+   */
   async authenticate(token: string, ip: string | null): Promise<Principal> {
+    try {
+      return await this.resolve(token, ip);
+    } catch (error) {
+      if (error instanceof Problem && error.status === 401) this.failures?.recordTokenFailure(ip);
+      throw error;
+    }
+  }
+
+  private async resolve(token: string, ip: string | null): Promise<Principal> {
     const parsed = parseToken(token);
     if (!parsed.ok) {
       throw sessionNotFound('invalid_token', `This is not a Gatehouse token: ${parsed.problem}.`);

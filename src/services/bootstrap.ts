@@ -1,8 +1,11 @@
 /**
- * Operator bootstrap: create a human user and a first personal token straight in the database,
- * with no server running. This is how the first credential comes to exist.
+ * Operator commands that work straight on the database, with no server running: create a human
+ * user and a first personal token (how the first credential comes to exist), revoke all of a
+ * user's personal tokens, disable or enable a user. Each migrates first, so a fresh install needs
+ * no `serve` before them.
  */
 
+import type { IdentityConfig } from '../config.js';
 import { Problem } from '../model/errors.js';
 import { newId } from '../model/ids.js';
 import type { ServerKey } from '../model/tokens.js';
@@ -11,27 +14,32 @@ import { migrateToLatest } from '../store/migrate.js';
 import { findUserByEmail, insertUser } from '../store/users.js';
 import { audit } from './audit.js';
 import { DEFAULT_IDENTITY, type Deps, iso, systemActor } from './context.js';
+import { SessionService } from './sessions.js';
 import { issueToken } from './tokens.js';
 import { normalizeEmail } from './validation.js';
 
-export const PERSONAL_TOKEN_LIFETIME_DAYS = 365;
+/** The default lifetime of personal tokens (GATEHOUSE_TOKEN_LIFETIME_DAYS overrides it). */
+export const PERSONAL_TOKEN_LIFETIME_DAYS = DEFAULT_IDENTITY.personalTokenLifetimeDays;
+
+function operatorDeps(store: Store, keys: ServerKey[], now: () => Date, identity: IdentityConfig = DEFAULT_IDENTITY): Deps {
+  return { db: store.db, keys, now, lastUsedWriteIntervalMs: 0, identity, baseUrl: () => 'http://127.0.0.1' };
+}
 
 export async function createUserWithToken(
   store: Store,
   keys: ServerKey[],
-  input: { email: string; name?: string | undefined },
+  input: {
+    email: string;
+    name?: string | undefined;
+    /** Lifetime of the token; the configured personal token lifetime (default 365 days). */
+    lifetimeDays?: number | undefined;
+  },
   now: () => Date = () => new Date(),
-): Promise<{ userId: string; token: string }> {
+): Promise<{ userId: string; token: string; expiresAt: string }> {
   await migrateToLatest(store.db);
   const email = normalizeEmail(input.email);
-  const deps: Deps = {
-    db: store.db,
-    keys,
-    now,
-    lastUsedWriteIntervalMs: 0,
-    identity: DEFAULT_IDENTITY,
-    baseUrl: () => 'http://127.0.0.1',
-  };
+  const deps = operatorDeps(store, keys, now);
+  const lifetimeDays = input.lifetimeDays ?? PERSONAL_TOKEN_LIFETIME_DAYS;
   const at = now();
   try {
     return await store.db.transaction().execute(async (trx) => {
@@ -50,7 +58,7 @@ export async function createUserWithToken(
         updated_at: iso(at),
         disabled_at: null,
       });
-      const expiresAt = new Date(at.getTime() + PERSONAL_TOKEN_LIFETIME_DAYS * 86_400_000);
+      const expiresAt = new Date(at.getTime() + lifetimeDays * 86_400_000);
       const { token, row } = await issueToken(trx, deps, {
         kind: 'user',
         principalId: id,
@@ -63,12 +71,46 @@ export async function createUserWithToken(
         target: { type: 'user', id },
         after: { email, displayName, tokenId: row.id },
       });
-      return { userId: id, token };
+      return { userId: id, token, expiresAt: iso(expiresAt) };
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw duplicate(email);
     throw error;
   }
+}
+
+/** `gatehouse admin revoke-tokens`: every personal token of the user stops working on the next request. */
+export async function revokeUserTokens(
+  store: Store,
+  keys: ServerKey[],
+  email: string,
+  now: () => Date = () => new Date(),
+): Promise<{ userId: string; email: string; revoked: number }> {
+  await migrateToLatest(store.db);
+  const { user, revoked } = await new SessionService(operatorDeps(store, keys, now)).revokeUserTokens(systemActor(), email);
+  return { userId: user.id, email: user.email, revoked };
+}
+
+/**
+ * `gatehouse admin disable-user` / `enable-user`. A disabled user cannot log in, and every token
+ * they hold is revoked; enabling them lets them log in again (old tokens stay revoked).
+ */
+export async function setUserDisabled(
+  store: Store,
+  keys: ServerKey[],
+  email: string,
+  disabled: boolean,
+  now: () => Date = () => new Date(),
+): Promise<{ userId: string; email: string; changed: boolean; revoked: number; disabledAt: string | null }> {
+  await migrateToLatest(store.db);
+  const result = await new SessionService(operatorDeps(store, keys, now)).setDisabled(systemActor(), email, disabled);
+  return {
+    userId: result.user.id,
+    email: result.user.email,
+    changed: result.changed,
+    revoked: result.revoked,
+    disabledAt: result.user.disabled_at,
+  };
 }
 
 function duplicate(email: string): Problem {

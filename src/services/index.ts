@@ -9,8 +9,11 @@ import { OrganizationService } from './organizations.js';
 import { PermissionService } from './permissions.js';
 import { PolicyService } from './policies.js';
 import { ProjectService } from './projects.js';
+import { type RateLimitService, rateLimitsOf } from './rate-limits.js';
 import { RobotService } from './robots.js';
 import { RoleService } from './roles.js';
+import { SessionService } from './sessions.js';
+import { SsoProviderService } from './sso-providers.js';
 import { UserService } from './users.js';
 
 export interface Services {
@@ -27,15 +30,21 @@ export interface Services {
   login: LoginService;
   identity: IdentityService;
   users: UserService;
+  sessions: SessionService;
+  /** Abuse limits; per node (see services/rate-limits.ts). */
+  rateLimits: RateLimitService;
+  ssoProviders: SsoProviderService;
 }
 
 export function createServices(deps: Deps): Services {
   const login = new LoginService(deps);
+  const rateLimits = rateLimitsOf(deps);
+  const auth = new AuthService(deps, rateLimits);
   return {
     login,
     identity: new IdentityService(deps, login),
     deps,
-    auth: new AuthService(deps),
+    auth,
     projects: new ProjectService(deps),
     organizations: new OrganizationService(deps),
     robots: new RobotService(deps),
@@ -45,6 +54,9 @@ export function createServices(deps: Deps): Services {
     access: new AccessService(deps),
     policies: new PolicyService(deps),
     users: new UserService(deps),
+    sessions: new SessionService(deps),
+    rateLimits,
+    ssoProviders: new SsoProviderService(deps, auth),
   };
 }
 

@@ -27,6 +27,7 @@ import {
   insertLoginSession,
   touchIdentity,
 } from '../store/identity.js';
+import { principalHoldings } from '../store/memberships.js';
 import type { LoginFlowRow, UserRow } from '../store/schema.js';
 import { findUser, findUserByEmail, insertUser } from '../store/users.js';
 import { audit } from './audit.js';
@@ -254,6 +255,26 @@ export class LoginService {
       if (isUniqueViolation(error)) return run();
       throw error;
     }
+  }
+
+  /**
+   * Whether a first login through an organization's identity provider may link the existing account
+   * with the asserted e-mail address; returns that account when it may not. Any administrator of an
+   * organization can configure a provider and make it assert any address, so an account is linked
+   * only when everything it belongs to is inside that organization (the organization itself or its
+   * projects): linking then hands the organization nothing it does not already govern. An account
+   * that belongs to nothing, or to anything outside, is refused (`sso_account_conflict`); its owner
+   * keeps logging in as before. Identities already linked and new addresses are not affected.
+   */
+  async takeoverRisk(organizationId: string, providerId: string, subject: string, email: string): Promise<UserRow | null> {
+    const db = this.deps.db;
+    if (await findIdentity(db, providerId, subject)) return null;
+    const existing = await findUserByEmail(db, normalizeEmail(email));
+    if (!existing) return null;
+    const holdings = await principalHoldings(db, existing.id, 10_000);
+    const inside = (h: (typeof holdings)[number]) =>
+      (h.resourceType === 'organization' && h.resourceId === organizationId) || h.organizationId === organizationId;
+    return holdings.length > 0 && holdings.every(inside) ? null : existing;
   }
 
   private digest(sid: string): string {

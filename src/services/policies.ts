@@ -21,15 +21,20 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export interface OrganizationPoliciesInput {
   robotTokenMaxLifetimeDays?: number | null | undefined;
   robotsMayManageMembers?: boolean | undefined;
+  ssoTokenLifetimeDays?: number | null | undefined;
 }
 
 export function policiesView(
-  org: Pick<OrganizationRow, 'id' | 'robot_token_max_lifetime_days' | 'robots_may_manage_members' | 'updated_at'>,
+  org: Pick<
+    OrganizationRow,
+    'id' | 'robot_token_max_lifetime_days' | 'robots_may_manage_members' | 'sso_token_lifetime_days' | 'updated_at'
+  >,
 ) {
   return {
     organizationId: org.id,
     robotTokenMaxLifetimeDays: org.robot_token_max_lifetime_days,
     robotsMayManageMembers: org.robots_may_manage_members !== 0,
+    ssoTokenLifetimeDays: org.sso_token_lifetime_days ?? null,
     updatedAt: org.updated_at,
   };
 }
@@ -76,8 +81,12 @@ export class PolicyService {
   }
 
   async update(actor: Actor, organizationId: string, input: OrganizationPoliciesInput) {
-    if (input.robotTokenMaxLifetimeDays === undefined && input.robotsMayManageMembers === undefined) {
-      throw problems.invalidInput('Send robotTokenMaxLifetimeDays, robotsMayManageMembers, or both');
+    if (
+      input.robotTokenMaxLifetimeDays === undefined &&
+      input.robotsMayManageMembers === undefined &&
+      input.ssoTokenLifetimeDays === undefined
+    ) {
+      throw problems.invalidInput('Send at least one of robotTokenMaxLifetimeDays, robotsMayManageMembers, ssoTokenLifetimeDays');
     }
     const now = this.deps.now();
     return inTransaction(this.deps, async (trx) => {
@@ -85,6 +94,7 @@ export class PolicyService {
       const changes: Parameters<typeof updateOrganizationPolicies>[2] = { updated_at: iso(now) };
       if (input.robotTokenMaxLifetimeDays !== undefined) changes.robot_token_max_lifetime_days = input.robotTokenMaxLifetimeDays;
       if (input.robotsMayManageMembers !== undefined) changes.robots_may_manage_members = input.robotsMayManageMembers ? 1 : 0;
+      if (input.ssoTokenLifetimeDays !== undefined) changes.sso_token_lifetime_days = input.ssoTokenLifetimeDays;
       await updateOrganizationPolicies(trx, organizationId, changes);
       const after = { ...before, ...changes };
       const { updatedAt: _b, ...beforeView } = policiesView(before);

@@ -8,6 +8,10 @@ export async function findOrganization(db: Executor, id: string): Promise<Organi
   return db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+export async function findOrganizationBySlug(db: Executor, slug: string): Promise<OrganizationRow | undefined> {
+  return db.selectFrom('organizations').selectAll().where('slug', '=', slug).executeTakeFirst();
+}
+
 export async function updateOrganization(
   db: Executor,
   id: string,
@@ -52,7 +56,12 @@ export async function governingOrganization(
 export async function updateOrganizationPolicies(
   db: Executor,
   id: string,
-  changes: Partial<Pick<OrganizationRow, 'robot_token_max_lifetime_days' | 'robots_may_manage_members' | 'updated_at'>>,
+  changes: Partial<
+    Pick<
+      OrganizationRow,
+      'robot_token_max_lifetime_days' | 'robots_may_manage_members' | 'sso_token_lifetime_days' | 'updated_at'
+    >
+  >,
 ): Promise<void> {
   await db.updateTable('organizations').set(changes).where('id', '=', id).execute();
 }

@@ -1,5 +1,6 @@
+import type { ExpressionBuilder } from 'kysely';
 import { compiledOnce } from './prepared.js';
-import type { Executor, TokenRow } from './schema.js';
+import type { Database, Executor, TokenRow } from './schema.js';
 
 export async function insertToken(db: Executor, row: TokenRow): Promise<void> {
   await db.insertInto('tokens').values(row).execute();
@@ -93,3 +94,76 @@ export const findCredential = compiledOnce((db, digest: string) =>
     // No LIMIT: the digest is unique, and SQLite plans `LIMIT ?` worse (measured 2.5× slower).
     .where('t.digest', '=', digest),
 );
+
+/** Whether a token still works at `at`: not revoked (or in a rotation grace period), not expired. */
+function liveAt(at: string) {
+  return (eb: ExpressionBuilder<Database, 'tokens'>) =>
+    eb.and([
+      eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', at)]),
+      eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]),
+    ]);
+}
+
+/**
+ * A page of a user's personal tokens that work at `at`, newest first; `after` is the
+ * (created_at, id) of the last row of the previous page. Fetch `limit + 1` to know if more follow.
+ */
+export async function personalTokensPage(
+  db: Executor,
+  userId: string,
+  at: string,
+  after: { createdAt: string; id: string } | null,
+  limit: number,
+): Promise<TokenRow[]> {
+  return db
+    .selectFrom('tokens')
+    .selectAll()
+    .where('principal_id', '=', userId)
+    .where('kind', '=', 'user')
+    .where(liveAt(at))
+    .$if(after !== null, (q) =>
+      q.where((eb) =>
+        eb.or([
+          eb('created_at', '<', after?.createdAt ?? ''),
+          eb.and([eb('created_at', '=', after?.createdAt ?? ''), eb('id', '<', after?.id ?? '')]),
+        ]),
+      ),
+    )
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+export async function countPersonalTokens(db: Executor, userId: string, at: string): Promise<number> {
+  const row = await db
+    .selectFrom('tokens')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('principal_id', '=', userId)
+    .where('kind', '=', 'user')
+    .where(liveAt(at))
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** Ends one token at `at` if it still works then. Returns whether it did. */
+export async function revokeToken(db: Executor, id: string, at: string): Promise<boolean> {
+  const result = await db
+    .updateTable('tokens')
+    .set({ revoked_at: at })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', at)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Ends, at `at`, every token of a principal that still works then; returns how many. */
+export async function revokeLiveTokensOf(db: Executor, principalId: string, at: string): Promise<number> {
+  const result = await db
+    .updateTable('tokens')
+    .set({ revoked_at: at })
+    .where('principal_id', '=', principalId)
+    .where(liveAt(at))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -66,3 +66,14 @@ export async function visibleUserIds(db: Executor, principalId: string, ids: rea
     .execute();
   return new Set(rows.map((r) => r.principal_id));
 }
+
+/** Disables (a time) or enables (null) a user. Returns whether the row changed. */
+export async function setUserDisabled(db: Executor, userId: string, disabledAt: string | null, at: string): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ disabled_at: disabledAt, updated_at: at })
+    .where('id', '=', userId)
+    .where('disabled_at', disabledAt === null ? 'is not' : 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

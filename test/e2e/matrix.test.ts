@@ -15,6 +15,7 @@ import type { AnyRoute } from '../../src/http/route.js';
 import { routes } from '../../src/http/routes/index.js';
 import type { ResourceSource } from '../../src/model/policy.js';
 import { grantsOfBuiltIns, ORGANIZATION_ROLES, PROJECT_ROLES } from '../../src/model/roles.js';
+import { issueToken } from '../../src/services/tokens.js';
 import {
   addMember,
   createOrganization,
@@ -127,6 +128,22 @@ const THROWAWAY_TARGETS: Record<string, (ctx: CallContext) => Promise<Target>> =
     const userId = await throwawayMember(r, [r.type === 'project' ? 'viewer' : 'member']);
     return { params: { userId }, exists: async () => !(await rolesOf(r, userId)).includes('administrator') };
   },
+  // Another personal token of the fixture member: revoking it ends no cell's credentials.
+  'DELETE /auth/tokens/:tokenId': async () => {
+    const { row } = await personalToken(member.userId);
+    return {
+      params: { tokenId: row.id },
+      exists: async () =>
+        (await api('GET', `${V}/auth/tokens?limit=500`, { token: member.token })).body.data.some(
+          (t: { id: string }) => t.id === row.id,
+        ),
+    };
+  },
+  'DELETE /organizations/:organizationId/providers/:providerId': async ({ organizationId }) => {
+    const providerId = await createProvider(organizationId, 'disposable');
+    const path = `${V}/organizations/${organizationId}/providers/${providerId}`;
+    return { params: { providerId }, exists: async () => (await ownerGet(path)) === 200 };
+  },
   'DELETE /projects/:projectId/tokens/:tokenId': async ({ projectId }) => {
     const robot = await createRobot(api, member.token, { type: 'project', id: projectId }, ['viewer'], 'disposable');
     const path = `${V}/access/project/${projectId}/robots/${robot.id}`;
@@ -156,6 +173,16 @@ async function createCustomRole(r: { type: ResourceKind; id: string }, prefix: s
   });
   expect(res.status, res.text).toBe(201);
   return name;
+}
+
+/** An OIDC identity provider of the organization (never used to log in). */
+async function createProvider(organization: string, title: string): Promise<string> {
+  const res = await api('POST', `${V}/organizations/${organization}/providers`, {
+    token: member.token,
+    body: { type: 'oidc', title, config: { issuer: 'https://login.example.com', clientId: 'matrix' } },
+  });
+  expect(res.status, res.text).toBe(201);
+  return res.body.id;
 }
 
 async function createCustomPermission(r: { type: ResourceKind; id: string }, prefix: string): Promise<string> {
@@ -190,7 +217,25 @@ const DATA_OUTCOMES: Record<string, (p: PrincipalSpec) => Expected | undefined> 
     p.roles.project.length > 0 || p.roles.organization.length > 0
       ? undefined
       : { denied: false, status: 404, code: 'not_found', message: `User not found: ${member.userId}` },
+  // Only your own personal tokens can be revoked; anybody else's is "not found".
+  'DELETE /auth/tokens/:tokenId': (p) =>
+    p.name === 'user member' ? undefined : { denied: false, status: 404, code: 'not_found' },
 };
+
+/** Routes that end the caller's own session: users call them with a throwaway token of their own. */
+const ENDS_CALLERS_SESSION = new Set(['POST /auth/logout']);
+
+/** A further personal token of a user, straight from the store. */
+async function personalToken(userId: string) {
+  const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+  return issueToken(server.running.store.db, server.running.services.deps, {
+    kind: 'user',
+    principalId: userId,
+    label: 'matrix throwaway',
+    expiresAt,
+    source: 'admin',
+  });
+}
 
 // --- The expected outcome, from the declaration alone ------------------------------------------
 
@@ -207,7 +252,8 @@ function expectedOutcome(route: AnyRoute, pathType: ResourceKind | undefined, p:
   if (!accepts.includes(p.kind)) {
     if (p.kind === 'anonymous') return { denied: true, status: 401, code: 'missing_token', message: 'Not authenticated' };
     const message = p.kind === 'robot' ? 'Robots are not allowed' : 'Users are not allowed';
-    return { denied: true, status: 403, code: 'principal_not_accepted', message };
+    const code = route.policy.refusal?.[p.kind]?.code ?? 'principal_not_accepted';
+    return { denied: true, status: 403, code, message };
   }
   if (source) {
     const type = resourceTypeOf(source, pathType);
@@ -240,10 +286,14 @@ let member: { userId: string; token: string };
 let projectId: string;
 let organizationId: string;
 const tokens = new Map<string, string | undefined>();
+const userIds = new Map<string, string>();
 /** A robot of each fixture resource that no cell deletes, for `:robotId` / `:tokenId`. */
 const standingRobot = new Map<ResourceKind, RobotFixture>();
 const standingRole = new Map<ResourceKind, string>();
 const standingPermission = new Map<ResourceKind, string>();
+/** An identity provider of the fixture organization that no cell deletes, for `:providerId`. */
+let standingProvider: string;
+const ORGANIZATION_SLUG = 'matrix-org';
 let customCount = 0;
 const covered = new Set<string>();
 /** How many cells ended each way (`allowed`, or the denial's reason code). */
@@ -267,6 +317,8 @@ beforeAll(async () => {
   tokens.set('anonymous', undefined);
   tokens.set('user member', member.token);
   tokens.set('user non-member', stranger.token);
+  userIds.set('user member', member.userId);
+  userIds.set('user non-member', stranger.userId);
   for (const role of ROBOT_PROJECT_ROLES) {
     const robot = await createRobot(api, member.token, { type: 'project', id: projectId }, [role]);
     tokens.set(`project robot (${role})`, robot.token);
@@ -289,6 +341,12 @@ beforeAll(async () => {
     standingRole.set(type, await createCustomRole({ type, id }, 'standing'));
     standingPermission.set(type, await createCustomPermission({ type, id }, 'standing'));
   }
+  standingProvider = await createProvider(organizationId, 'standing');
+  const slugged = await api('PATCH', `${V}/organizations/${organizationId}`, {
+    token: member.token,
+    body: { slug: ORGANIZATION_SLUG },
+  });
+  expect(slugged.status, slugged.text).toBe(200);
 });
 
 afterAll(async () => {
@@ -380,6 +438,10 @@ function paramValue(name: string, ctx: CallContext, target: Record<string, strin
       return type === 'organization' ? 'member' : 'viewer';
     case 'permissionName':
       return type === 'organization' ? 'sanity-organization' : 'sanity-project';
+    case 'providerId':
+      return standingProvider;
+    case 'slug':
+      return ORGANIZATION_SLUG;
     default:
       return undefined;
   }
@@ -421,8 +483,9 @@ for (const route of routes) {
           const outcome = expected.denied ? expected.code : 'allowed';
           outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
 
+          const userId = ENDS_CALLERS_SESSION.has(routeKey(route)) ? userIds.get(principal.name) : undefined;
           const res = await api(route.method, path, {
-            token: tokens.get(principal.name),
+            token: userId ? (await personalToken(userId)).token : tokens.get(principal.name),
             ...(sample ? { body: sample(ctx) } : {}),
           });
           const where = `${principal.name} → ${route.method} ${path}: ${res.status} ${res.text.slice(0, 300)}`;
@@ -447,8 +510,10 @@ for (const route of routes) {
             expect(res.status, where).toBe(expected.status);
           }
 
-          // A denial changes nothing; an allowed delete removes exactly its disposable target.
-          if (target) expect(await target.exists(), `${where} (target still exists?)`).toBe(expected.denied);
+          // A denial (by policy or by data) changes nothing; an allowed delete removes exactly its disposable target.
+          if (target) {
+            expect(await target.exists(), `${where} (target still exists?)`).toBe(expected.denied || expected.status >= 400);
+          }
 
           // `explain`, asked with the same credentials, predicts the decision the call got.
           const explained = await api('GET', `${V}/access/explain?method=${route.method}&path=${encodeURIComponent(path)}`, {

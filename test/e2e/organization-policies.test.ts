@@ -57,6 +57,7 @@ describe('GET and PATCH /organizations/{organizationId}/policies', () => {
       organizationId: orgId,
       robotTokenMaxLifetimeDays: null,
       robotsMayManageMembers: true,
+      ssoTokenLifetimeDays: null,
       updatedAt: expect.any(String),
     });
   });
@@ -79,7 +80,12 @@ describe('GET and PATCH /organizations/{organizationId}/policies', () => {
     const orgId = await organization();
     const first = await patchPolicies(orgId, { robotTokenMaxLifetimeDays: 90 });
     expect(first.status, first.text).toBe(200);
-    expect(first.body).toMatchObject({ organizationId: orgId, robotTokenMaxLifetimeDays: 90, robotsMayManageMembers: true });
+    expect(first.body).toMatchObject({
+      organizationId: orgId,
+      robotTokenMaxLifetimeDays: 90,
+      robotsMayManageMembers: true,
+      ssoTokenLifetimeDays: null,
+    });
     const second = await patchPolicies(orgId, { robotsMayManageMembers: false, robotTokenMaxLifetimeDays: null });
     expect(second.status, second.text).toBe(200);
     expect(second.body).toMatchObject({ robotTokenMaxLifetimeDays: null, robotsMayManageMembers: false });
@@ -94,12 +100,12 @@ describe('GET and PATCH /organizations/{organizationId}/policies', () => {
       .execute();
     expect(events.map((e) => [JSON.parse(e.before ?? 'null'), JSON.parse(e.after ?? 'null')])).toEqual([
       [
-        { organizationId: orgId, robotTokenMaxLifetimeDays: null, robotsMayManageMembers: true },
-        { organizationId: orgId, robotTokenMaxLifetimeDays: 90, robotsMayManageMembers: true },
+        { organizationId: orgId, robotTokenMaxLifetimeDays: null, robotsMayManageMembers: true, ssoTokenLifetimeDays: null },
+        { organizationId: orgId, robotTokenMaxLifetimeDays: 90, robotsMayManageMembers: true, ssoTokenLifetimeDays: null },
       ],
       [
-        { organizationId: orgId, robotTokenMaxLifetimeDays: 90, robotsMayManageMembers: true },
-        { organizationId: orgId, robotTokenMaxLifetimeDays: null, robotsMayManageMembers: false },
+        { organizationId: orgId, robotTokenMaxLifetimeDays: 90, robotsMayManageMembers: true, ssoTokenLifetimeDays: null },
+        { organizationId: orgId, robotTokenMaxLifetimeDays: null, robotsMayManageMembers: false, ssoTokenLifetimeDays: null },
       ],
     ]);
     expect(events[0]).toMatchObject({ actor_kind: 'user', actor_id: owner.userId });

@@ -148,6 +148,16 @@ export const SAMPLE_BODIES: Record<string, (ctx: SampleContext) => Record<string
   // A long grace period, so the rotated token keeps working for the rest of a test.
   'POST /access/robots/me/rotate': () => ({ gracePeriodSeconds: 86_400 }),
   'PATCH /organizations/:organizationId/policies': () => ({ robotsMayManageMembers: true }),
+  'POST /organizations/:organizationId/providers': () => ({
+    type: 'oidc',
+    title: 'Sample provider',
+    config: { issuer: 'https://login.example.com', clientId: 'sample' },
+  }),
+  'PUT /organizations/:organizationId/providers/:providerId': () => ({
+    type: 'oidc',
+    title: 'Sample provider (updated)',
+    config: { issuer: 'https://login.example.com', clientId: 'sample' },
+  }),
   'POST /projects': () => ({ displayName: 'Sample project' }),
   'PATCH /projects/:projectId': () => ({ displayName: 'Sample name' }),
   'POST /projects/:projectId/tokens': () => ({ label: 'sample token', roleName: 'viewer' }),

@@ -1,10 +1,14 @@
 /**
- * `gatehouse admin create-user`: the operator bootstrap. Opens the configured database directly
- * (no server needed), creates a human user and prints a personal token once. This is how the very
- * first credential comes into existence.
+ * `gatehouse admin …`: operator commands that open the configured database directly (no server
+ * needed). `create-user` creates a human user and prints a personal token once: how the very first
+ * credential comes into existence. `revoke-tokens` ends every personal token of a user;
+ * `disable-user` / `enable-user` lock a person out (tokens revoked, no login) and let them back in.
+ * Every change is in the audit log, as done by the system.
  */
 import type { Command } from 'commander';
+import type { Config } from '../../config.js';
 import { Problem } from '../../model/errors.js';
+import type { Store } from '../../store/db.js';
 import { withJson } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { ApiError, CliError } from '../errors.js';
@@ -17,6 +21,34 @@ interface CreateUserOptions extends ConfigOptions {
   json?: boolean;
 }
 
+interface UserOptions extends ConfigOptions {
+  email: string;
+  json?: boolean;
+}
+
+/** Runs one operator use case on the configured database, turning refusals into CLI errors. */
+async function onDatabase<T>(
+  ctx: CliContext,
+  options: ConfigOptions,
+  what: string,
+  work: (store: Store, config: Config) => Promise<T>,
+): Promise<T> {
+  const config = loadOperatorConfig(ctx, options);
+  const { openStore } = await import('../../store/db.js');
+  const store = openStore(config.database);
+  try {
+    return await work(store, config);
+  } catch (error) {
+    throw asCliError(error, what);
+  } finally {
+    await store.close();
+  }
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
 export function registerAdmin(program: Command, ctx: CliContext): void {
   const admin = program
     .command('admin')
@@ -27,22 +59,15 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
     .requiredOption('--email <email>', "the user's email address")
     .option('--name <name>', 'display name (default: the part of the email before @)')
     .action(async (options: CreateUserOptions) => {
-      const config = loadOperatorConfig(ctx, options);
-      const { openStore } = await import('../../store/db.js');
       const { createUserWithToken } = await import('../../services/bootstrap.js');
-      const store = openStore(config.database);
-      let created: { userId: string; token: string };
-      try {
-        // The service migrates first: on a fresh install the first user must not need `serve`.
-        created = await createUserWithToken(store, config.keys, {
+      // The service migrates first: on a fresh install the first user must not need `serve`.
+      const created = await onDatabase(ctx, options, 'create the user', (store, config) =>
+        createUserWithToken(store, config.keys, {
           email: options.email,
           ...(options.name !== undefined ? { name: options.name } : {}),
-        });
-      } catch (error) {
-        throw asCliError(error);
-      } finally {
-        await store.close();
-      }
+          lifetimeDays: config.identity.personalTokenLifetimeDays,
+        }),
+      );
 
       if (options.json) {
         printJson(ctx, { userId: created.userId, token: created.token });
@@ -61,10 +86,67 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
         'or send it to the API as `Authorization: Bearer <token>`.',
       ]);
     });
+
+  withJson(withConfigOptions(admin.command('revoke-tokens')))
+    .description('revoke every personal token of a user: they stop working on the next request')
+    .requiredOption('--email <email>', "the user's email address")
+    .action(async (options: UserOptions) => {
+      const { revokeUserTokens } = await import('../../services/bootstrap.js');
+      const result = await onDatabase(ctx, options, 'revoke the tokens', (store, config) =>
+        revokeUserTokens(store, config.keys, options.email),
+      );
+      if (options.json) {
+        printJson(ctx, { userId: result.userId, email: result.email, revokedTokens: result.revoked });
+        return;
+      }
+      printLines(ctx, [
+        result.revoked === 0
+          ? `User ${result.userId} <${result.email}> has no personal token that still works: nothing to revoke.`
+          : `Revoked ${plural(result.revoked, 'personal token')} of user ${result.userId} <${result.email}>: they stop working on the next request.`,
+      ]);
+    });
+
+  for (const disable of [true, false]) {
+    withJson(withConfigOptions(admin.command(disable ? 'disable-user' : 'enable-user')))
+      .description(
+        disable
+          ? 'disable a user: every token they hold is revoked, and they cannot log in'
+          : 'enable a disabled user: they can log in again (their old tokens stay revoked)',
+      )
+      .requiredOption('--email <email>', "the user's email address")
+      .action(async (options: UserOptions) => {
+        const { setUserDisabled } = await import('../../services/bootstrap.js');
+        const result = await onDatabase(ctx, options, `${disable ? 'disable' : 'enable'} the user`, (store, config) =>
+          setUserDisabled(store, config.keys, options.email, disable),
+        );
+        if (options.json) {
+          printJson(ctx, {
+            userId: result.userId,
+            email: result.email,
+            disabled: result.disabledAt !== null,
+            disabledAt: result.disabledAt,
+            changed: result.changed,
+            ...(disable ? { revokedTokens: result.revoked } : {}),
+          });
+          return;
+        }
+        const who = `user ${result.userId} <${result.email}>`;
+        if (!result.changed) {
+          printLines(ctx, [`The ${who} was already ${disable ? 'disabled' : 'enabled'}: nothing changed.`]);
+        } else if (disable) {
+          printLines(ctx, [
+            `Disabled ${who}; revoked ${plural(result.revoked, 'personal token')}.`,
+            'They cannot log in until `gatehouse admin enable-user`.',
+          ]);
+        } else {
+          printLines(ctx, [`Enabled ${who}: they can log in again. Their old tokens stay revoked.`]);
+        }
+      });
+  }
 }
 
-/** A service refusal (duplicate email, bad input) reads like the server's own error would. */
-function asCliError(error: unknown): CliError {
+/** A service refusal (duplicate email, unknown user, bad input) reads like the server's own error would. */
+function asCliError(error: unknown, what: string): CliError {
   if (error instanceof CliError) return error;
   if (error instanceof Problem) {
     const body = error.toBody();
@@ -72,5 +154,5 @@ function asCliError(error: unknown): CliError {
     if (typeof body.reason.hint === 'string') details.push(`  hint: ${body.reason.hint}`);
     return new ApiError(body.statusCode, body, body.message, details);
   }
-  return new CliError(`cannot create the user: ${firstLine(error)}`);
+  return new CliError(`cannot ${what}: ${firstLine(error)}`);
 }

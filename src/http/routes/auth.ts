@@ -55,18 +55,29 @@ export const authRoutes = [
         type: ctx.query.type ?? 'token',
         label: ctx.query.label ?? 'Gatehouse login',
       });
-      return 'redirect' in answer ? redirectTo(ctx, answer.redirect) : sendHtml(ctx, answer.html);
+      return 'redirect' in answer
+        ? redirectTo(ctx, answer.redirect)
+        : sendHtml(ctx, answer.html, 200, { formTargets: answer.formTargets ?? [] });
     },
   }),
   defineRoute({
     method: 'GET',
     path: '/auth/fetch',
     summary: 'Exchange a login’s single-use sid for a personal token',
-    description: 'The sid arrives at the login’s origin. It works once, within two minutes.',
+    description:
+      'The sid arrives at the login’s origin. It works once, within two minutes. Called from a configured console origin (`Origin` header), it also sets the browser session: the `gatehouse_session` cookie (HttpOnly) and the `gatehouse_csrf` cookie whose value cookie-authenticated writes send as `X-CSRF-Token`.',
     tags: ['Auth'],
     policy: { accepts: ['anonymous', 'user', 'robot'], note: 'the sid is the credential' },
     query: Type.Object({ sid: Type.String({ minLength: 20, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' }) }),
     response: Type.Object({ token: Type.String(), label: Type.String(), expiresAt: Type.String({ format: 'date-time' }) }),
-    handler: (ctx) => ctx.services.login.fetchSession(ctx.actor, ctx.query.sid),
+    handler: async (ctx) => {
+      const session = await ctx.services.login.fetchSession(ctx.actor, ctx.query.sid);
+      ctx.reply.header('cache-control', 'no-store');
+      // A console (a configured origin) gets the token as a browser session too: cookie + CSRF value.
+      if (ctx.services.sessions.isConsoleOrigin(ctx.reply.request.headers.origin)) {
+        ctx.reply.header('set-cookie', await ctx.services.sessions.sessionCookies(session.token, session.expiresAt));
+      }
+      return session;
+    },
   }),
 ];

@@ -6,6 +6,10 @@ import { accessRoleRoutes } from './access/roles.js';
 import { accessUserPermissionRoutes } from './access/user-permissions.js';
 import { accessUserRoutes } from './access/users.js';
 import { authRoutes } from './auth.js';
+import { authOidcRoutes } from './auth-oidc.js';
+import { authPasswordRoutes } from './auth-password.js';
+import { authSamlRoutes } from './auth-saml.js';
+import { authTokenRoutes } from './auth-tokens.js';
 import { explainRoutes } from './explain.js';
 import { grantRoutes } from './grants.js';
 import { healthRoutes } from './health.js';
@@ -13,6 +17,7 @@ import { openApiRoutes } from './openapi.js';
 import { organizationPolicyRoutes } from './organization-policies.js';
 import { organizationRoutes } from './organizations.js';
 import { projectRoutes } from './projects.js';
+import { ssoProviderRoutes } from './sso-providers.js';
 import { legacyTokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
 
@@ -31,6 +36,11 @@ const table: AnyRoute[] = [
   ...organizationPolicyRoutes,
   ...userRoutes,
   ...authRoutes,
+  ...authTokenRoutes,
+  ...authPasswordRoutes,
+  ...authSamlRoutes,
+  ...authOidcRoutes,
+  ...ssoProviderRoutes,
 ];
 // `explain` matches calls against the whole table, itself included.
 table.push(...explainRoutes(table));

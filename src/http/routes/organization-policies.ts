@@ -16,6 +16,12 @@ const OrganizationPolicies = Type.Object({
   robotsMayManageMembers: Type.Boolean({
     description: 'Whether robots may manage members, roles, permissions and robots of the organization and its projects.',
   }),
+  ssoTokenLifetimeDays: Nullable(
+    Type.Integer({
+      description:
+        'Lifetime of personal tokens from logins through the organization’s own identity providers, in days; null: the server’s default (GATEHOUSE_SSO_TOKEN_LIFETIME_DAYS).',
+    }),
+  ),
   updatedAt: Timestamp,
 });
 
@@ -25,7 +31,7 @@ export const organizationPolicyRoutes = [
   defineRoute({
     method: 'GET',
     path,
-    summary: 'Get the policies an organization sets for robots',
+    summary: 'Get the policies an organization sets for robots and SSO logins',
     tags: ['Organizations'],
     policy: { accepts: ['user', 'robot'], resource: 'organization', permission: 'sanity.organization.read' },
     params: OrganizationParams,
@@ -35,9 +41,9 @@ export const organizationPolicyRoutes = [
   defineRoute({
     method: 'PATCH',
     path,
-    summary: 'Change the policies an organization sets for robots',
+    summary: 'Change the policies an organization sets for robots and SSO logins',
     description:
-      'A new `robotTokenMaxLifetimeDays` applies to robots created, or whose expiry is changed, from now on: existing robots keep their expiry. `robotsMayManageMembers: false` takes effect on the next request.',
+      'A new `robotTokenMaxLifetimeDays` applies to robots created, or whose expiry is changed, from now on: existing robots keep their expiry. `robotsMayManageMembers: false` takes effect on the next request. A new `ssoTokenLifetimeDays` applies to logins from now on.',
     tags: ['Organizations'],
     policy: {
       accepts: ['user'],
@@ -51,6 +57,7 @@ export const organizationPolicyRoutes = [
       {
         robotTokenMaxLifetimeDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 3650 }))),
         robotsMayManageMembers: Type.Optional(Type.Boolean()),
+        ssoTokenLifetimeDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 365 }))),
       },
       { additionalProperties: false, minProperties: 1 },
     ),

@@ -1,16 +1,471 @@
-/** E-mail and password: argon2id, sign-up open or closed, NIST 800-63B rules, no enumeration. */
-import type { Deps } from '../context.js';
-import type { LoginService } from '../login.js';
+/**
+ * E-mail and password: argon2id, sign-up open or closed, NIST 800-63B rules, no enumeration.
+ *
+ *   GET  /auth/login/sanity?origin=…     start(): a flow, and the login form
+ *   POST /auth/login/sanity              login(): the flow's sid, and the redirect to its origin
+ *   GET  /auth/signup/sanity?flow=…      signupPage(): the sign-up form (sign-up open only)
+ *   POST /auth/signup/sanity             signup(): a new user, logged in like login()
+ *   PUT  /users/me/password              changePassword()
+ *
+ * Passwords are hashed with argon2id (`@node-rs/argon2`, its defaults: 19 MiB, 2 passes, 1 lane)
+ * on libuv's thread pool, never on the event loop, after NFKC normalization (model/passwords.ts).
+ *
+ * No enumeration: an unknown e-mail, a wrong password, an account without a password and a
+ * disabled account all get the same answer (401 `invalid_credentials`, the same page), and each of
+ * them costs one argon2 verification: unknown addresses and accounts without a password verify
+ * against a dummy hash made with the same parameters, so the time taken does not tell them apart.
+ *
+ * The pages are plain HTML with inline CSS and no script (the Content-Security-Policy of
+ * `sendHtml` forbids scripts); everything interpolated is escaped.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { hash, verify } from '@node-rs/argon2';
+import { Problem } from '../../model/errors.js';
+import { newId } from '../../model/ids.js';
+import { checkPassword, normalizePassword, PASSWORD_MIN_LENGTH, parseCommonPasswords } from '../../model/passwords.js';
+import type { UserPrincipal } from '../../model/principals.js';
+import { isUniqueViolation } from '../../store/db.js';
+import { deleteLoginFlow } from '../../store/identity.js';
+import type { LoginFlowRow } from '../../store/schema.js';
+import { findLoginByEmail, findUser, findUserByEmail, insertUser, setPasswordHash } from '../../store/users.js';
+import { audit } from '../audit.js';
+import { type Actor, type Deps, inTransaction, iso } from '../context.js';
+import { type LoginService, loginExpired } from '../login.js';
+import { rateLimitsOf } from '../rate-limits.js';
+import { nonEmpty, normalizeEmail } from '../validation.js';
 import type { LoginRequest, LoginStart } from './types.js';
 
+const PROVIDER = 'sanity';
+/** The `source` of tokens from these logins. */
+export const PASSWORD_SOURCE = 'password';
+
+/** Resolved from this module, so it works from src/ (tests, tsx) and from dist/ alike. */
+const COMMON_PASSWORDS_FILE = fileURLToPath(new URL('../../../data/common-passwords.txt', import.meta.url));
+let commonPasswords: Promise<ReadonlySet<string>> | undefined;
+
+/** The shipped list of common passwords, read once, on first use. */
+export function loadCommonPasswords(): Promise<ReadonlySet<string>> {
+  commonPasswords ??= readFile(COMMON_PASSWORDS_FILE, 'utf8').then(parseCommonPasswords, (error: unknown) => {
+    commonPasswords = undefined;
+    throw error;
+  });
+  return commonPasswords;
+}
+
+export interface LoginForm {
+  flow: string;
+  email: string;
+  password: string;
+}
+
+export interface SignupForm extends LoginForm {
+  name: string;
+}
+
+/** An HTML answer: the page, its status, and the origins its form may end at (see `sendHtml`). */
+export interface HtmlPage {
+  html: string;
+  status: number;
+  formTargets: string[];
+}
+
+export function invalidCredentials(): Problem {
+  return new Problem(401, 'Invalid e-mail or password', {
+    code: 'invalid_credentials',
+    hint: 'Check the e-mail address and the password. Accounts that log in through a single sign-on provider have no password here: use that provider.',
+  });
+}
+
+export function signupClosed(): Problem {
+  return new Problem(403, 'Sign-up is closed on this server', {
+    code: 'signup_closed',
+    hint: 'Ask an operator to create your account (gatehouse admin create-user), or log in with an existing one. Operators open sign-up with GATEHOUSE_SIGNUP=open.',
+  });
+}
+
+/**
+ * The answer to a sign-up whose address already has an account. A sign-up that succeeds logs the
+ * person in, so a taken address can never look like a success from the outside; without e-mail
+ * verification some answer must differ. The least revealing honest one: a generic "check your
+ * details or log in" that does not say the address is taken in so many words, given only after the
+ * password rules passed (they do not depend on the address), after the same argon2 hashing a new
+ * account costs, and counted as a failed login for the address and the client (`recordFailure`),
+ * so probing addresses through sign-up is throttled like guessing passwords.
+ */
+export function signupUnavailable(): Problem {
+  return new Problem(409, 'An account cannot be created with these details', {
+    code: 'signup_unavailable',
+    hint: 'Check your details, or log in if you already have an account.',
+  });
+}
+
+export function weakPassword(field: string, rejection: { rule: string; message: string }): Problem {
+  return new Problem(400, rejection.message, {
+    code: 'weak_password',
+    field,
+    rule: rejection.rule,
+    hint: `Use at least ${PASSWORD_MIN_LENGTH} characters; long passphrases of unrelated words are welcome, and there are no rules about digits or symbols.`,
+  });
+}
+
 export class PasswordLogin {
+  private dummy: Promise<string> | undefined;
+
   constructor(
     readonly deps: Deps,
     readonly login: LoginService,
   ) {}
 
   /** `GET /auth/login/sanity`: the login form. */
-  async start(_request: LoginRequest): Promise<LoginStart> {
-    throw new Error('not implemented yet');
+  async start(request: LoginRequest): Promise<LoginStart> {
+    const flow = await this.login.startFlow({
+      provider: PROVIDER,
+      origin: request.origin,
+      type: request.type,
+      label: request.label,
+    });
+    // The dummy hash is ready before the form comes back (so an unknown address costs no more).
+    this.dummyHash().catch(() => {});
+    const row = { id: flow, origin: request.origin, label: request.label, type: request.type };
+    return { html: this.loginHtml(row, {}), formTargets: formTargetsOf(row) };
+  }
+
+  /**
+   * `POST /auth/login/sanity`: the URL to send the browser to (the flow's origin with `?sid=…`).
+   * Throws 400 `login_expired` for an unknown or expired flow, 401 `invalid_credentials` for every
+   * kind of wrong login.
+   */
+  async submitLogin(actor: Actor, form: LoginForm): Promise<string> {
+    await this.login.peekFlow(form.flow, PROVIDER);
+    const email = form.email.trim().toLowerCase();
+    rateLimitsOf(this.deps).checkLogin(email, actor.ip);
+    const user = await findLoginByEmail(this.deps.db, email);
+    // Always one verification, against the dummy hash when there is nothing real to verify.
+    const verified = await verifyPassword(user?.password_hash ?? (await this.dummyHash()), form.password);
+    if (!verified || !user || user.password_hash === null || user.disabled_at !== null) {
+      await this.recordFailure(email, actor.ip);
+      throw invalidCredentials();
+    }
+    rateLimitsOf(this.deps).recordLoginSuccess(email);
+    const flow = await this.login.takeFlow(form.flow, PROVIDER);
+    return this.login.finish({
+      flow,
+      userId: user.id,
+      source: PASSWORD_SOURCE,
+      organizationId: null,
+      lifetimeDays: this.deps.identity.personalTokenLifetimeDays,
+    });
+  }
+
+  /**
+   * A failed password check, for the abuse limits (per account and per client IP,
+   * services/rate-limits.ts). Every failure path goes through here: wrong
+   * logins, sign-ups of taken addresses, and wrong current passwords.
+   */
+  async recordFailure(email: string, ip: string | null): Promise<void> {
+    rateLimitsOf(this.deps).recordLoginFailure(email, ip);
+  }
+
+  /** `GET /auth/signup/sanity?flow=…`: the sign-up form, when sign-up is open. */
+  async signupPage(flowId: string): Promise<HtmlPage> {
+    this.ensureSignupOpen();
+    const flow = await this.login.peekFlow(flowId, PROVIDER);
+    return { html: this.signupHtml(flow, {}), status: 200, formTargets: formTargetsOf(flow) };
+  }
+
+  /**
+   * `POST /auth/signup/sanity`: a new account with a password, logged in at once (the URL to send
+   * the browser to). The flow is used up in the transaction that creates the user, so a refused
+   * sign-up leaves neither a user nor a used-up flow behind.
+   */
+  async submitSignup(actor: Actor, form: SignupForm): Promise<string> {
+    this.ensureSignupOpen();
+    const flow = await this.login.peekFlow(form.flow, PROVIDER);
+    const name = nonEmpty(form.name, 'name', 200);
+    const email = normalizeEmail(form.email);
+    const rejection = checkPassword(form.password, { email, common: await loadCommonPasswords() });
+    if (rejection) throw weakPassword('password', rejection);
+    // Hashed before looking at the address: a taken address costs the same argon2 time.
+    const passwordHash = await hashPassword(form.password);
+    const now = this.deps.now();
+    let userId: string | null;
+    try {
+      userId = await inTransaction(this.deps, async (trx) => {
+        if (await findUserByEmail(trx, email)) return null;
+        const id = newId.user();
+        await insertUser(trx, {
+          id,
+          email,
+          display_name: name,
+          given_name: null,
+          family_name: null,
+          image_url: null,
+          provider: PROVIDER,
+          created_at: iso(now),
+          updated_at: iso(now),
+          disabled_at: null,
+          password_hash: passwordHash,
+        });
+        await audit(trx, actor, now, {
+          action: 'user.signup',
+          target: { type: 'user', id },
+          after: { email, displayName: name, provider: PROVIDER },
+        });
+        if (!(await deleteLoginFlow(trx, flow.id))) throw loginExpired();
+        return id;
+      });
+    } catch (error) {
+      // The same address signed up at the same moment by another request.
+      if (!isUniqueViolation(error)) throw error;
+      userId = null;
+    }
+    if (userId === null) {
+      await this.recordFailure(email, actor.ip);
+      throw signupUnavailable();
+    }
+    return this.login.finish({
+      flow,
+      userId,
+      source: PASSWORD_SOURCE,
+      organizationId: null,
+      lifetimeDays: this.deps.identity.personalTokenLifetimeDays,
+    });
+  }
+
+  /**
+   * `PUT /users/me/password`: sets or changes the caller's password. The current password is
+   * required when one is set. Personal tokens already issued stay valid.
+   */
+  async changePassword(
+    actor: Actor & { principal: UserPrincipal },
+    input: { currentPassword?: string | undefined; newPassword: string },
+  ): Promise<void> {
+    const user = await findUser(this.deps.db, actor.principal.id);
+    const login = user ? await findLoginByEmail(this.deps.db, user.email) : undefined;
+    if (!user || !login) throw new Problem(401, 'Not authenticated', { code: 'invalid_token', hint: 'Log in again.' });
+    const current = login.password_hash;
+    if (current !== null && input.currentPassword === undefined) {
+      throw new Problem(400, 'currentPassword is required to change a password', {
+        code: 'current_password_required',
+        field: 'currentPassword',
+        hint: 'Send your current password as currentPassword. If you forgot it, ask an operator to reset it.',
+      });
+    }
+    const rejection = checkPassword(input.newPassword, { email: user.email, common: await loadCommonPasswords() });
+    if (rejection) throw weakPassword('newPassword', rejection);
+    if (current !== null && !(await verifyPassword(current, input.currentPassword ?? ''))) {
+      await this.recordFailure(user.email, actor.ip);
+      throw new Problem(403, 'The current password is wrong', {
+        code: 'invalid_current_password',
+        field: 'currentPassword',
+        hint: 'Send the password you log in with now as currentPassword.',
+      });
+    }
+    const passwordHash = await hashPassword(input.newPassword);
+    const now = this.deps.now();
+    await inTransaction(this.deps, async (trx) => {
+      await setPasswordHash(trx, user.id, passwordHash, iso(now));
+      await audit(trx, actor, now, {
+        action: current === null ? 'user.password.set' : 'user.password.change',
+        target: { type: 'user', id: user.id },
+      });
+    });
+  }
+
+  // --- Pages ---------------------------------------------------------------------------------
+
+  /** The page for a failed `POST /auth/login/sanity`: the form again with the message, or an error page. */
+  async loginFailurePage(form: LoginForm, problem: Problem): Promise<HtmlPage> {
+    const flow = problem.reason.code === 'invalid_credentials' ? await this.liveFlow(form.flow) : undefined;
+    if (!flow) return this.errorPage(problem);
+    return {
+      html: this.loginHtml(flow, { email: form.email, problem }),
+      status: problem.status,
+      formTargets: formTargetsOf(flow),
+    };
+  }
+
+  /** The page for a failed `POST /auth/signup/sanity`: the form again with the message, or an error page. */
+  async signupFailurePage(form: SignupForm, problem: Problem): Promise<HtmlPage> {
+    const retry = ['weak_password', 'invalid_input', 'signup_unavailable'].includes(problem.reason.code);
+    const flow = retry ? await this.liveFlow(form.flow) : undefined;
+    if (!flow) return this.errorPage(problem);
+    return {
+      html: this.signupHtml(flow, { name: form.name, email: form.email, problem }),
+      status: problem.status,
+      formTargets: formTargetsOf(flow),
+    };
+  }
+
+  /** Any other failure of these pages, for a browser: the message, the hint and the code. */
+  errorPage(problem: Problem): HtmlPage {
+    const hint = typeof problem.reason.hint === 'string' ? `<p class="hint">${escapeHtml(problem.reason.hint)}</p>` : '';
+    const html = layout(
+      problem.message,
+      `<h1>${escapeHtml(problem.message)}</h1>${hint}<p class="code">Error code: <code>${escapeHtml(problem.reason.code)}</code></p>`,
+    );
+    return { html, status: problem.status, formTargets: [] };
+  }
+
+  private loginHtml(flow: Pick<LoginFlowRow, 'id' | 'origin' | 'label'>, values: { email?: string; problem?: Problem }): string {
+    const signup =
+      this.deps.identity.signup === 'open'
+        ? `<p class="alt">No account yet? <a href="${escapeHtml(`${this.pathPrefix()}/v1/auth/signup/sanity?flow=${encodeURIComponent(flow.id)}`)}">Sign up</a></p>`
+        : '';
+    return layout(
+      'Log in',
+      `<h1>Log in</h1>
+${destination(flow)}
+${errorBox(values.problem)}
+<form method="post" action="${escapeHtml(`${this.pathPrefix()}/v1/auth/login/sanity`)}">
+<input type="hidden" name="flow" value="${escapeHtml(flow.id)}">
+<label for="email">E-mail</label>
+<input id="email" name="email" type="email" autocomplete="username" required maxlength="320" value="${escapeHtml(values.email ?? '')}"${values.email ? '' : ' autofocus'}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${values.email ? ' autofocus' : ''}>
+<button type="submit">Log in</button>
+</form>
+${signup}`,
+    );
+  }
+
+  private signupHtml(
+    flow: Pick<LoginFlowRow, 'id' | 'origin' | 'label' | 'type'>,
+    values: { name?: string; email?: string; problem?: Problem },
+  ): string {
+    const login = new URLSearchParams({ origin: flow.origin, type: flow.type, label: flow.label });
+    return layout(
+      'Sign up',
+      `<h1>Create an account</h1>
+${destination(flow)}
+${errorBox(values.problem)}
+<form method="post" action="${escapeHtml(`${this.pathPrefix()}/v1/auth/signup/sanity`)}">
+<input type="hidden" name="flow" value="${escapeHtml(flow.id)}">
+<label for="name">Name</label>
+<input id="name" name="name" type="text" autocomplete="name" required maxlength="200" value="${escapeHtml(values.name ?? '')}" autofocus>
+<label for="email">E-mail</label>
+<input id="email" name="email" type="email" autocomplete="email" required maxlength="320" value="${escapeHtml(values.email ?? '')}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" required minlength="${PASSWORD_MIN_LENGTH}" maxlength="1024" aria-describedby="password-rules">
+<p class="hint" id="password-rules">At least ${PASSWORD_MIN_LENGTH} characters. Long passphrases are welcome; common passwords are refused.</p>
+<button type="submit">Sign up</button>
+</form>
+<p class="alt">Already have an account? <a href="${escapeHtml(`${this.pathPrefix()}/v1/auth/login/sanity?${login}`)}">Log in</a></p>`,
+    );
+  }
+
+  // --- Helpers -------------------------------------------------------------------------------
+
+  private ensureSignupOpen(): void {
+    if (this.deps.identity.signup !== 'open') throw signupClosed();
+  }
+
+  /** The flow if it is still usable, for showing its form again; undefined when it is not. */
+  private async liveFlow(id: string): Promise<LoginFlowRow | undefined> {
+    try {
+      return await this.login.peekFlow(id, PROVIDER);
+    } catch (error) {
+      if (error instanceof Problem) return undefined;
+      throw error;
+    }
+  }
+
+  /** A hash of a random password with the parameters real hashes have, made once. */
+  private dummyHash(): Promise<string> {
+    this.dummy ??= hashPassword(randomBytes(32).toString('base64url')).catch((error: unknown) => {
+      this.dummy = undefined;
+      throw error;
+    });
+    return this.dummy;
+  }
+
+  /** The path the server is mounted under (deployments behind a path prefix), for form actions and links. */
+  private pathPrefix(): string {
+    return new URL(this.deps.baseUrl()).pathname.replace(/\/+$/, '');
   }
 }
+
+/** argon2id with the library's defaults, of the NFKC-normalized password. */
+export function hashPassword(password: string): Promise<string> {
+  return hash(normalizePassword(password));
+}
+
+/** False for a wrong password and for a hash that cannot be read (never an exception). */
+export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(passwordHash, normalizePassword(password));
+  } catch {
+    return false;
+  }
+}
+
+/** The login's origin, which the form's redirect ends at (CSP `form-action`). */
+function formTargetsOf(flow: Pick<LoginFlowRow, 'origin'>): string[] {
+  try {
+    return [new URL(flow.origin).origin];
+  } catch {
+    return [];
+  }
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Who receives the login: shown so a person can tell a login meant for them from a lure. */
+function destination(flow: Pick<LoginFlowRow, 'origin' | 'label'>): string {
+  let where = flow.origin;
+  try {
+    where = new URL(flow.origin).host;
+  } catch {
+    // shown as given
+  }
+  return `<p class="for">Continue to <strong>${escapeHtml(where)}</strong> with a personal token named “${escapeHtml(flow.label)}”.</p>`;
+}
+
+function errorBox(problem: Problem | undefined): string {
+  if (!problem) return '';
+  const hint = typeof problem.reason.hint === 'string' ? `<p class="hint">${escapeHtml(problem.reason.hint)}</p>` : '';
+  return `<div class="error" role="alert"><p class="message">${escapeHtml(problem.message)}</p>${hint}</div>`;
+}
+
+function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
+<title>${escapeHtml(title)} · Gatehouse</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+const STYLE = `
+:root{color-scheme:light dark;--bg:#f4f4f5;--card:#fff;--line:#d4d4d8;--text:#18181b;--muted:#52525b;--accent:#18181b;--on-accent:#fff}
+@media (prefers-color-scheme:dark){:root{--bg:#09090b;--card:#18181b;--line:#3f3f46;--text:#f4f4f5;--muted:#a1a1aa;--accent:#f4f4f5;--on-accent:#18181b}}
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;background:var(--bg);color:var(--text);font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main{width:min(24rem,calc(100% - 2rem));margin:2rem 0;padding:2rem;background:var(--card);border:1px solid var(--line);border-radius:.75rem}
+h1{font-size:1.35rem;margin:0 0 .5rem}
+.for,.hint,.code{color:var(--muted);font-size:.875rem;overflow-wrap:anywhere}
+.for{margin:0 0 1.25rem}
+label{display:block;font-weight:600;font-size:.9rem;margin:1rem 0 .3rem}
+input{width:100%;padding:.6rem .7rem;font:inherit;color:inherit;background:transparent;border:1px solid var(--line);border-radius:.4rem}
+input:focus{outline:2px solid #2563eb;outline-offset:1px}
+button{width:100%;margin-top:1.5rem;padding:.7rem;font:inherit;font-weight:600;color:var(--on-accent);background:var(--accent);border:0;border-radius:.4rem;cursor:pointer}
+.error{margin:0 0 .5rem;padding:.6rem .75rem;font-size:.9rem;color:#991b1b;background:#fef2f2;border:1px solid #fecaca;border-radius:.4rem}
+.error p{margin:0}.error .hint{margin-top:.3rem;color:#7f1d1d}
+.alt{margin:1.25rem 0 0;text-align:center;font-size:.9rem}
+a{color:#2563eb}
+`;
