@@ -20,8 +20,59 @@ export const REDACT_PATHS = [
   '*.password',
 ];
 
+/** Query parameters that carry a credential during a login: their values never reach a log line. */
+const SECRET_QUERY_PARAMETERS = new Set([
+  'sid',
+  'code',
+  'state',
+  'token',
+  'access_token',
+  'id_token',
+  'session_state',
+  'samlresponse',
+  'samlrequest',
+  'relaystate',
+  'password',
+]);
+
+/** A request URL as logged: the path, and the query with credential values replaced. */
+export function loggableUrl(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark === -1) return url;
+  const query = url
+    .slice(mark + 1)
+    .split('&')
+    .map((pair) => {
+      const name = pair.split('=')[0] ?? '';
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name);
+      } catch {
+        // keep the raw name
+      }
+      return SECRET_QUERY_PARAMETERS.has(decoded.toLowerCase()) ? `${name}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, mark)}?${query}`;
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination ?? pino.destination(1));
+  return pino(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: {
+        req: (req: { method?: string; url?: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+          method: req.method,
+          url: loggableUrl(req.url ?? ''),
+          host: req.hostname,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
+    },
+    destination ?? pino.destination(1),
+  );
 }
 
 export interface RunningServer {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * Secrets are shown once and never kept: the database holds only keyed digests, the logs hold no
  * token and no Authorization header, and listings show only the last four characters. Plus the
@@ -184,6 +185,20 @@ describe('nothing that authenticates is stored or logged', () => {
     expect(logs).not.toMatch(/bearer\s+gth_/i);
     expect(logs).not.toMatch(/"authorization"\s*:\s*"(?!\[redacted\])/i);
     expect(logs).not.toMatch(/gth_(robot|user)_[0-9A-Za-z]{8}/);
+  });
+});
+
+describe('login credentials in URLs', () => {
+  it('sid, code, state and SAML values in a query string are logged as [redacted]', async () => {
+    const sid = `sid${randomBytes(16).toString('hex')}`;
+    const code = `code${randomBytes(16).toString('hex')}`;
+    await api('GET', `/v1/auth/fetch?sid=${sid}`);
+    await api('GET', `/v1/auth/callback/oidc/nobody?code=${code}&state=${code}x`);
+    const logs = server.logs();
+    expect(logs).toContain('/v1/auth/fetch?sid=[redacted]');
+    expect(logs).toContain('code=[redacted]&state=[redacted]');
+    expect(logs.includes(sid)).toBe(false);
+    expect(logs.includes(code)).toBe(false);
   });
 });
 
