@@ -618,6 +618,25 @@ describe('PUT /users/me/password', () => {
     expect(await auditActions(open, user.userId)).toEqual(expect.arrayContaining(['user.password.set', 'user.password.change']));
   });
 
+  it('a first password needs a recent login: a token older than 15 minutes gets 403 reauthentication_required', async () => {
+    const user = await open.createUser();
+    secrets.add(user.token);
+    open.advance(16 * 60_000);
+    try {
+      const late = await api('PUT', `${V}/users/me/password`, { token: user.token, body: { newPassword: PASSWORD } });
+      expectErrorEnvelope(late, 403, 'reauthentication_required');
+      expect(late.body.reason.hint).toContain('15 minutes');
+    } finally {
+      open.advance(-16 * 60_000);
+    }
+    const hash = await open.running.store.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', user.userId)
+      .executeTakeFirstOrThrow();
+    expect(hash.password_hash).toBeNull();
+  });
+
   it('only users have passwords: robots get 403 principal_not_accepted, anonymous callers 401', async () => {
     const owner = await open.createUser();
     const projectId = await createProject(api, owner.token, 'Password robots');

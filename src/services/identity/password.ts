@@ -29,6 +29,7 @@ import type { UserPrincipal } from '../../model/principals.js';
 import { isUniqueViolation } from '../../store/db.js';
 import { deleteLoginFlow } from '../../store/identity.js';
 import type { LoginFlowRow } from '../../store/schema.js';
+import { findToken } from '../../store/tokens.js';
 import { findLoginByEmail, findUser, findUserByEmail, insertUser, setPasswordHash } from '../../store/users.js';
 import { audit } from '../audit.js';
 import { type Actor, type Deps, inTransaction, iso } from '../context.js';
@@ -109,6 +110,9 @@ export function weakPassword(field: string, rejection: { rule: string; message: 
     hint: `Use at least ${PASSWORD_MIN_LENGTH} characters; long passphrases of unrelated words are welcome, and there are no rules about digits or symbols.`,
   });
 }
+
+/** How recent the login must be that sets a first password. */
+export const FIRST_PASSWORD_WINDOW_MS = 15 * 60_000;
 
 export class PasswordLogin {
   private dummy: Promise<string> | undefined;
@@ -236,7 +240,8 @@ export class PasswordLogin {
 
   /**
    * `PUT /users/me/password`: sets or changes the caller's password. The current password is
-   * required when one is set. Personal tokens already issued stay valid.
+   * required when one is set; a first password needs a token issued in the last 15 minutes.
+   * Personal tokens already issued stay valid.
    */
   async changePassword(
     actor: Actor & { principal: UserPrincipal },
@@ -252,6 +257,18 @@ export class PasswordLogin {
         field: 'currentPassword',
         hint: 'Send your current password as currentPassword. If you forgot it, ask an operator to reset it.',
       });
+    }
+    if (current === null) {
+      // A first password adds a way in that outlives every token. Only a recent login (or a token an
+      // operator just issued) may add it, so a stolen, older token cannot turn itself into a password.
+      const token = await findToken(this.deps.db, actor.principal.tokenId);
+      const age = token ? this.deps.now().getTime() - Date.parse(token.created_at) : Number.POSITIVE_INFINITY;
+      if (age > FIRST_PASSWORD_WINDOW_MS) {
+        throw new Problem(403, 'Setting a first password needs a recent login', {
+          code: 'reauthentication_required',
+          hint: `Log in again (e.g. \`gatehouse login\`) and set the password within ${FIRST_PASSWORD_WINDOW_MS / 60_000} minutes, with the new token.`,
+        });
+      }
     }
     const rejection = checkPassword(input.newPassword, { email: user.email, common: await loadCommonPasswords() });
     if (rejection) throw weakPassword('newPassword', rejection);
