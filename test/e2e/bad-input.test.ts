@@ -1,12 +1,15 @@
 /**
- * Bad input, for every route: malformed or mistyped bodies, unknown fields, oversize and non-JSON
- * bodies, bad ids in the path, bad paging, bad versions, unknown routes and broken credentials.
+ * Bad input, for every route: malformed or mistyped bodies, unknown fields, oversize bodies and
+ * bodies of the wrong media type (JSON routes take JSON, form routes an HTML form), bad ids in the
+ * path, bad paging, bad versions, unknown routes and broken credentials.
  * Each is refused with the one error envelope, a status that says whose fault it is, a message
  * that names what to fix, and never a 500. A refused request leaves nothing behind.
  *
  * Where the route table can tell us what to send (which routes take a body, which fields it has
  * and their types, which path and query parameters exist), the cases are generated from it.
  */
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRoute } from '../../src/http/route.js';
 import { routes } from '../../src/http/routes/index.js';
@@ -15,15 +18,22 @@ import {
   createOrganization,
   createProject,
   createRobot,
+  encodeBody,
   expectErrorEnvelope,
+  FORM_MEDIA_TYPE,
   fillPath,
+  issuePersonalToken,
   type ResourceKind,
   type RobotFixture,
   rawRequest,
   routeKey,
   SAMPLE_BODIES,
+  SAMPLE_ORIGIN,
+  SAMPLE_PASSWORD,
+  SAMPLE_QUERIES,
   V,
 } from '../support/fixtures.js';
+import { selfSignedCertificate } from '../support/saml-idp.js';
 import { type Api, type ApiResponse, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -34,6 +44,12 @@ let organizationId: string;
 let standing: RobotFixture;
 let robotAdmin: RobotFixture;
 let robotDeveloper: RobotFixture;
+/** Identity providers of the organization: OpenID Connect and SAML. */
+let oidcProviderId: string;
+let samlProviderId: string;
+/** A personal token of the owner that nothing authenticates with. */
+let spareTokenId: string;
+const ORGANIZATION_SLUG = 'bad-input-org';
 /** Every error response checked, for the summary at the end. */
 let checked = 0;
 
@@ -46,7 +62,33 @@ beforeAll(async () => {
   standing = await createRobot(api, owner.token, { type: 'project', id: projectId }, ['viewer'], 'standing');
   robotAdmin = await createRobot(api, owner.token, { type: 'project', id: projectId }, ['administrator'], 'admin robot');
   robotDeveloper = await createRobot(api, owner.token, { type: 'project', id: projectId }, ['developer'], 'developer robot');
+  oidcProviderId = await createProvider({
+    type: 'oidc',
+    title: 'Bad input OIDC',
+    config: { issuer: 'https://login.example.com', clientId: 'bad-input' },
+  });
+  samlProviderId = await createProvider({
+    type: 'saml',
+    title: 'Bad input SAML',
+    config: {
+      entryPoint: 'https://idp.example.com/sso',
+      idpIssuer: 'https://idp.example.com/metadata',
+      idpCert: selfSignedCertificate('bad-input-idp').certificatePem,
+    },
+  });
+  spareTokenId = (await issuePersonalToken(server, owner.userId)).row.id;
+  const slugged = await api('PATCH', `${V}/organizations/${organizationId}`, {
+    token: owner.token,
+    body: { slug: ORGANIZATION_SLUG },
+  });
+  expect(slugged.status, slugged.text).toBe(200);
 });
+
+async function createProvider(body: Record<string, unknown>): Promise<string> {
+  const res = await api('POST', `${V}/organizations/${organizationId}/providers`, { token: owner.token, body });
+  expect(res.status, res.text).toBe(201);
+  return res.body.id;
+}
 
 afterAll(async () => {
   await server?.close();
@@ -59,8 +101,8 @@ function expectError(res: ApiResponse, status: number, code: string | undefined,
 
 // --- Calling any route as someone it lets through ------------------------------------------------
 
-/** Valid values for every path parameter the table uses. */
-function validParams(): Record<string, string> {
+/** Valid values (real fixtures) for every path parameter the table uses, on a route. */
+function validParams(route: AnyRoute): Record<string, string> {
   return {
     resourceType: 'project',
     resourceId: projectId,
@@ -72,7 +114,27 @@ function validParams(): Record<string, string> {
     tokenId: standing.tokenId,
     roleName: 'viewer',
     permissionName: 'sanity-project',
+    provider: 'sanity',
+    providerId: oidcProviderId,
+    slug: ORGANIZATION_SLUG,
+    ...ROUTE_PARAMS[routeKey(route)]?.(),
   };
+}
+
+/** Where a parameter's name does not say which fixture it names, the route does. */
+const ROUTE_PARAMS: Record<string, () => Record<string, string>> = {
+  // A personal token (of the owner, unused), not a robot's.
+  'DELETE /auth/tokens/:tokenId': () => ({ tokenId: spareTokenId }),
+  'GET /auth/callback/oidc/:provider': () => ({ provider: oidcProviderId }),
+  'GET /auth/saml/metadata/:providerId': () => ({ providerId: samlProviderId }),
+  'POST /auth/saml/acs/:providerId': () => ({ providerId: samlProviderId }),
+};
+
+/** The path of a route with valid parameters, and its sample query when it needs one (only the tested part is bad). */
+function validPath(route: AnyRoute, params: Record<string, string> = {}, version = V): string {
+  const path = fillPath(route, { ...validParams(route), ...params }, version);
+  const query = SAMPLE_QUERIES[routeKey(route)];
+  return query ? `${path}?${query({ resource: resourceOf(route) })}` : path;
 }
 
 function paramNames(route: AnyRoute): string[] {
@@ -105,7 +167,14 @@ function sampleBody(route: AnyRoute): Record<string, unknown> {
   return sample({ resource: resourceOf(route) });
 }
 
+/** The sample body as the route takes it (JSON or a form), for tests about something else; none without a body. */
+function sampleRequest(route: AnyRoute): { rawBody?: string; headers?: Record<string, string> } {
+  return route.body ? encodeBody(route, sampleBody(route)) : {};
+}
+
 const bodyRoutes = routes.filter((r) => r.body !== undefined);
+const jsonBodyRoutes = bodyRoutes.filter((r) => r.bodyType !== 'form');
+const formBodyRoutes = bodyRoutes.filter((r) => r.bodyType === 'form');
 const versionedRoutes = routes.filter((r) => r.versioned !== false);
 const routesWithParams = routes.filter((r) => paramNames(r).length > 0);
 const routesWithQuery = routes.filter((r) => r.query !== undefined);
@@ -117,6 +186,8 @@ interface JsonSchema {
   type?: string | string[];
   anyOf?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
+  required?: string[];
+  minLength?: number;
   maxLength?: number;
   pattern?: string;
   enum?: unknown[];
@@ -159,10 +230,19 @@ describe('request bodies, on every route that takes one', () => {
     for (const route of bodyRoutes) expect(() => sampleBody(route), routeKey(route)).not.toThrow();
   });
 
-  for (const route of bodyRoutes) {
+  it('every route takes JSON or an HTML form, and both kinds are covered below', () => {
+    for (const route of bodyRoutes) expect([undefined, 'json', 'form'], routeKey(route)).toContain(route.bodyType);
+    expect(jsonBodyRoutes.length + formBodyRoutes.length).toBe(bodyRoutes.length);
+    expect(jsonBodyRoutes.length).toBeGreaterThan(0);
+    expect(formBodyRoutes.length).toBeGreaterThan(0);
+  });
+});
+
+describe('JSON bodies, on every route that takes one', () => {
+  for (const route of jsonBodyRoutes) {
     describe(routeKey(route), () => {
       const send = (options: { body?: unknown; rawBody?: string; headers?: Record<string, string> }) =>
-        api(route.method, fillPath(route, validParams()), { token: tokenFor(route), ...options });
+        api(route.method, validPath(route), { token: tokenFor(route), ...options });
 
       it('malformed JSON → 400 malformed_json', async () => {
         const bad = ['{', '{"label":', 'not json', "{'single': 'quotes'}", '{"a":1,}', '\u0000'];
@@ -217,7 +297,7 @@ describe('request bodies, on every route that takes one', () => {
         const res = await send({ rawBody: huge, headers: { 'content-type': 'application/json' } });
         expectError(res, 413, 'body_too_large', routeKey(route));
         // Also when the size is not announced up front (chunked transfer encoding).
-        const chunked = await rawRequest(server.url, route.method, fillPath(route, validParams()), {
+        const chunked = await rawRequest(server.url, route.method, validPath(route), {
           headers: {
             authorization: `Bearer ${tokenFor(route)}`,
             'content-type': 'application/json',
@@ -267,23 +347,156 @@ describe('request bodies, on every route that takes one', () => {
   });
 });
 
+/** Values of a text field that its schema refuses: empty, too long, not of its pattern. */
+function invalidTexts(schema: JsonSchema): string[] {
+  const out: string[] = [];
+  if ((schema.minLength ?? 0) >= 1) out.push('');
+  if (schema.maxLength !== undefined) out.push('x'.repeat(schema.maxLength + 1));
+  if (schema.pattern !== undefined && !new RegExp(schema.pattern).test('bad value!')) out.push('bad value!');
+  if (schema.enum !== undefined) out.push('not-a-listed-value');
+  return out;
+}
+
+/**
+ * Form routes (`bodyType: 'form'`: the login, sign-up and SAML forms browsers post) get the form
+ * equivalents of the JSON checks above. Every form value is text, so there is no "wrong type" and
+ * no malformed document: a wrong field is a missing one or a text its schema refuses.
+ */
+describe('form bodies, on every route that takes an HTML form', () => {
+  for (const route of formBodyRoutes) {
+    describe(routeKey(route), () => {
+      const form = (fields: Record<string, unknown>) => encodeBody(route, fields).rawBody;
+      const send = (rawBody: string, contentType = FORM_MEDIA_TYPE) =>
+        api(route.method, validPath(route), { token: tokenFor(route), rawBody, headers: { 'content-type': contentType } });
+
+      it('a JSON body, or any other media type → 415 unsupported_media_type naming the form type', async () => {
+        const json = JSON.stringify(sampleBody(route));
+        for (const type of [
+          'application/json',
+          'application/json; charset=utf-8',
+          'text/plain',
+          'application/xml',
+          'multipart/form-data; boundary=x',
+        ]) {
+          const res = await send(json, type);
+          expectError(res, 415, 'unsupported_media_type', `${routeKey(route)} ${type}`);
+          expect(res.body.message).toContain(FORM_MEDIA_TYPE);
+        }
+      });
+
+      it('an unknown field → 400 naming it', async () => {
+        const res = await send(form({ ...sampleBody(route), surprise: '1' }));
+        expectError(res, 400, 'invalid_input', routeKey(route));
+        expect(res.body.message).toContain('"surprise"');
+        expect(res.body.reason.field).toBe('body.surprise');
+      });
+
+      it('each required field missing → 400 naming it; an empty form too', async () => {
+        const { required = [] } = route.body as JsonSchema;
+        for (const name of required) {
+          const { [name]: _left, ...rest } = sampleBody(route);
+          const res = await send(form(rest));
+          expectError(res, 400, 'invalid_input', `${routeKey(route)} without ${name}`);
+          expect(res.body.message, name).toContain(`"${name}"`);
+        }
+        if (required.length === 0) return;
+        const empty = await send('');
+        expectError(empty, 400, 'invalid_input', `${routeKey(route)} empty form`);
+        expect(empty.body.message).toMatch(/^body is missing required field/);
+      });
+
+      it('each field with a value its schema refuses → 400 invalid_input naming the field', async () => {
+        let tried = 0;
+        for (const [name, schema] of Object.entries((route.body as JsonSchema).properties ?? {})) {
+          for (const bad of invalidTexts(schema)) {
+            tried++;
+            const res = await send(form({ ...sampleBody(route), [name]: bad }));
+            const label = `${routeKey(route)} ${name}=${JSON.stringify(bad.slice(0, 20))}${bad.length > 20 ? '…' : ''}`;
+            expectError(res, 400, 'invalid_input', label);
+            expect(res.body.message, label).toContain(`body.${name}`);
+            expect(res.body.reason.field, label).toBe(`body.${name}`);
+          }
+        }
+        expect(tried, 'fields with a checkable value').toBeGreaterThan(0);
+      });
+
+      it('a repeated field counts once, with its last value (never a list)', async () => {
+        const sample = sampleBody(route);
+        const [name, bad] = Object.entries((route.body as JsonSchema).properties ?? {})
+          .filter(([field]) => field in sample)
+          .map(([field, schema]) => [field, invalidTexts(schema)[0]])
+          .find(([, text]) => text !== undefined) as [string, string];
+        const { [name]: value, ...rest } = sample;
+        const invalid = new URLSearchParams({ [name]: bad });
+        const valid = new URLSearchParams({ [name]: String(value) });
+        const lastBad = await send(`${valid}&${form(rest)}&${invalid}`);
+        expectError(lastBad, 400, 'invalid_input', `${routeKey(route)} ${name}: valid, then invalid`);
+        expect(lastBad.body.reason.field).toBe(`body.${name}`);
+        // Valid last: past validation (the handler then refuses the sample's placeholder values its own way).
+        const lastGood = await send(`${invalid}&${form(rest)}&${valid}`);
+        expect(lastGood.status, lastGood.text.slice(0, 300)).toBeLessThan(500);
+        expect(lastGood.body?.reason?.code, lastGood.text.slice(0, 300)).not.toBe('invalid_input');
+      });
+
+      it('a __proto__ or constructor key is a field the schema refuses, not a prototype', async () => {
+        for (const key of ['__proto__', '__proto__[polluted]', 'constructor[prototype][polluted]', 'constructor']) {
+          const res = await send(`${encodeURIComponent(key)}=true&${form(sampleBody(route))}`);
+          expectError(res, 400, 'invalid_input', `${routeKey(route)} ${key}`);
+          expect(res.body.message, key).toContain(`"${key}"`);
+          expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+          expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+        }
+      });
+
+      it('a form over 64 KiB → 413 body_too_large, also when chunked', async () => {
+        const huge = form({ ...sampleBody(route), padding: 'x'.repeat(70 * 1024) });
+        const res = await send(huge);
+        expectError(res, 413, 'body_too_large', routeKey(route));
+        const chunked = await rawRequest(server.url, route.method, validPath(route), {
+          headers: {
+            authorization: `Bearer ${tokenFor(route)}`,
+            'content-type': FORM_MEDIA_TYPE,
+            'transfer-encoding': 'chunked',
+          },
+          body: huge,
+        });
+        expectError(chunked, 413, 'body_too_large', `${routeKey(route)} chunked`);
+      });
+    });
+  }
+});
+
 // --- Path parameters ------------------------------------------------------------------------------
 
 describe('bad ids in the path, on every route that has path parameters', () => {
   const BAD_VALUES = ['bad id!', 'a'.repeat(65), 'semi;colon', 'ünïcode', 'a\u0000b', 'a/b', '%2e%2e'];
 
+  it('the valid values used below are valid on every route (so only the tested parameter is bad)', () => {
+    const keys = new Set(routes.map(routeKey));
+    expect(
+      Object.keys(ROUTE_PARAMS).filter((key) => !keys.has(key)),
+      'stale ROUTE_PARAMS entries',
+    ).toEqual([]);
+    for (const route of routesWithParams) {
+      const values = validParams(route);
+      const params = Object.fromEntries(paramNames(route).map((name) => [name, values[name]]));
+      const check = Compile(route.params as TSchema);
+      expect(check.Check(params), `${routeKey(route)} ${JSON.stringify(params)}`).toBe(true);
+    }
+  });
+
   for (const route of routesWithParams) {
     it(routeKey(route), async () => {
       for (const name of paramNames(route)) {
         for (const value of [...BAD_VALUES, ...(name === 'resourceType' ? ['planet', 'PROJECT'] : [])]) {
-          const path = fillPath(route, { ...validParams(), [name]: value });
+          const path = validPath(route, { [name]: value });
           const res = await api(route.method, path, { token: tokenFor(route) });
           const label = `${route.method} ${path}`;
           expectError(res, 400, 'invalid_input', label);
           expect(res.body.reason.field ?? res.body.message, label).toContain(name);
         }
         // `..` as a segment, sent as written (fetch would resolve it away).
-        const dotted = fillPath(route, { ...validParams(), [name]: '__DOTS__' }).replace('__DOTS__', '..');
+        const dotted = validPath(route, { [name]: '__DOTS__' }).replace('__DOTS__', '..');
         const res = await rawRequest(server.url, route.method, dotted, {
           headers: { authorization: `Bearer ${tokenFor(route)}` },
         });
@@ -333,12 +546,18 @@ describe('query strings', () => {
               ? 'bad id!'
               : schema.maxLength !== undefined
                 ? 'x'.repeat(schema.maxLength + 1)
-                : undefined;
+                : schema.enum !== undefined
+                  ? 'not-a-listed-value'
+                  : undefined;
         if (bad === undefined) continue;
         tried++;
-        const path = `${fillPath(route, validParams())}?${name}=${encodeURIComponent(bad)}`;
-        const res = await api(route.method, path, { token: tokenFor(route), ...(route.body ? { body: sampleBody(route) } : {}) });
-        expectError(res, 400, 'invalid_input', `${route.method} ${path}`);
+        // The rest of the query is the route's valid sample, so that only this parameter is wrong.
+        const [base, sample = ''] = validPath(route).split('?');
+        const query = new URLSearchParams(sample);
+        query.set(name, bad);
+        const path = `${base}?${query}`;
+        const res = await api(route.method, path, { token: tokenFor(route), ...sampleRequest(route) });
+        expectError(res, 400, 'invalid_input', `${route.method} ${path.slice(0, 200)}`);
         expect(res.body.message, path).toContain(name);
       }
     }
@@ -349,7 +568,7 @@ describe('query strings', () => {
     expect(pagedRoutes.length).toBeGreaterThan(0);
     const cursorOf = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
     for (const route of pagedRoutes) {
-      const base = fillPath(route, validParams());
+      const base = fillPath(route, validParams(route));
       const bad = [
         'limit=0',
         'limit=501',
@@ -379,7 +598,7 @@ describe('query strings', () => {
 
   it('every paged list honours limit and its own cursors (so the checks above guard something real)', async () => {
     for (const route of pagedRoutes) {
-      const base = fillPath(route, validParams());
+      const base = fillPath(route, validParams(route));
       const seen: string[] = [];
       let cursor: string | null = null;
       let total = -1;
@@ -407,9 +626,9 @@ describe('versions and unknown routes', () => {
   it('every versioned route refuses a bad version with 400 invalid_api_version, before anything else', async () => {
     for (const route of versionedRoutes) {
       for (const version of ['/v2', '/v3', '/v2025-13-45', '/v2025-02-30', '/v2999-01-01', '/version1', '/vx', '/V1']) {
-        const path = fillPath(route, validParams(), version);
+        const path = validPath(route, {}, version);
         // Anonymous on purpose: the version is checked first, so the caller learns what to fix first.
-        const res = await api(route.method, path, route.body ? { body: sampleBody(route) } : {});
+        const res = await api(route.method, path, sampleRequest(route));
         expectError(res, 400, 'invalid_api_version', `${route.method} ${path}`);
         expect(res.body.message).toContain('vYYYY-MM-DD');
         expect(res.body.reason.accepted).toEqual(['v1', 'vX', 'vYYYY-MM-DD']);
@@ -451,9 +670,10 @@ describe('credentials', () => {
   it('a malformed Authorization header → 400 invalid_request, another scheme → 401, on every route (RFC 6750)', async () => {
     for (const route of routes) {
       for (const authorization of MALFORMED) {
-        const res = await api(route.method, fillPath(route, validParams()), {
-          headers: { authorization },
-          ...(route.body ? { body: sampleBody(route) } : {}),
+        const request = sampleRequest(route);
+        const res = await api(route.method, validPath(route), {
+          ...request,
+          headers: { ...request.headers, authorization },
         });
         const label = `${routeKey(route)} with "${authorization}"`;
         const bearer = /^bearer\b/i.test(authorization);
@@ -471,10 +691,7 @@ describe('credentials', () => {
     ];
     for (const route of routes) {
       for (const token of typos) {
-        const res = await api(route.method, fillPath(route, validParams()), {
-          token,
-          ...(route.body ? { body: sampleBody(route) } : {}),
-        });
+        const res = await api(route.method, validPath(route), { token, ...sampleRequest(route) });
         const label = `${routeKey(route)} with a mistyped token`;
         expectError(res, 401, 'invalid_token', label);
         expect(res.body.message).toBe('Session not found');
@@ -623,6 +840,68 @@ describe('a failed request leaves no partial state', () => {
     expect(after.body.displayName).toBe(before.body.displayName);
     expect(after.body.metadata).toEqual(before.body.metadata);
     expect(after.body.updatedAt).toBe(before.body.updatedAt);
+  });
+
+  it('a refused identity provider is not created, and a refused change changes nothing', async () => {
+    const base = `${V}/organizations/${organizationId}/providers`;
+    const list = async () => (await api('GET', base, { token: owner.token })).body.map((p: { id: string }) => p.id).sort();
+    const before = await list();
+    const elsewhere = await createProject(api, owner.token, 'Not in the organization');
+    const res = await api('POST', base, {
+      token: owner.token,
+      body: {
+        type: 'saml',
+        title: 'Should not exist',
+        config: {
+          entryPoint: 'https://idp.example.com/sso',
+          idpIssuer: 'https://idp.example.com/metadata',
+          idpCert: selfSignedCertificate('refused').certificatePem,
+          roleMappings: [{ group: 'g', projectId: elsewhere, roleNames: ['viewer'] }],
+        },
+      },
+    });
+    expectError(res, 400, 'invalid_input', 'role mapping on a project outside the organization');
+    expect(await list()).toEqual(before);
+
+    const provider = await api('GET', `${base}/${oidcProviderId}`, { token: owner.token });
+    const retyped = await api('PUT', `${base}/${oidcProviderId}`, {
+      token: owner.token,
+      body: { type: 'saml', title: 'Retyped', config: { entryPoint: 'https://idp.example.com/sso' } },
+    });
+    expectError(retyped, 400, 'invalid_input', 'a provider keeps its type');
+    expect((await api('GET', `${base}/${oidcProviderId}`, { token: owner.token })).body).toEqual(provider.body);
+  });
+
+  it('a refused login uses up nothing, and a refused password change keeps the password', async () => {
+    const person = await server.createUser('partial-state@example.com');
+    const set = await api('PUT', `${V}/users/me/password`, { token: person.token, body: { newPassword: SAMPLE_PASSWORD } });
+    expect(set.status, set.text).toBe(204);
+    for (const [body, status, code] of [
+      [{ currentPassword: 'not the current password', newPassword: 'a brand new passphrase 7' }, 403, 'invalid_current_password'],
+      [{ currentPassword: SAMPLE_PASSWORD, newPassword: 'password' }, 400, 'weak_password'],
+      [{ newPassword: 'a brand new passphrase 7' }, 400, 'current_password_required'],
+    ] as const) {
+      const res = await api('PUT', `${V}/users/me/password`, { token: person.token, body });
+      expectError(res, status, code, code);
+    }
+
+    const page = await api('GET', `/v1/auth/login/sanity?origin=${encodeURIComponent(SAMPLE_ORIGIN)}&type=token&label=partial`);
+    expect(page.status, page.text.slice(0, 300)).toBe(200);
+    const flow = /name="flow" value="([^"]+)"/.exec(page.text)?.[1] as string;
+    const login = (password: string) =>
+      api(
+        'POST',
+        '/v1/auth/login/sanity',
+        encodeBody({ bodyType: 'form' }, { flow, email: 'partial-state@example.com', password }),
+      );
+    // A wrong password, and a form the schema refuses: the flow is still there…
+    expectError(await login('not the password at all'), 401, 'invalid_credentials', 'wrong password');
+    expectError(await login(''), 400, 'invalid_input', 'empty password');
+    // …and the unchanged password logs in with it, once.
+    const ok = await login(SAMPLE_PASSWORD);
+    expect(ok.status, ok.text).toBe(303);
+    expect(ok.headers.get('location')?.startsWith(`${SAMPLE_ORIGIN}?`), String(ok.headers.get('location'))).toBe(true);
+    expectError(await login(SAMPLE_PASSWORD), 400, 'login_expired', 'the flow is used up');
   });
 
   it('a project in an organization the caller cannot see → refused, and no project', async () => {

@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { expect } from 'vitest';
 import type { AnyRoute } from '../../src/http/route.js';
 import { addMember as addMembership } from '../../src/services/memberships.js';
+import { issueToken } from '../../src/services/tokens.js';
 import type { Api, ApiResponse, TestServer } from './server.js';
 
 export const V = '/v2025-01-09';
@@ -92,11 +93,6 @@ export interface SampleContext {
   resource: { type: ResourceKind; id: string } | undefined;
 }
 
-/**
- * A valid body for every route that takes one, keyed by `METHOD path`. Tests that walk the route
- * table fail on a route with a body and no entry here, so a new route cannot skip them silently.
- * Each sample is harmless: it creates something disposable or renames a fixture.
- */
 let suffix = 0;
 /** A name no other sample in this process used. */
 function uniqueSuffix(): string {
@@ -104,6 +100,23 @@ function uniqueSuffix(): string {
   return `${process.pid.toString(36)}-${suffix}`;
 }
 
+/** A password the sign-up rules accept (long, not common, not an e-mail address). */
+export const SAMPLE_PASSWORD = 'copper kettle sings at dawn 42';
+/** A well-formed login flow id (`flow`, SAML `RelayState`) of no login. */
+export const NO_SUCH_FLOW = 'sample-flow-that-was-never-started';
+/** A well-formed sid that no login issued. */
+export const NO_SUCH_SID = 'sample-sid-that-was-never-issued';
+/**
+ * Where sample logins send the browser back: a loopback origin, as the CLI's (nothing listens
+ * there; tests never follow the redirect).
+ */
+export const SAMPLE_ORIGIN = 'http://127.0.0.1:9/callback';
+
+/**
+ * A valid body for every route that takes one, keyed by `METHOD path`. Tests that walk the route
+ * table fail on a route with a body and no entry here, so a new route cannot skip them silently.
+ * Each sample is harmless: it creates something disposable or renames a fixture.
+ */
 export const SAMPLE_BODIES: Record<string, (ctx: SampleContext) => Record<string, unknown>> = {
   'POST /access/:resourceType/:resourceId/robots': ({ resource }) => ({
     label: 'sample robot',
@@ -163,16 +176,35 @@ export const SAMPLE_BODIES: Record<string, (ctx: SampleContext) => Record<string
   'POST /projects/:projectId/tokens': () => ({ label: 'sample token', roleName: 'viewer' }),
   'POST /organizations': () => ({ name: 'Sample organization' }),
   'PATCH /organizations/:organizationId': () => ({ name: 'Sample org name' }),
+  // Idempotent: sets the password the first time, and then changes it to itself.
+  'PUT /users/me/password': () => ({ currentPassword: SAMPLE_PASSWORD, newPassword: SAMPLE_PASSWORD }),
+  // Form routes (`bodyType: 'form'`): every value is text. Their single-use values name nothing
+  // (see NO_SUCH_FLOW); a test that needs the call to succeed makes a live one.
+  'POST /auth/login/sanity': () => ({ flow: NO_SUCH_FLOW, email: 'nobody@example.com', password: SAMPLE_PASSWORD }),
+  'POST /auth/signup/sanity': () => ({
+    flow: NO_SUCH_FLOW,
+    name: 'Sample person',
+    email: `signup-${uniqueSuffix()}@example.com`,
+    password: SAMPLE_PASSWORD,
+  }),
+  'POST /auth/saml/acs/:providerId': () => ({
+    SAMLResponse: Buffer.from('<samlp:Response/>').toString('base64'),
+    RelayState: NO_SUCH_FLOW,
+  }),
 };
 
 /**
  * A valid query string for every route with a required query parameter, keyed like SAMPLE_BODIES;
- * tests that walk the route table fail on a route that needs one and has none.
+ * tests that walk the route table fail on a route that needs one and has none. Single-use values
+ * (a login's flow, a sid) are well-formed and name nothing, as in SAMPLE_BODIES.
  */
 export const SAMPLE_QUERIES: Record<string, (ctx: SampleContext) => string> = {
   'GET /access/explain': () => `method=GET&path=${encodeURIComponent(`${V}/projects`)}`,
   'GET /access/:resourceType/:resourceId/user-permissions/me/check': ({ resource }) =>
     `permissions=sanity.${resource?.type ?? 'project'}.read&permissions=sanity.${resource?.type ?? 'project'}.members.read`,
+  'GET /auth/login/:provider': () => `origin=${encodeURIComponent(SAMPLE_ORIGIN)}&type=token&label=sample`,
+  'GET /auth/fetch': () => `sid=${NO_SUCH_SID}`,
+  'GET /auth/signup/sanity': () => `flow=${NO_SUCH_FLOW}`,
 };
 
 /** The query parameters a route requires (those not marked optional in its schema). */
@@ -188,6 +220,35 @@ export function withSampleQuery(route: AnyRoute, path: string, ctx: SampleContex
     return path;
   }
   return `${path}?${sample(ctx)}`;
+}
+
+/**
+ * A body as the route takes it, as options for the `api` client: JSON, or for `bodyType: 'form'`
+ * routes an HTML form (`application/x-www-form-urlencoded`, every value as text).
+ */
+export function encodeBody(
+  route: Pick<AnyRoute, 'bodyType'>,
+  body: Record<string, unknown>,
+): { rawBody: string; headers: Record<string, string> } {
+  if (route.bodyType !== 'form') return { rawBody: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
+  const form = new URLSearchParams(Object.entries(body).map(([name, value]) => [name, String(value)]));
+  return { rawBody: form.toString(), headers: { 'content-type': FORM_MEDIA_TYPE } };
+}
+
+export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+
+/**
+ * A further personal token of a user, straight from the store (as `admin create-user` issues
+ * them): one that no test authenticates with, so revoking it ends nobody's session.
+ */
+export function issuePersonalToken(server: TestServer, userId: string, label = 'spare') {
+  return issueToken(server.running.store.db, server.running.services.deps, {
+    kind: 'user',
+    principalId: userId,
+    label,
+    expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    source: 'admin',
+  });
 }
 
 /**

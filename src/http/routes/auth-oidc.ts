@@ -30,7 +30,8 @@ const CallbackQuery = Type.Object(
     prompt: Param(100, 'Google: which prompt was shown'),
     client_info: Param(2000, 'Entra ID client info'),
   },
-  { additionalProperties: false },
+  // Providers add parameters of their own; an unknown one must not break a login. Bounded, ignored.
+  { additionalProperties: Type.String({ maxLength: 2000 }), maxProperties: 30 },
 );
 
 const OrganizationProvider = Type.Object({

@@ -63,7 +63,8 @@ export const authTokenRoutes = [
     description: 'One per login (and `admin create-user`). Secrets are never shown again; `current` marks the one in use.',
     tags: ['Auth'],
     policy: { accepts: ['user'], note: 'personal tokens belong to people; a robot has one token, see /access/robots/me' },
-    query: Type.Object(PageQuery.properties, { additionalProperties: false }),
+    // Like every list: unknown query parameters (the `tag` Sanity's clients send) are ignored.
+    query: PageQuery,
     response: PageOf(PersonalToken),
     handler: (ctx) => ctx.services.sessions.listTokens(userActor(ctx).principal, ctx.query),
   }),
