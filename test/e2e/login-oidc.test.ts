@@ -276,7 +276,7 @@ describe('the global OpenID Connect provider', () => {
       const unverified = await loginInBrowser(page, loginUrl(`${server.url}/v1/auth/login/acme`), ACCOUNTS[2] as TestAccount);
       expect(unverified.pathname).toBe('/v1/auth/callback/oidc/acme');
       expect(await page.locator('#code').textContent()).toBe('email_unverified');
-      expect(await page.locator('#message').textContent()).toBe('Acme SSO has not verified your e-mail address.');
+      expect(await page.locator('#message').textContent()).toBe('Acme SSO has not verified your e-mail address');
       await context.clearCookies();
       await loginInBrowser(page, loginUrl(`${server.url}/v1/auth/login/acme`), ACCOUNTS[3] as TestAccount);
       expect(await page.locator('#code').textContent()).toBe('email_missing');
@@ -319,7 +319,7 @@ describe('answers that end on an error page', () => {
     const query = new URLSearchParams({ error: 'access_denied', error_description: 'The <b>user</b> said no', state });
     const refused = await api('GET', `/v1/auth/callback/oidc/acme?${query}`);
     await expectErrorPage(refused, 400, 'provider_refused');
-    expect(refused.text).toContain('The &lt;b&gt;user&lt;/b&gt; said no');
+    expect(refused.text).toContain('The &#60;b&#62;user&#60;/b&#62; said no');
     await expectErrorPage(await api('GET', `/v1/auth/callback/oidc/acme?${query}`), 400, 'login_expired');
   });
 

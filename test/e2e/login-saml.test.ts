@@ -214,7 +214,7 @@ function expectRefusedPage(res: { status: number; text: string; contentType: str
   expect(res.status, res.text).toBe(status);
   expect(res.contentType).toMatch(/^text\/html/);
   expect(res.text).toContain('Login failed');
-  expect(res.text).toContain(`<code>${code}</code>`);
+  expect(res.text).toContain(`<code id="code">${code}</code>`);
 }
 
 describe('SAML service provider metadata', () => {

@@ -5,6 +5,7 @@
 import { Type } from 'typebox';
 import { Problem } from '../../model/errors.js';
 import { OidcRejection } from '../../services/identity/oidc.js';
+import { loginErrorPage } from '../../services/identity/pages.js';
 import { defineRoute, redirectTo, sendHtml } from '../route.js';
 import { StringEnum } from '../schemas.js';
 
@@ -79,7 +80,7 @@ export const authOidcRoutes = [
           },
           'OIDC login refused',
         );
-        return sendHtml(ctx, errorPage(error), error.status);
+        return sendHtml(ctx, loginErrorPage(error), error.status);
       }
     },
   }),
@@ -99,27 +100,3 @@ export const authOidcRoutes = [
     handler: (ctx) => ctx.services.ssoProviders.bySlug(ctx.params.slug),
   }),
 ];
-
-function errorPage(problem: Problem): string {
-  const hint = typeof problem.reason.hint === 'string' ? problem.reason.hint : 'Start the login again.';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Login failed</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:0 .25rem}</style>
-</head>
-<body>
-<h1>Login failed</h1>
-<p id="message">${escapeHtml(problem.message)}.</p>
-<p id="hint">${escapeHtml(hint)}</p>
-<p><small>Error code: <code id="code">${escapeHtml(problem.reason.code)}</code></small></p>
-</body>
-</html>
-`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}

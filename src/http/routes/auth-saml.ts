@@ -6,6 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { Problem } from '../../model/errors.js';
+import { loginErrorPage } from '../../services/identity/pages.js';
 import { SamlRejection } from '../../services/identity/saml.js';
 import { defineRoute, redirectTo, sendHtml } from '../route.js';
 
@@ -68,7 +69,7 @@ export const authSamlRoutes = [
           { providerId, code: error.reason.code, ...(error instanceof SamlRejection ? { detail: error.detail } : {}) },
           'SAML login refused',
         );
-        return sendHtml(ctx, errorPage(error), error.status);
+        return sendHtml(ctx, loginErrorPage(error), error.status);
       }
     },
   }),
@@ -82,28 +83,4 @@ function sendXml(ctx: { reply: FastifyReply }, xml: string): FastifyReply {
     .header('cache-control', 'public, max-age=300')
     .header('x-content-type-options', 'nosniff')
     .send(xml);
-}
-
-function errorPage(problem: Problem): string {
-  const hint = typeof problem.reason.hint === 'string' ? problem.reason.hint : 'Start the login again.';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Login failed</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:0 .25rem}</style>
-</head>
-<body>
-<h1>Login failed</h1>
-<p>${escapeHtml(problem.message)}.</p>
-<p>${escapeHtml(hint)}</p>
-<p><small>Error code: <code>${escapeHtml(problem.reason.code)}</code></small></p>
-</body>
-</html>
-`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }

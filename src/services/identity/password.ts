@@ -36,6 +36,7 @@ import { type Actor, type Deps, inTransaction, iso } from '../context.js';
 import { type LoginService, loginExpired } from '../login.js';
 import { rateLimitsOf } from '../rate-limits.js';
 import { nonEmpty, normalizeEmail } from '../validation.js';
+import { escapeHtml, layout, loginErrorPage } from './pages.js';
 import type { LoginRequest, LoginStart } from './types.js';
 
 const PROVIDER = 'sanity';
@@ -318,12 +319,7 @@ export class PasswordLogin {
 
   /** Any other failure of these pages, for a browser: the message, the hint and the code. */
   errorPage(problem: Problem): HtmlPage {
-    const hint = typeof problem.reason.hint === 'string' ? `<p class="hint">${escapeHtml(problem.reason.hint)}</p>` : '';
-    const html = layout(
-      problem.message,
-      `<h1>${escapeHtml(problem.message)}</h1>${hint}<p class="code">Error code: <code>${escapeHtml(problem.reason.code)}</code></p>`,
-    );
-    return { html, status: problem.status, formTargets: [] };
+    return { html: loginErrorPage(problem), status: problem.status, formTargets: [] };
   }
 
   private loginHtml(flow: Pick<LoginFlowRow, 'id' | 'origin' | 'label'>, values: { email?: string; problem?: Problem }): string {
@@ -427,10 +423,6 @@ function formTargetsOf(flow: Pick<LoginFlowRow, 'origin'>): string[] {
   }
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** Who receives the login: shown so a person can tell a login meant for them from a lure. */
 function destination(flow: Pick<LoginFlowRow, 'origin' | 'label'>): string {
   let where = flow.origin;
@@ -447,42 +439,3 @@ function errorBox(problem: Problem | undefined): string {
   const hint = typeof problem.reason.hint === 'string' ? `<p class="hint">${escapeHtml(problem.reason.hint)}</p>` : '';
   return `<div class="error" role="alert"><p class="message">${escapeHtml(problem.message)}</p>${hint}</div>`;
 }
-
-function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<link rel="icon" href="data:,">
-<title>${escapeHtml(title)} · Gatehouse</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
-}
-
-const STYLE = `
-:root{color-scheme:light dark;--bg:#f4f4f5;--card:#fff;--line:#d4d4d8;--text:#18181b;--muted:#52525b;--accent:#18181b;--on-accent:#fff}
-@media (prefers-color-scheme:dark){:root{--bg:#09090b;--card:#18181b;--line:#3f3f46;--text:#f4f4f5;--muted:#a1a1aa;--accent:#f4f4f5;--on-accent:#18181b}}
-*{box-sizing:border-box}
-body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;background:var(--bg);color:var(--text);font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-main{width:min(24rem,calc(100% - 2rem));margin:2rem 0;padding:2rem;background:var(--card);border:1px solid var(--line);border-radius:.75rem}
-h1{font-size:1.35rem;margin:0 0 .5rem}
-.for,.hint,.code{color:var(--muted);font-size:.875rem;overflow-wrap:anywhere}
-.for{margin:0 0 1.25rem}
-label{display:block;font-weight:600;font-size:.9rem;margin:1rem 0 .3rem}
-input{width:100%;padding:.6rem .7rem;font:inherit;color:inherit;background:transparent;border:1px solid var(--line);border-radius:.4rem}
-input:focus{outline:2px solid #2563eb;outline-offset:1px}
-button{width:100%;margin-top:1.5rem;padding:.7rem;font:inherit;font-weight:600;color:var(--on-accent);background:var(--accent);border:0;border-radius:.4rem;cursor:pointer}
-.error{margin:0 0 .5rem;padding:.6rem .75rem;font-size:.9rem;color:#991b1b;background:#fef2f2;border:1px solid #fecaca;border-radius:.4rem}
-.error p{margin:0}.error .hint{margin-top:.3rem;color:#7f1d1d}
-.alt{margin:1.25rem 0 0;text-align:center;font-size:.9rem}
-a{color:#2563eb}
-`;
