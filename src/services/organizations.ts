@@ -68,6 +68,7 @@ export class OrganizationService {
           robot_token_max_lifetime_days: null,
           robots_may_manage_members: 1,
           sso_token_lifetime_days: null,
+          request_access_status: 'allowed',
         };
         await insertOrganization(trx, row);
         await addMember(trx, { type: 'organization', id: row.id }, actor.principal, ['administrator'], now);

@@ -3,12 +3,14 @@ import { type Kysely, type Migration, type MigrationResultSet, Migrator } from '
 import * as initial from './migrations/0001_initial.js';
 import * as access from './migrations/0002_access.js';
 import * as identity from './migrations/0003_identity.js';
+import * as collaboration from './migrations/0004_collaboration.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_access': access,
   '0003_identity': identity,
+  '0004_collaboration': collaboration,
 };
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResultSet> {

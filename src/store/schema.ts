@@ -18,6 +18,8 @@ export interface OrganizationsTable {
   robots_may_manage_members: number;
   /** Lifetime of personal tokens from this organization's SSO; null: the server's default. */
   sso_token_lifetime_days: number | null;
+  /** `allowed` or `disabled`: whether people may request access to the organization. */
+  request_access_status: string;
 }
 
 export interface ProjectsTable {
@@ -112,6 +114,56 @@ export interface AuditEventsTable {
   ip: string | null;
   user_agent: string | null;
   request_id: string | null;
+  /** Position in the hash chain (1, 2, …); null only for events written before the chain existed. */
+  sequence: number | null;
+  previous_hash: string | null;
+  hash: string | null;
+}
+
+export interface AuditChainTable {
+  /** Always 1: one row, the head of the chain. */
+  id: number;
+  sequence: number;
+  hash: string;
+}
+
+export interface InvitesTable {
+  id: string;
+  resource_type: string;
+  resource_id: string;
+  email: string;
+  role_name: string;
+  token_digest: string;
+  status: string;
+  invited_by_id: string;
+  accepted_by_user_id: string | null;
+  created_at: string;
+  updated_at: string;
+  expires_at: string;
+}
+
+export interface AccessRequestsTable {
+  id: string;
+  resource_type: string;
+  resource_id: string;
+  requested_by_user_id: string;
+  status: string;
+  type: string;
+  requested_role: string | null;
+  note: string;
+  request_url: string | null;
+  updated_by_user_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CorsOriginsTable {
+  id: number;
+  project_id: string;
+  origin: string;
+  allow_credentials: number;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface RolesTable {
@@ -210,6 +262,10 @@ export interface Database {
   identities: IdentitiesTable;
   login_flows: LoginFlowsTable;
   login_sessions: LoginSessionsTable;
+  audit_chain: AuditChainTable;
+  invites: InvitesTable;
+  access_requests: AccessRequestsTable;
+  cors_origins: CorsOriginsTable;
 }
 
 /** Anything a store function can run on: the database, or a transaction in progress. */
@@ -228,5 +284,8 @@ export type IdentityProviderRow = Selectable<IdentityProvidersTable>;
 export type IdentityRow = Selectable<IdentitiesTable>;
 export type LoginFlowRow = Selectable<LoginFlowsTable>;
 export type LoginSessionRow = Selectable<LoginSessionsTable>;
+export type InviteRow = Selectable<InvitesTable>;
+export type AccessRequestRow = Selectable<AccessRequestsTable>;
+export type CorsOriginRow = Selectable<CorsOriginsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
