@@ -42,6 +42,49 @@ export interface IdentityConfig {
   /** A global OpenID Connect provider, offered to everybody next to e-mail and password. */
   oidc: { name: string; title: string; issuer: string; clientId: string; clientSecret: string | null } | null;
   rateLimits: RateLimits;
+  /** Outgoing e-mail (invitations). Kept here because services receive identity settings. */
+  mail: MailConfig;
+}
+
+/** Outgoing e-mail (issue 5): SMTP when configured, else `.eml` files in an outbox folder. */
+export interface MailConfig {
+  /** `smtp://` or `smtps://` URL (GATEHOUSE_SMTP_URL); null: write messages to `outboxDir` and log the link. */
+  smtpUrl: string | null;
+  /** The From address (GATEHOUSE_MAIL_FROM). */
+  from: string;
+  /** How long an invitation link works (GATEHOUSE_INVITE_TTL_DAYS, default 7). */
+  inviteTtlDays: number;
+  /** Where messages go without SMTP: `<data dir>/outbox`. */
+  outboxDir: string;
+}
+
+export function loadMailConfig(env: NodeJS.ProcessEnv, dataDir: string): MailConfig {
+  const smtpUrl = env.GATEHOUSE_SMTP_URL === undefined || env.GATEHOUSE_SMTP_URL === '' ? null : env.GATEHOUSE_SMTP_URL;
+  if (smtpUrl !== null) {
+    let url: URL | undefined;
+    try {
+      url = new URL(smtpUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') {
+      throw new ConfigError(
+        'GATEHOUSE_SMTP_URL must be an smtp:// or smtps:// URL, e.g. smtps://user:password@mail.example.com:465',
+      );
+    }
+  }
+  const from = env.GATEHOUSE_MAIL_FROM || 'Gatehouse <gatehouse@localhost>';
+  if (from.length > 320 || !/^[^\s@<>]+@[^\s@<>]+$|^[^<>@]*<[^\s@<>]+@[^\s@<>]+>$/.test(from)) {
+    throw new ConfigError(
+      `GATEHOUSE_MAIL_FROM must be an address such as "Gatehouse <gatehouse@example.com>", got "${from.slice(0, 100)}"`,
+    );
+  }
+  return {
+    smtpUrl,
+    from,
+    inviteTtlDays: positiveInteger(env, 'GATEHOUSE_INVITE_TTL_DAYS', 7, 365),
+    outboxDir: join(dataDir, 'outbox'),
+  };
 }
 
 export interface RateLimits {
@@ -142,7 +185,7 @@ export function loadConfig(
     );
   }
 
-  const identity = loadIdentityConfig(env);
+  const identity = { ...loadIdentityConfig(env), mail: loadMailConfig(env, dataDir) };
 
   return {
     identity,
@@ -169,7 +212,7 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number,
   return value;
 }
 
-function loadIdentityConfig(env: NodeJS.ProcessEnv): IdentityConfig {
+function loadIdentityConfig(env: NodeJS.ProcessEnv): Omit<IdentityConfig, 'mail'> {
   const signup = env.GATEHOUSE_SIGNUP ?? 'closed';
   if (signup !== 'open' && signup !== 'closed') {
     throw new ConfigError(`GATEHOUSE_SIGNUP must be open or closed, got "${signup}"`);
@@ -299,5 +342,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     listen: `${config.host}:${config.port}`,
     publicUrl: config.publicUrl,
     keyIds: config.keys.map((k) => k.id),
+    mail: config.identity.mail.smtpUrl
+      ? config.identity.mail.smtpUrl.replace(/\/\/[^@/]*@/, '//***@')
+      : `outbox ${config.identity.mail.outboxDir}`,
   };
 }

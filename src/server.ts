@@ -35,8 +35,12 @@ const SECRET_QUERY_PARAMETERS = new Set([
   'password',
 ]);
 
-/** A request URL as logged: the path, and the query with credential values replaced. */
-export function loggableUrl(url: string): string {
+/** Anything shaped like a Gatehouse secret (tokens, invite tokens) in a path. */
+const SECRET_IN_PATH = /gth_[a-z]+_[0-9A-Za-z]+/g;
+
+/** A request URL as logged: secrets in the path and credential values in the query replaced. */
+export function loggableUrl(rawUrl: string): string {
+  const url = rawUrl.replace(SECRET_IN_PATH, '[redacted]');
   const mark = url.indexOf('?');
   if (mark === -1) return url;
   const query = url

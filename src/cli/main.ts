@@ -8,15 +8,19 @@
 import { Command, CommanderError } from 'commander';
 import { cliVersion } from './client-options.js';
 import { registerAdmin } from './commands/admin.js';
+import { registerAudit } from './commands/audit.js';
 import { registerAuth } from './commands/auth.js';
 import { registerCheck } from './commands/check.js';
+import { registerCors } from './commands/cors.js';
 import { registerDebug } from './commands/debug.js';
 import { registerExplain } from './commands/explain.js';
+import { registerInvites } from './commands/invites.js';
 import { registerLogin } from './commands/login.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOrgs } from './commands/orgs.js';
 import { registerPermissions } from './commands/permissions.js';
 import { registerProjects } from './commands/projects.js';
+import { registerRequests } from './commands/requests.js';
 import { registerRoles } from './commands/roles.js';
 import { registerServe } from './commands/serve.js';
 import { registerTokens } from './commands/tokens.js';
@@ -63,18 +67,22 @@ Get started:
   registerServe(program, ctx);
   registerMigrate(program, ctx);
   registerAdmin(program, ctx);
+  registerAudit(program, ctx);
   // Client commands: they talk to the HTTP API like any script would.
   registerProjects(program, ctx);
   registerOrgs(program, ctx);
   registerTokens(program, ctx);
+  registerCors(program, ctx);
   registerUsers(program, ctx);
   registerRoles(program, ctx);
   registerPermissions(program, ctx);
+  registerRequests(program, ctx);
   registerCheck(program, ctx);
   registerExplain(program, ctx);
   registerLogin(program, ctx);
   registerDebug(program, ctx);
   registerAuth(program, ctx);
+  registerInvites(program, ctx);
 
   return program;
 }

@@ -12,6 +12,7 @@ import { Problem } from '../model/errors.js';
 import type { Services } from '../services/index.js';
 import { JsonText } from '../services/page-cache.js';
 import { authorizationHooks } from './auth.js';
+import { registerCors } from './cors.js';
 import { checkContentEncoding, clientErrorHandler, errorHandler, notFoundHandler } from './errors.js';
 import { describeOperation } from './openapi.js';
 import { projectContextOf, traceIdOf, traceparentFor } from './request-context.js';
@@ -92,6 +93,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('traceparent', traceparentFor(request.id));
     checkContentEncoding(request);
   });
+  // CORS: the project's allowed origins, on every request with an Origin in a project context.
+  app.decorateRequest('corsVary', false);
+  registerCors(app, options.services);
 
   await app.register(swagger, {
     openapi: {

@@ -26,6 +26,7 @@ import type { Services } from '../services/index.js';
 import { normalizeResourceType } from '../services/robots.js';
 import { CSRF_HEADER, SANITY_SESSION_COOKIE, SESSION_COOKIE } from '../services/sessions.js';
 import { versionProblem } from './errors.js';
+import { projectContextOf } from './request-context.js';
 import type { AnyRoute } from './route.js';
 
 export interface RequestState {
@@ -144,15 +145,25 @@ function cookieNotPersonal(): Problem {
   );
 }
 
-/** The resource a route's policy points at, read from the (validated) path parameters. */
-export function resourceFromParams(source: RoutePolicy['resource'], params: Record<string, string>): ResourceRef | undefined {
+/**
+ * The resource a route's policy points at, read from the (validated) path parameters. For
+ * `project`, a path without `{projectId}` (the project-host alias `/cors`) takes the project in
+ * context: the `<projectId>.api.` host or the `X-Sanity-Project-ID` header.
+ */
+export function resourceFromParams(
+  source: RoutePolicy['resource'],
+  params: Record<string, string>,
+  contextProjectId?: string | null,
+): ResourceRef | undefined {
   switch (source) {
     case 'path': {
       const type = normalizeResourceType(params.resourceType ?? '');
       return type && params.resourceId ? { type, id: params.resourceId } : undefined;
     }
-    case 'project':
-      return params.projectId ? { type: 'project', id: params.projectId } : undefined;
+    case 'project': {
+      const id = params.projectId ?? contextProjectId;
+      return id ? { type: 'project', id } : undefined;
+    }
     case 'organization':
       return params.organizationId ? { type: 'organization', id: params.organizationId } : undefined;
     default:
@@ -202,7 +213,11 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
       state.version = parsed.version;
     }
     state.principal = await authenticate(request, reply);
-    const resource = resourceFromParams(route.policy.resource, request.params as Record<string, string>);
+    const resource = resourceFromParams(
+      route.policy.resource,
+      request.params as Record<string, string>,
+      projectContextOf(request),
+    );
     const decision = decidePrincipal(route.policy, state.principal, resource);
     if (!decision.allowed) throw decision.problem;
   }
@@ -210,7 +225,11 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
   async function preHandler(request: FastifyRequest): Promise<void> {
     if (!route.policy.resource) return;
     const state = request.gatehouse;
-    const resource = resourceFromParams(route.policy.resource, request.params as Record<string, string>);
+    const resource = resourceFromParams(
+      route.policy.resource,
+      request.params as Record<string, string>,
+      projectContextOf(request),
+    );
     const withPolicy = route.policy.managesAccess === true && state.principal?.kind === 'robot';
     const access = resource ? await services.auth.accessOf(state.principal, resource, withPolicy) : null;
     const decision = decideResource(route.policy, state.principal, resource, access);

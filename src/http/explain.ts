@@ -16,6 +16,7 @@ import type { Services } from '../services/index.js';
 import { resourceFromParams } from './auth.js';
 import { describeValidation, notFoundProblem, versionProblem } from './errors.js';
 import type { AnyRoute, Method } from './route.js';
+import { convertTextValue } from './text-values.js';
 
 export interface Explanation {
   allowed: boolean;
@@ -59,8 +60,10 @@ export function routeMatchers(table: readonly AnyRoute[]): Matcher[] {
         })
         .join('/');
       const check = route.params ? Compile(route.params as TSchema) : null;
-      const checkParams = Object.assign((value: unknown) => (check ? check.Check(value) : true), {
-        errors: (value: unknown) => (check ? [...check.Errors(value)] : []),
+      // Path text converted to the declared types first (`/cors/9`: an integer), as the server does.
+      const typed = (value: unknown) => (route.params ? convertTextValue(route.params as object, value) : value);
+      const checkParams = Object.assign((value: unknown) => (check ? check.Check(typed(value)) : true), {
+        errors: (value: unknown) => (check ? [...check.Errors(typed(value))] : []),
       });
       return { route, pattern: new RegExp(`^${source}/?$`), names, checkParams };
     });
@@ -105,6 +108,8 @@ async function decideCall(
   principal: Principal | null,
   method: Method,
   rawPath: string,
+  /** The project in context (host or `X-Sanity-Project-ID` of the explained call), if any. */
+  contextProjectId?: string | null,
 ): Promise<Explanation> {
   const caller: Explanation['caller'] = {
     kind: principal?.kind ?? 'anonymous',
@@ -142,7 +147,7 @@ async function decideCall(
   } catch {
     return { ...base, ...denial(problems.invalidInput('path contains malformed percent-encoding', 'path')) };
   }
-  const resource = resourceFromParams(route.policy.resource, params) ?? null;
+  const resource = resourceFromParams(route.policy.resource, params, contextProjectId) ?? null;
   const permission = requiredPermission(route.policy, resource ?? undefined);
   const routeInfo = {
     method: route.method,

@@ -11,7 +11,11 @@ import { Problem } from './errors.js';
 import type { ResourceType } from './permissions.js';
 import { type Principal, type PrincipalKind, principalKind } from './principals.js';
 
-/** Where a route's resource comes from: `{resourceType}/{resourceId}`, `{projectId}` or `{organizationId}`. */
+/**
+ * Where a route's resource comes from: `{resourceType}/{resourceId}`, `{projectId}` or
+ * `{organizationId}`. `project` on a path without `{projectId}` (the project-host alias `/cors`)
+ * means the project in context: the `<projectId>.api.` host or the `X-Sanity-Project-ID` header.
+ */
 export type ResourceSource = 'path' | 'project' | 'organization';
 
 export interface RoutePolicy {

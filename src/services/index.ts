@@ -1,8 +1,12 @@
 /** All use cases, wired to one set of dependencies. */
 import { AccessService } from './access.js';
+import { AccessRequestService } from './access-requests.js';
+import { ActivityService } from './activity.js';
 import { AuthService } from './auth.js';
 import type { Deps } from './context.js';
+import { CorsService } from './cors.js';
 import { IdentityService } from './identity/registry.js';
+import { InviteService } from './invites.js';
 import { LoginService } from './login.js';
 import { MemberService } from './members.js';
 import { OrganizationService } from './organizations.js';
@@ -34,6 +38,10 @@ export interface Services {
   /** Abuse limits; per node (see services/rate-limits.ts). */
   rateLimits: RateLimitService;
   ssoProviders: SsoProviderService;
+  cors: CorsService;
+  invites: InviteService;
+  activity: ActivityService;
+  accessRequests: AccessRequestService;
 }
 
 export function createServices(deps: Deps): Services {
@@ -57,6 +65,10 @@ export function createServices(deps: Deps): Services {
     sessions: new SessionService(deps),
     rateLimits,
     ssoProviders: new SsoProviderService(deps, auth),
+    invites: new InviteService(deps),
+    cors: new CorsService(deps),
+    activity: new ActivityService(deps),
+    accessRequests: new AccessRequestService(deps, auth),
   };
 }
 

@@ -179,6 +179,6 @@ function notAHumanMember(resource: ResourceRef, userId: string, membership: Memb
     });
   }
   return problems.notFound(`User not found: ${userId}`, {
-    hint: `No user with this id is a member of ${resource.type} ${resource.id}. Roles are changed here only for existing members; new members are added by invitation (not available yet).`,
+    hint: `No user with this id is a member of ${resource.type} ${resource.id}. Roles are changed here only for existing members; new members join by invitation (POST /access/{type}/{id}/invites) or by an accepted access request.`,
   });
 }

@@ -18,6 +18,8 @@ export interface OrganizationInput {
   name?: string | undefined;
   slug?: string | null | undefined;
   defaultRoleName?: string | undefined;
+  /** Whether people may ask for access to the organization and its projects. */
+  requestAccessStatus?: 'allowed' | 'disabled' | undefined;
 }
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
@@ -109,14 +111,25 @@ export class OrganizationService {
         if (input.name !== undefined) changes.name = nonEmpty(input.name, 'name', 100);
         if (slug !== undefined) changes.slug = slug;
         if (defaultRoleName !== undefined) changes.default_role_name = defaultRoleName;
+        if (input.requestAccessStatus !== undefined) changes.request_access_status = input.requestAccessStatus;
         await updateOrganization(trx, id, changes);
         const after = { ...before, ...changes };
         await audit(trx, actor, now, {
           action: 'organization.update',
           resource: { type: 'organization', id },
           target: { type: 'organization', id },
-          before: { name: before.name, slug: before.slug, defaultRoleName: before.default_role_name },
-          after: { name: after.name, slug: after.slug, defaultRoleName: after.default_role_name },
+          before: {
+            name: before.name,
+            slug: before.slug,
+            defaultRoleName: before.default_role_name,
+            requestAccessStatus: before.request_access_status,
+          },
+          after: {
+            name: after.name,
+            slug: after.slug,
+            defaultRoleName: after.default_role_name,
+            requestAccessStatus: after.request_access_status,
+          },
         });
         return organizationView(after);
       });

@@ -142,7 +142,7 @@ export function organizationView(o: OrganizationRow, members?: unknown[]) {
     updatedAt: o.updated_at,
     deletedAt: null,
     defaultRoleName: o.default_role_name,
-    requestAccessStatus: 'allowed',
+    requestAccessStatus: o.request_access_status,
     ...(members ? { members } : {}),
     features: [] as string[],
   };

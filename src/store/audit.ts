@@ -1,9 +1,163 @@
 /**
- * The audit log: insert-only. No function here updates or deletes an event; services write exactly
- * one event per change, inside the transaction that makes the change.
+ * The audit log: insert-only. No function here, and nothing anywhere in src/, updates or deletes an
+ * event (test/e2e/audit.test.ts greps for it); services write exactly one event per change, inside
+ * the transaction that makes the change.
+ *
+ * Each insert also advances the hash chain's head (`audit_chain`, one row, id 1) in the same
+ * transaction. Updating that row first takes its lock (a row lock on PostgreSQL, the write lock on
+ * SQLite), so concurrent writers queue there and the chain never forks.
  */
-import type { Executor, NewAuditEvent } from './schema.js';
+import { sql } from 'kysely';
+import { type ChainedFields, eventHash, GENESIS_HASH, type StoredEvent } from '../model/audit-chain.js';
+import type { AuditEventRow, Executor, NewAuditEvent } from './schema.js';
 
-export async function appendEvent(db: Executor, event: NewAuditEvent): Promise<void> {
-  await db.insertInto('audit_events').values(event).execute();
+const HEAD = 1;
+
+/** An event as the service builds it: everything but its place in the chain. */
+export type UnchainedEvent = Omit<NewAuditEvent, 'sequence' | 'previous_hash' | 'hash'>;
+
+export async function appendEvent(db: Executor, event: UnchainedEvent): Promise<AuditEventRow> {
+  // The head update and the insert must commit together: outside a transaction, make one.
+  if (!db.isTransaction) return db.transaction().execute((trx) => appendEvent(trx, event));
+  const head = await lockHead(db);
+  const fields: ChainedFields = {
+    id: event.id,
+    at: event.at,
+    action: event.action,
+    resource_type: event.resource_type ?? null,
+    resource_id: event.resource_id ?? null,
+    actor_kind: event.actor_kind,
+    actor_id: event.actor_id ?? null,
+    actor_token_id: event.actor_token_id ?? null,
+    target_type: event.target_type ?? null,
+    target_id: event.target_id ?? null,
+    before: event.before ?? null,
+    after: event.after ?? null,
+    ip: event.ip ?? null,
+    user_agent: event.user_agent ?? null,
+    request_id: event.request_id ?? null,
+    sequence: head.sequence + 1,
+    previous_hash: head.hash,
+  };
+  const row: AuditEventRow = { ...fields, hash: eventHash(fields) };
+  await db.insertInto('audit_events').values(row).execute();
+  await db
+    .updateTable('audit_chain')
+    .set({ sequence: row.sequence as number, hash: row.hash as string })
+    .where('id', '=', HEAD)
+    .execute();
+  return row;
+}
+
+/**
+ * Locks the chain's head row and reads it, creating it (at the genesis) when missing. The no-op
+ * UPDATE is what takes the lock; INSERT … ON CONFLICT DO NOTHING makes the first creation race-safe.
+ */
+async function lockHead(db: Executor): Promise<{ sequence: number; hash: string }> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const locked = await db
+      .updateTable('audit_chain')
+      .set({ id: sql<number>`id` })
+      .where('id', '=', HEAD)
+      .returning(['sequence', 'hash'])
+      .executeTakeFirst();
+    if (locked) return { sequence: Number(locked.sequence), hash: locked.hash };
+    await db
+      .insertInto('audit_chain')
+      .values({ id: HEAD, sequence: 0, hash: GENESIS_HASH })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+  throw new Error('audit_chain: cannot lock the head row');
+}
+
+/** The chain's head as stored, or null before the first chained event. */
+export async function chainHead(db: Executor): Promise<{ sequence: number; hash: string } | null> {
+  const row = await db.selectFrom('audit_chain').select(['sequence', 'hash']).where('id', '=', HEAD).executeTakeFirst();
+  return row ? { sequence: Number(row.sequence), hash: row.hash } : null;
+}
+
+/** Chained events in sequence order, after `afterSequence`, at most `limit`. */
+export async function chainedEvents(db: Executor, afterSequence: number, limit: number): Promise<StoredEvent[]> {
+  const rows = await db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('sequence', 'is not', null)
+    .where('sequence', '>', afterSequence)
+    .orderBy('sequence')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ ...r, sequence: r.sequence === null ? null : Number(r.sequence) }));
+}
+
+/** Events written before the chain existed (no sequence): reported, not verifiable. */
+export async function countUnchained(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('sequence', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface EventFilter {
+  /** Actor ids; `null` in the list matches events with no actor (the system). */
+  actorIds?: (string | null)[];
+  /** Target user ids. */
+  userIds?: string[];
+  projectIds?: string[];
+  organizationIds?: string[];
+  actions?: string[];
+  /** Inclusive lower and exclusive upper bound on `at` (ISO text). */
+  startTime?: string;
+  endTime?: string;
+  /** What the caller may see: events of these resources, or those the caller acted in or was the target of. */
+  visibleTo: { principalId: string; projects: string[]; organizations: string[] };
+  /** Keyset: events with a sequence below this one (newest first). */
+  beforeSequence?: number;
+}
+
+/** Events matching the filter, newest first (by chain sequence). */
+export async function listEvents(
+  db: Executor,
+  filter: EventFilter,
+  page: { limit: number; offset: number },
+): Promise<AuditEventRow[]> {
+  let q = db.selectFrom('audit_events').selectAll().where('sequence', 'is not', null);
+  const { visibleTo } = filter;
+  q = q.where((eb) => {
+    const ors = [eb('actor_id', '=', visibleTo.principalId), eb('target_id', '=', visibleTo.principalId)];
+    if (visibleTo.projects.length > 0) {
+      ors.push(eb.and([eb('resource_type', '=', 'project'), eb('resource_id', 'in', visibleTo.projects)]));
+    }
+    if (visibleTo.organizations.length > 0) {
+      ors.push(eb.and([eb('resource_type', '=', 'organization'), eb('resource_id', 'in', visibleTo.organizations)]));
+    }
+    return eb.or(ors);
+  });
+  if (filter.actorIds && filter.actorIds.length > 0) {
+    const ids = filter.actorIds.filter((id): id is string => id !== null);
+    const withNull = filter.actorIds.includes(null);
+    q = q.where((eb) => {
+      const ors = [];
+      if (ids.length > 0) ors.push(eb('actor_id', 'in', ids));
+      if (withNull) ors.push(eb('actor_id', 'is', null));
+      return eb.or(ors);
+    });
+  }
+  if (filter.userIds && filter.userIds.length > 0) {
+    q = q.where('target_type', '=', 'user').where('target_id', 'in', filter.userIds);
+  }
+  if (filter.projectIds && filter.projectIds.length > 0) {
+    q = q.where('resource_type', '=', 'project').where('resource_id', 'in', filter.projectIds);
+  }
+  if (filter.organizationIds && filter.organizationIds.length > 0) {
+    q = q.where('resource_type', '=', 'organization').where('resource_id', 'in', filter.organizationIds);
+  }
+  if (filter.actions && filter.actions.length > 0) q = q.where('action', 'in', filter.actions);
+  if (filter.startTime !== undefined) q = q.where('at', '>=', filter.startTime);
+  if (filter.endTime !== undefined) q = q.where('at', '<', filter.endTime);
+  if (filter.beforeSequence !== undefined) q = q.where('sequence', '<', filter.beforeSequence);
+  const rows = await q.orderBy('sequence', 'desc').limit(page.limit).offset(page.offset).execute();
+  return rows.map((r) => ({ ...r, sequence: r.sequence === null ? null : Number(r.sequence) }));
 }

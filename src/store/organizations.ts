@@ -15,7 +15,7 @@ export async function findOrganizationBySlug(db: Executor, slug: string): Promis
 export async function updateOrganization(
   db: Executor,
   id: string,
-  changes: Partial<Pick<OrganizationRow, 'name' | 'slug' | 'default_role_name' | 'updated_at'>>,
+  changes: Partial<Pick<OrganizationRow, 'name' | 'slug' | 'default_role_name' | 'request_access_status' | 'updated_at'>>,
 ): Promise<void> {
   await db.updateTable('organizations').set(changes).where('id', '=', id).execute();
 }

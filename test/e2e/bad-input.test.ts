@@ -13,6 +13,7 @@ import { Compile } from 'typebox/compile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRoute } from '../../src/http/route.js';
 import { routes } from '../../src/http/routes/index.js';
+import { convertTextValue } from '../../src/http/text-values.js';
 import { generateToken } from '../../src/model/tokens.js';
 import {
   createOrganization,
@@ -23,6 +24,8 @@ import {
   FORM_MEDIA_TYPE,
   fillPath,
   issuePersonalToken,
+  NO_SUCH_INVITE_TOKEN,
+  projectContextHeaders,
   type ResourceKind,
   type RobotFixture,
   rawRequest,
@@ -49,6 +52,10 @@ let oidcProviderId: string;
 let samlProviderId: string;
 /** A personal token of the owner that nothing authenticates with. */
 let spareTokenId: string;
+/** A pending access request to the project (by another user), a pending invitation and an allowed CORS origin of it. */
+let requestId: string;
+let inviteId: string;
+let originId: string;
 const ORGANIZATION_SLUG = 'bad-input-org';
 /** Every error response checked, for the summary at the end. */
 let checked = 0;
@@ -77,6 +84,25 @@ beforeAll(async () => {
     },
   });
   spareTokenId = (await issuePersonalToken(server, owner.userId)).row.id;
+  const asker = await server.createUser('asker@example.com', 'Ash Asker');
+  const asked = await api('POST', `${V}/access/project/${projectId}/requests`, {
+    token: asker.token,
+    body: { note: 'standing' },
+  });
+  expect(asked.status, asked.text).toBe(201);
+  requestId = asked.body.id;
+  const invited = await api('POST', `${V}/access/project/${projectId}/invites`, {
+    token: owner.token,
+    body: { email: 'invitee@example.com', role: 'viewer' },
+  });
+  expect(invited.status, invited.text).toBe(201);
+  inviteId = invited.body.id;
+  const origin = await api('POST', `${V}/projects/${projectId}/cors`, {
+    token: owner.token,
+    body: { origin: 'https://standing.bad-input.example', allowCredentials: false },
+  });
+  expect(origin.status, origin.text).toBe(201);
+  originId = String(origin.body.id);
   const slugged = await api('PATCH', `${V}/organizations/${organizationId}`, {
     token: owner.token,
     body: { slug: ORGANIZATION_SLUG },
@@ -93,6 +119,17 @@ async function createProvider(body: Record<string, unknown>): Promise<string> {
 afterAll(async () => {
   await server?.close();
 });
+
+/** A call of a route, with the project in context when the route takes its project from there (the `/cors` aliases). */
+function callRoute(
+  route: AnyRoute,
+  method: string,
+  path: string,
+  options: NonNullable<Parameters<Api>[2]> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely.
+): Promise<ApiResponse<any>> {
+  return api(method, path, { ...options, headers: { ...projectContextHeaders(route, projectId), ...options.headers } });
+}
 
 function expectError(res: ApiResponse, status: number, code: string | undefined, label: string): void {
   checked++;
@@ -117,6 +154,10 @@ function validParams(route: AnyRoute): Record<string, string> {
     provider: 'sanity',
     providerId: oidcProviderId,
     slug: ORGANIZATION_SLUG,
+    requestId,
+    inviteId,
+    originId,
+    inviteToken: NO_SUCH_INVITE_TOKEN,
     ...ROUTE_PARAMS[routeKey(route)]?.(),
   };
 }
@@ -180,6 +221,29 @@ const routesWithParams = routes.filter((r) => paramNames(r).length > 0);
 const routesWithQuery = routes.filter((r) => r.query !== undefined);
 const pagedRoutes = routes.filter((r) => (r.query as JsonSchema | undefined)?.properties?.limit !== undefined);
 
+/**
+ * How a paged list pages. The standard page (`PageQuery`, `PageOf`): `limit` 1–500, unknown query
+ * parameters ignored, `{data, totalCount, nextCursor}`. The lists below page otherwise, and get the
+ * same checks with their own bounds; every other list must be standard.
+ */
+interface Paging {
+  maxLimit: number;
+  /** Whether an unknown query parameter is ignored or refused with 400. */
+  unknownQuery: 'ignored' | 'refused';
+  /** `page`: the standard page; `events`: `{data, nextCursor}` without totalCount; `csv`: one CSV file, no cursor out. */
+  shape: 'page' | 'events' | 'csv';
+}
+const STANDARD_PAGING: Paging = { maxLimit: 500, unknownQuery: 'ignored', shape: 'page' };
+const PAGING_EXCEPTIONS: Record<string, Paging> = {
+  // The activity log: at most 100 events a page; its filters are a closed set (a misspelt filter
+  // must not silently widen what is read); no totalCount (counting the filtered log is a scan).
+  'GET /activity': { maxLimit: 100, unknownQuery: 'refused', shape: 'events' },
+  // Its CSV export: one file of up to 10 000 rows, same closed filters; `nextCursor` continues a
+  // listing, but none is returned.
+  'GET /activity/export/csv': { maxLimit: 10_000, unknownQuery: 'refused', shape: 'csv' },
+};
+const pagingOf = (route: AnyRoute): Paging => PAGING_EXCEPTIONS[routeKey(route)] ?? STANDARD_PAGING;
+
 // --- Reading the declared schemas ---------------------------------------------------------------
 
 interface JsonSchema {
@@ -242,7 +306,7 @@ describe('JSON bodies, on every route that takes one', () => {
   for (const route of jsonBodyRoutes) {
     describe(routeKey(route), () => {
       const send = (options: { body?: unknown; rawBody?: string; headers?: Record<string, string> }) =>
-        api(route.method, validPath(route), { token: tokenFor(route), ...options });
+        callRoute(route, route.method, validPath(route), { token: tokenFor(route), ...options });
 
       it('malformed JSON → 400 malformed_json', async () => {
         const bad = ['{', '{"label":', 'not json', "{'single': 'quotes'}", '{"a":1,}', '\u0000'];
@@ -299,6 +363,7 @@ describe('JSON bodies, on every route that takes one', () => {
         // Also when the size is not announced up front (chunked transfer encoding).
         const chunked = await rawRequest(server.url, route.method, validPath(route), {
           headers: {
+            ...projectContextHeaders(route, projectId),
             authorization: `Bearer ${tokenFor(route)}`,
             'content-type': 'application/json',
             'transfer-encoding': 'chunked',
@@ -367,7 +432,11 @@ describe('form bodies, on every route that takes an HTML form', () => {
     describe(routeKey(route), () => {
       const form = (fields: Record<string, unknown>) => encodeBody(route, fields).rawBody;
       const send = (rawBody: string, contentType = FORM_MEDIA_TYPE) =>
-        api(route.method, validPath(route), { token: tokenFor(route), rawBody, headers: { 'content-type': contentType } });
+        callRoute(route, route.method, validPath(route), {
+          token: tokenFor(route),
+          rawBody,
+          headers: { 'content-type': contentType },
+        });
 
       it('a JSON body, or any other media type → 415 unsupported_media_type naming the form type', async () => {
         const json = JSON.stringify(sampleBody(route));
@@ -454,6 +523,7 @@ describe('form bodies, on every route that takes an HTML form', () => {
         expectError(res, 413, 'body_too_large', routeKey(route));
         const chunked = await rawRequest(server.url, route.method, validPath(route), {
           headers: {
+            ...projectContextHeaders(route, projectId),
             authorization: `Bearer ${tokenFor(route)}`,
             'content-type': FORM_MEDIA_TYPE,
             'transfer-encoding': 'chunked',
@@ -481,7 +551,9 @@ describe('bad ids in the path, on every route that has path parameters', () => {
       const values = validParams(route);
       const params = Object.fromEntries(paramNames(route).map((name) => [name, values[name]]));
       const check = Compile(route.params as TSchema);
-      expect(check.Check(params), `${routeKey(route)} ${JSON.stringify(params)}`).toBe(true);
+      // Path text converted to the declared types as the server does (`originId` is an integer).
+      const typed = convertTextValue(route.params as object, params);
+      expect(check.Check(typed), `${routeKey(route)} ${JSON.stringify(params)}`).toBe(true);
     }
   });
 
@@ -490,7 +562,7 @@ describe('bad ids in the path, on every route that has path parameters', () => {
       for (const name of paramNames(route)) {
         for (const value of [...BAD_VALUES, ...(name === 'resourceType' ? ['planet', 'PROJECT'] : [])]) {
           const path = validPath(route, { [name]: value });
-          const res = await api(route.method, path, { token: tokenFor(route) });
+          const res = await callRoute(route, route.method, path, { token: tokenFor(route) });
           const label = `${route.method} ${path}`;
           expectError(res, 400, 'invalid_input', label);
           expect(res.body.reason.field ?? res.body.message, label).toContain(name);
@@ -498,7 +570,7 @@ describe('bad ids in the path, on every route that has path parameters', () => {
         // `..` as a segment, sent as written (fetch would resolve it away).
         const dotted = validPath(route, { [name]: '__DOTS__' }).replace('__DOTS__', '..');
         const res = await rawRequest(server.url, route.method, dotted, {
-          headers: { authorization: `Bearer ${tokenFor(route)}` },
+          headers: { ...projectContextHeaders(route, projectId), authorization: `Bearer ${tokenFor(route)}` },
         });
         expectError(res, 400, 'invalid_input', `${route.method} ${dotted}`);
       }
@@ -556,7 +628,7 @@ describe('query strings', () => {
         const query = new URLSearchParams(sample);
         query.set(name, bad);
         const path = `${base}?${query}`;
-        const res = await api(route.method, path, { token: tokenFor(route), ...sampleRequest(route) });
+        const res = await callRoute(route, route.method, path, { token: tokenFor(route), ...sampleRequest(route) });
         expectError(res, 400, 'invalid_input', `${route.method} ${path.slice(0, 200)}`);
         expect(res.body.message, path).toContain(name);
       }
@@ -567,11 +639,17 @@ describe('query strings', () => {
   it('bad limit and nextCursor on every paged list → 400', async () => {
     expect(pagedRoutes.length).toBeGreaterThan(0);
     const cursorOf = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+    const keys = new Set(pagedRoutes.map(routeKey));
+    expect(
+      Object.keys(PAGING_EXCEPTIONS).filter((key) => !keys.has(key)),
+      'stale PAGING_EXCEPTIONS entries',
+    ).toEqual([]);
     for (const route of pagedRoutes) {
       const base = fillPath(route, validParams(route));
+      const paging = pagingOf(route);
       const bad = [
         'limit=0',
-        'limit=501',
+        `limit=${paging.maxLimit + 1}`,
         'limit=abc',
         'limit=-1',
         'limit=',
@@ -586,37 +664,88 @@ describe('query strings', () => {
         `nextCursor=${cursorOf("k:' or 1=1 --")}`,
       ];
       for (const query of bad) {
-        const res = await api('GET', `${base}?${query}`, { token: tokenFor(route) });
+        const res = await callRoute(route, 'GET', `${base}?${query}`, { token: tokenFor(route) });
         const label = `GET ${base}?${query}`;
         expectError(res, 400, 'invalid_input', label);
         expect(res.body.message, label).toMatch(/limit|nextCursor/);
       }
-      const ok = await api('GET', `${base}?limit=500&tag=ignored`, { token: tokenFor(route) });
-      expect(ok.status, ok.text).toBe(200);
+      if (paging.unknownQuery === 'ignored') {
+        const ok = await callRoute(route, 'GET', `${base}?limit=${paging.maxLimit}&tag=ignored`, { token: tokenFor(route) });
+        expect(ok.status, ok.text).toBe(200);
+      } else {
+        const ok = await callRoute(route, 'GET', `${base}?limit=${paging.maxLimit}`, { token: tokenFor(route) });
+        expect(ok.status, ok.text).toBe(200);
+        const refused = await callRoute(route, 'GET', `${base}?limit=${paging.maxLimit}&tag=x`, { token: tokenFor(route) });
+        expectError(refused, 400, 'invalid_input', `GET ${base}?tag=x`);
+        expect(refused.body.message).toContain('tag');
+      }
     }
   });
 
   it('every paged list honours limit and its own cursors (so the checks above guard something real)', async () => {
     for (const route of pagedRoutes) {
+      const { shape, maxLimit } = pagingOf(route);
+      if (shape === 'csv') continue; // checked below: a file, no cursor to follow
       const base = fillPath(route, validParams(route));
       const seen: string[] = [];
       let cursor: string | null = null;
       let total = -1;
       do {
         const query: string = `limit=1${cursor ? `&nextCursor=${encodeURIComponent(cursor)}` : ''}`;
-        const res = await api('GET', `${base}?${query}`, { token: tokenFor(route) });
+        const res = await callRoute(route, 'GET', `${base}?${query}`, { token: tokenFor(route) });
         expect(res.status, `${base}?${query} ${res.text.slice(0, 200)}`).toBe(200);
         expect(res.body.data.length, base).toBeLessThanOrEqual(1);
         seen.push(
           // An item's identity: its id, or the whole item (an effective permission is name + action + params).
           ...res.body.data.map((item: Record<string, unknown>) => JSON.stringify(item.id ?? item.sanityUserId ?? item)),
         );
-        total = res.body.totalCount;
+        total = shape === 'page' ? res.body.totalCount : -1;
         cursor = res.body.nextCursor;
       } while (cursor !== null && seen.length <= 1000);
+      if (shape === 'events') {
+        // No totalCount: the one-by-one walk sees exactly what one full page shows.
+        const all = await callRoute(route, 'GET', `${base}?limit=${maxLimit}`, { token: tokenFor(route) });
+        expect(all.body.nextCursor, 'fits in one page').toBeNull();
+        total = all.body.data.length;
+        expect(total, base).toBeGreaterThan(1);
+      }
       expect(seen.length, base).toBe(total);
       expect(new Set(seen).size, base).toBe(seen.length);
     }
+  });
+});
+
+describe('the activity log’s filters', () => {
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString();
+  const BAD = [
+    ['startTime=yesterday', 'startTime'],
+    ['endTime=2025-13-01T00:00:00Z', 'endTime'],
+    ['color=red', 'color'],
+    ['actorId=a%20b', 'actorId'],
+    ['userId=bad%20id!', 'userId'],
+    ['action=Not.An.Action', 'action'],
+    ['offset=-1', 'offset'],
+    [`startTime=${encodeURIComponent(new Date().toISOString())}&endTime=${encodeURIComponent(yesterday)}`, 'startTime'],
+  ] as const;
+
+  for (const path of ['/activity', '/activity/export/csv']) {
+    it(`GET ${path}: bad filter values → 400 naming the filter`, async () => {
+      for (const [query, name] of BAD) {
+        const res = await api('GET', `${V}${path}?${query}`, { token: owner.token });
+        expectError(res, 400, undefined, `GET ${path}?${query}`);
+        expect(res.body.message, query).toContain(name);
+      }
+    });
+  }
+
+  it('a successful export is CSV, one row per event, and its limit is honoured', async () => {
+    const one = await api('GET', `${V}/activity/export/csv?limit=1`, { token: owner.token });
+    expect(one.status, one.text.slice(0, 300)).toBe(200);
+    expect(one.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(one.text.trim().split(/\r?\n/)).toHaveLength(2);
+    const all = await api('GET', `${V}/activity/export/csv?limit=10000`, { token: owner.token });
+    const listed = await api('GET', `${V}/activity?limit=100`, { token: owner.token });
+    expect(all.text.trim().split(/\r?\n/).length - 1).toBe(listed.body.data.length);
   });
 });
 
@@ -628,7 +757,7 @@ describe('versions and unknown routes', () => {
       for (const version of ['/v2', '/v3', '/v2025-13-45', '/v2025-02-30', '/v2999-01-01', '/version1', '/vx', '/V1']) {
         const path = validPath(route, {}, version);
         // Anonymous on purpose: the version is checked first, so the caller learns what to fix first.
-        const res = await api(route.method, path, sampleRequest(route));
+        const res = await callRoute(route, route.method, path, sampleRequest(route));
         expectError(res, 400, 'invalid_api_version', `${route.method} ${path}`);
         expect(res.body.message).toContain('vYYYY-MM-DD');
         expect(res.body.reason.accepted).toEqual(['v1', 'vX', 'vYYYY-MM-DD']);
@@ -671,7 +800,7 @@ describe('credentials', () => {
     for (const route of routes) {
       for (const authorization of MALFORMED) {
         const request = sampleRequest(route);
-        const res = await api(route.method, validPath(route), {
+        const res = await callRoute(route, route.method, validPath(route), {
           ...request,
           headers: { ...request.headers, authorization },
         });
@@ -691,7 +820,7 @@ describe('credentials', () => {
     ];
     for (const route of routes) {
       for (const token of typos) {
-        const res = await api(route.method, validPath(route), { token, ...sampleRequest(route) });
+        const res = await callRoute(route, route.method, validPath(route), { token, ...sampleRequest(route) });
         const label = `${routeKey(route)} with a mistyped token`;
         expectError(res, 401, 'invalid_token', label);
         expect(res.body.message).toBe('Session not found');
@@ -902,6 +1031,92 @@ describe('a failed request leaves no partial state', () => {
     expect(ok.status, ok.text).toBe(303);
     expect(ok.headers.get('location')?.startsWith(`${SAMPLE_ORIGIN}?`), String(ok.headers.get('location'))).toBe(true);
     expectError(await login(SAMPLE_PASSWORD), 400, 'login_expired', 'the flow is used up');
+  });
+
+  it('a refused CORS origin, invitation or access request is not created', async () => {
+    const origins = async () =>
+      (await api('GET', `${V}/projects/${projectId}/cors`, { token: owner.token })).body.map((o: { id: number }) => o.id);
+    const invites = async () =>
+      (await api('GET', `${V}/access/project/${projectId}/invites?status=pending&limit=500`, { token: owner.token })).body.data
+        .map((i: { id: string }) => i.id)
+        .sort();
+    const requests = async () =>
+      (await api('GET', `${V}/access/project/${projectId}/requests`, { token: owner.token })).body.map(
+        (r: { id: string }) => r.id,
+      );
+    const [originsBefore, invitesBefore, requestsBefore] = [await origins(), await invites(), await requests()];
+
+    for (const [path, headers] of [
+      [`${V}/projects/${projectId}/cors`, {}],
+      [`${V}/cors`, { 'x-sanity-project-id': projectId }],
+    ] as const) {
+      for (const origin of ['not an origin', 'https://example.com/with/path', 'ftp://example.com']) {
+        const res = await api('POST', path, { token: owner.token, headers, body: { origin } });
+        expectError(res, 400, 'invalid_origin', `${path} ${origin}`);
+      }
+      const twice = await api('POST', path, {
+        token: owner.token,
+        headers,
+        body: { origin: 'https://standing.bad-input.example' },
+      });
+      expectError(twice, 409, 'cors_origin_exists', `${path} existing origin`);
+    }
+    for (const body of [
+      { email: 'not an address', role: 'viewer' },
+      { email: 'someone@example.com', role: 'x'.repeat(65) },
+    ]) {
+      const res = await api('POST', `${V}/access/project/${projectId}/invites`, { token: owner.token, body });
+      expectError(res, 400, 'invalid_input', JSON.stringify(body));
+    }
+    const unknownRole = await api('POST', `${V}/access/project/${projectId}/invites`, {
+      token: owner.token,
+      body: { email: 'someone@example.com', role: 'nosuchrole' },
+    });
+    expectError(unknownRole, 404, 'role_not_found', 'invite with an unknown role');
+    const again = await api('POST', `${V}/access/project/${projectId}/invites`, {
+      token: owner.token,
+      body: { email: 'invitee@example.com', role: 'viewer' },
+    });
+    expectError(again, 409, 'invite_pending', 'a second invitation to one address');
+    const asker = await server.createUser();
+    for (const body of [
+      { note: 'x'.repeat(151) },
+      { requestUrl: 'x'.repeat(2001) },
+      { requestUrl: 'javascript:alert(1)' },
+      { type: 'everything' },
+    ]) {
+      const res = await api('POST', `${V}/access/project/${projectId}/requests`, { token: asker.token, body });
+      expectError(res, 400, undefined, JSON.stringify(body).slice(0, 60));
+    }
+    const member = await api('POST', `${V}/access/project/${projectId}/requests`, {
+      token: owner.token,
+      body: { type: 'access' },
+    });
+    expectError(member, 409, 'already_member', 'a member asking for access');
+
+    expect(await origins()).toEqual(originsBefore);
+    expect(await invites()).toEqual(invitesBefore);
+    expect(await requests()).toEqual(requestsBefore);
+  });
+
+  it('unknown or used-up ids of the new objects → 404 / 409, and nothing changes', async () => {
+    const cases: Array<[string, string, number, string, Record<string, unknown> | undefined]> = [
+      ['DELETE', `${V}/projects/${projectId}/cors/2147483647`, 404, 'not_found', undefined],
+      ['DELETE', `${V}/access/project/${projectId}/invites/inosuchinvite`, 404, 'invite_not_found', undefined],
+      ['PUT', `${V}/access/project/${projectId}/requests/qnosuchrequest/accept`, 404, 'not_found', {}],
+      ['PUT', `${V}/access/project/${projectId}/requests/qnosuchrequest/decline`, 404, 'not_found', undefined],
+    ];
+    for (const [method, path, status, code, body] of cases) {
+      const res = await api(method, path, { token: owner.token, ...(body ? { body } : {}) });
+      expectError(res, status, code, `${method} ${path}`);
+    }
+    // Another project's origin is not found here either.
+    const other = await createProject(api, owner.token, 'Other CORS');
+    const res = await api('DELETE', `${V}/projects/${other}/cors/${originId}`, { token: owner.token });
+    expectError(res, 404, 'not_found', 'an origin of another project');
+    // A body is required on accept.
+    const noBody = await api('PUT', `${V}/access/project/${projectId}/requests/${requestId}/accept`, { token: owner.token });
+    expectError(noBody, 400, undefined, 'accept without a body');
   });
 
   it('a project in an organization the caller cannot see → refused, and no project', async () => {

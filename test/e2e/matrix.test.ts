@@ -11,12 +11,17 @@
  * THROWAWAY_TARGETS below). An allowed call gets the route's declared status, unless the route is
  * listed in DATA_OUTCOMES with the reason; login routes whose success uses up a single-use value (a
  * login flow, a sid, a signed SAML answer) get a fresh, real one per cell (FRESH_INPUTS).
+ *
+ * Every cell also counts the audit events its call wrote (in the store, around the call alone): a
+ * successful POST, PUT, PATCH or DELETE writes exactly one, a GET, a denial or a failure none, unless
+ * AUDIT_EXCEPTIONS says otherwise with the reason. After the last cell the hash chain must verify.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRoute } from '../../src/http/route.js';
 import { routes } from '../../src/http/routes/index.js';
 import type { ResourceSource } from '../../src/model/policy.js';
 import { grantsOfBuiltIns, ORGANIZATION_ROLES, PROJECT_ROLES } from '../../src/model/roles.js';
+import { verifyAuditLog } from '../../src/services/audit.js';
 import {
   addMember,
   createOrganization,
@@ -26,6 +31,8 @@ import {
   expectErrorEnvelope,
   fillPath,
   issuePersonalToken,
+  NO_SUCH_INVITE_TOKEN,
+  projectContextHeaders,
   type ResourceKind,
   type RobotFixture,
   requiredQuery,
@@ -35,6 +42,7 @@ import {
   SAMPLE_PASSWORD,
   SAMPLE_QUERIES,
   type SampleContext,
+  takesProjectFromContext,
   V,
   withSampleQuery,
 } from '../support/fixtures.js';
@@ -149,6 +157,32 @@ const THROWAWAY_TARGETS: Record<string, (ctx: CallContext) => Promise<Target>> =
     const providerId = await createProvider(organizationId, 'disposable');
     const path = `${V}/organizations/${organizationId}/providers/${providerId}`;
     return { params: { providerId }, exists: async () => (await ownerGet(path)) === 200 };
+  },
+  // A pending invitation made just before; "exists" means "still pending" (a revoked one stays listed as revoked).
+  'DELETE /access/:resourceType/:resourceId/invites/:inviteId': async ({ resource }) => {
+    const r = resource as { type: ResourceKind; id: string };
+    const inviteId = await createInvite(r);
+    return { params: { inviteId }, exists: async () => (await inviteStatus(r, inviteId)) === 'pending' };
+  },
+  'DELETE /projects/:projectId/cors/:originId': async ({ projectId }) => {
+    const originId = await createCorsOrigin(projectId);
+    return { params: { originId }, exists: async () => (await corsOriginIds(projectId)).includes(originId) };
+  },
+  // The alias acts on the project in context (the fixture project, see projectContextHeaders).
+  'DELETE /cors/:originId': async ({ projectId }) => {
+    const originId = await createCorsOrigin(projectId);
+    return { params: { originId }, exists: async () => (await corsOriginIds(projectId)).includes(originId) };
+  },
+  // A pending access request made just before by a new user; "exists" means "still pending".
+  'PUT /access/:resourceType/:resourceId/requests/:requestId/accept': async ({ resource }) => {
+    const r = resource as { type: ResourceKind; id: string };
+    const requestId = await createAccessRequest(r);
+    return { params: { requestId }, exists: async () => (await requestStatus(r, requestId)) === 'pending' };
+  },
+  'PUT /access/:resourceType/:resourceId/requests/:requestId/decline': async ({ resource }) => {
+    const r = resource as { type: ResourceKind; id: string };
+    const requestId = await createAccessRequest(r);
+    return { params: { requestId }, exists: async () => (await requestStatus(r, requestId)) === 'pending' };
   },
   'DELETE /projects/:projectId/tokens/:tokenId': async ({ projectId }) => {
     const robot = await createRobot(api, member.token, { type: 'project', id: projectId }, ['viewer'], 'disposable');
@@ -281,6 +315,58 @@ async function createCustomPermission(r: { type: ResourceKind; id: string }, pre
   return name;
 }
 
+/** A pending invitation of the resource, sent by the fixture member to a new address. */
+async function createInvite(r: { type: ResourceKind; id: string }): Promise<string> {
+  const res = await api('POST', `${V}/access/${r.type}/${r.id}/invites`, {
+    token: member.token,
+    body: { email: `disposable-${++customCount}@matrix.example`, role: r.type === 'project' ? 'viewer' : 'member' },
+  });
+  expect(res.status, res.text).toBe(201);
+  return res.body.id;
+}
+
+async function inviteStatus(r: { type: ResourceKind; id: string }, inviteId: string): Promise<string | undefined> {
+  const res = await api('GET', `${V}/access/${r.type}/${r.id}/invites?status=pending&status=revoked&status=accepted&limit=500`, {
+    token: member.token,
+  });
+  expect(res.status, res.text).toBe(200);
+  expect(res.body.nextCursor, 'all invitations fit in one page').toBeNull();
+  return res.body.data.find((i: { id: string }) => i.id === inviteId)?.status;
+}
+
+/** An allowed CORS origin of the project, made by the fixture member: its numeric id, as path text. */
+async function createCorsOrigin(project: string): Promise<string> {
+  const res = await api('POST', `${V}/projects/${project}/cors`, {
+    token: member.token,
+    body: { origin: `https://disposable-${++customCount}.matrix.example`, allowCredentials: false },
+  });
+  expect(res.status, res.text).toBe(201);
+  return String(res.body.id);
+}
+
+async function corsOriginIds(project: string): Promise<string[]> {
+  const res = await api('GET', `${V}/projects/${project}/cors`, { token: member.token });
+  expect(res.status, res.text).toBe(200);
+  return res.body.map((o: { id: number }) => String(o.id));
+}
+
+/** A pending access request to the resource, by a new user (so no limit or pending request is in the way). */
+async function createAccessRequest(r: { type: ResourceKind; id: string }): Promise<string> {
+  const asker = await server.createUser();
+  const res = await api('POST', `${V}/access/${r.type}/${r.id}/requests`, {
+    token: asker.token,
+    body: { type: 'access', note: 'disposable' },
+  });
+  expect(res.status, res.text).toBe(201);
+  return res.body.id;
+}
+
+async function requestStatus(r: { type: ResourceKind; id: string }, requestId: string): Promise<string | undefined> {
+  const res = await api('GET', `${V}/access/${r.type}/${r.id}/requests`, { token: member.token });
+  expect(res.status, res.text).toBe(200);
+  return res.body.find((q: { id: string }) => q.id === requestId)?.status;
+}
+
 async function throwawayMember(r: { type: ResourceKind; id: string }, roleNames: string[]): Promise<string> {
   const user = await server.createUser();
   await addMember(server, r, user.userId, roleNames);
@@ -313,6 +399,33 @@ const DATA_OUTCOMES: Record<string, (p: PrincipalSpec) => Expected | undefined> 
   // which always answers with an HTML error page (the browser the identity provider sent back):
   // 400 login_expired, since no `state` names a login in progress.
   'GET /auth/callback/oidc/:provider': () => ({ denied: false, status: 400, code: 'login_expired', page: 'html' }),
+  // Invite tokens: the cells use NO_SUCH_INVITE_TOKEN (well formed, wrong checksum; a real token
+  // exists only in the e-mail, see test/e2e/invites.test.ts). Holding the token is the
+  // authorization, so everybody the policy lets through learns only that it names no invitation.
+  'GET /access/:resourceType/:resourceId/invites/token/:inviteToken': () => NO_SUCH_INVITE,
+  'POST /access/:resourceType/:resourceId/invites/token/:inviteToken/accept': () => NO_SUCH_INVITE,
+  'GET /invites/:inviteToken': () => NO_SUCH_INVITE,
+};
+
+/** The answer to an invite token that names no invitation. */
+const NO_SUCH_INVITE: Expected = { denied: false, status: 404, code: 'invite_not_found' };
+
+/**
+ * Audit events a call writes, where the generic rule (a successful POST, PUT, PATCH or DELETE: one;
+ * anything else: none) does not hold, with the reason. Given the response status.
+ */
+const AUDIT_EXCEPTIONS: Record<string, (status: number, p: PrincipalSpec) => number | readonly number[]> = {
+  // A login is a change (a personal token is issued, `user.login`), made by a GET that a browser follows.
+  'GET /auth/fetch': (status) => (status < 400 ? 1 : 0),
+  // The form post and the SAML answer only end in a single-use sid: the login's change (the token)
+  // is made, and audited, when the sid is exchanged at GET /auth/fetch.
+  'POST /auth/login/sanity': () => 0,
+  // Except that the first SAML answer for an identity creates its account (`user.create`): 1 for
+  // the first successful cell, 0 after. (A group mapping that changes the user's roles would also
+  // write `sso.roles.apply`; the standing provider maps none.)
+  'POST /auth/saml/acs/:providerId': (status) => (status < 400 ? [0, 1] : 0),
+  // Without a token there is no session to end: a no-op, nothing to record.
+  'POST /auth/logout': (status, p) => (status < 400 && p.kind !== 'anonymous' ? 1 : 0),
 };
 
 /** Routes that end the caller's own session: users call them with a throwaway token of their own. */
@@ -392,6 +505,14 @@ const covered = new Set<string>();
 const outcomes = new Map<string, number>();
 let cells = 0;
 let explainedCells = 0;
+
+async function countAuditEvents(): Promise<number> {
+  const row = await server.running.store.db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
 
 async function ownerGet(path: string): Promise<number> {
   return (await api('GET', path, { token: member.token })).status;
@@ -476,8 +597,19 @@ describe('the route table', () => {
     for (const route of routes) {
       const { resource, permission } = route.policy;
       if (permission) expect(resource, `${routeKey(route)} requires ${permission} on no resource`).toBeDefined();
+      // The `/cors` aliases act on the project in context (host or X-Sanity-Project-ID): the cells send it.
+      if (resource === 'project' && takesProjectFromContext(route)) continue;
       if (resource) for (const part of needs[resource]) expect(route.path, routeKey(route)).toContain(part);
     }
+  });
+
+  it('the routes that take their project from the context are the /cors aliases and the CORS check', () => {
+    expect(routes.filter((r) => takesProjectFromContext(r)).map(routeKey)).toEqual([
+      'GET /cors',
+      'POST /cors',
+      'DELETE /cors/:originId',
+      'GET /check/cors',
+    ]);
   });
 
   it('every route with a body has a sample body, and every sample names a real route', () => {
@@ -502,7 +634,13 @@ describe('the route table', () => {
 
   it('every entry of the per-route tables names a real route', () => {
     const keys = new Set(routes.map(routeKey));
-    for (const [name, table] of Object.entries({ THROWAWAY_TARGETS, STANDING_PARAMS, FRESH_INPUTS, DATA_OUTCOMES })) {
+    for (const [name, table] of Object.entries({
+      THROWAWAY_TARGETS,
+      STANDING_PARAMS,
+      FRESH_INPUTS,
+      DATA_OUTCOMES,
+      AUDIT_EXCEPTIONS,
+    })) {
       expect(
         Object.keys(table).filter((key) => !keys.has(key)),
         `stale ${name} entries`,
@@ -556,6 +694,8 @@ function paramValue(name: string, ctx: CallContext, target: Record<string, strin
       return standingProvider;
     case 'slug':
       return ORGANIZATION_SLUG;
+    case 'inviteToken':
+      return NO_SUCH_INVITE_TOKEN;
     default:
       return undefined;
   }
@@ -600,11 +740,26 @@ for (const route of routes) {
           outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
 
           const userId = ENDS_CALLERS_SESSION.has(routeKey(route)) ? userIds.get(principal.name) : undefined;
+          const callToken = userId
+            ? (await issuePersonalToken(server, userId, 'matrix throwaway')).token
+            : tokens.get(principal.name);
+          // Counted around the call alone: the setup above (targets, fresh inputs) makes changes of its own.
+          const eventsBefore = await countAuditEvents();
+          const encoded = sample ? encodeBody(route, { ...sample(ctx), ...fresh?.body }) : undefined;
+          // Routes that act on the project in context get the fixture project in X-Sanity-Project-ID.
           const res = await api(route.method, path, {
-            token: userId ? (await issuePersonalToken(server, userId, 'matrix throwaway')).token : tokens.get(principal.name),
-            ...(sample ? encodeBody(route, { ...sample(ctx), ...fresh?.body }) : {}),
+            token: callToken,
+            ...encoded,
+            headers: { ...encoded?.headers, ...projectContextHeaders(route, projectId) },
           });
+          const eventsWritten = (await countAuditEvents()) - eventsBefore;
           const where = `${principal.name} → ${route.method} ${path}: ${res.status} ${res.text.slice(0, 300)}`;
+
+          // Every change writes exactly one audit event; a read, a denial or a failure writes none.
+          const succeeded = res.status < 400;
+          const expectedEvents =
+            AUDIT_EXCEPTIONS[routeKey(route)]?.(res.status, principal) ?? (succeeded && route.method !== 'GET' ? 1 : 0);
+          expect([expectedEvents].flat(), `audit events written by ${where}`).toContain(eventsWritten);
 
           if (expected.denied) {
             expectErrorEnvelope(res, expected.status, expected.code);
@@ -641,10 +796,13 @@ for (const route of routes) {
             expect(await target.exists(), `${where} (target still exists?)`).toBe(expected.denied || expected.status >= 400);
           }
 
-          // `explain`, asked with the same credentials, predicts the decision the call got.
-          const explained = await api('GET', `${V}/access/explain?method=${route.method}&path=${encodeURIComponent(path)}`, {
-            token: tokens.get(principal.name),
-          });
+          // `explain`, asked with the same credentials (and the same project in context), predicts the decision the call got.
+          const context = takesProjectFromContext(route) ? `&projectId=${projectId}` : '';
+          const explained = await api(
+            'GET',
+            `${V}/access/explain?method=${route.method}&path=${encodeURIComponent(path)}${context}`,
+            { token: tokens.get(principal.name) },
+          );
           expect(explained.status, `explain ${where}: ${explained.text.slice(0, 300)}`).toBe(200);
           if (expected.denied) {
             expect(explained.body, `explain ${where}`).toMatchObject({
@@ -693,6 +851,42 @@ describe('organizations', () => {
   });
 });
 
+describe('the project in context', () => {
+  it('without it, a route that takes its project from the context is a 404, and explain without projectId agrees', async () => {
+    for (const route of routes.filter((r) => r.policy.resource === 'project' && takesProjectFromContext(r))) {
+      const sample = SAMPLE_BODIES[routeKey(route)];
+      const originId = route.path.includes(':originId') ? await createCorsOrigin(projectId) : undefined;
+      const path = fillPath(route, { originId });
+      const res = await api(route.method, path, {
+        token: member.token,
+        ...(sample ? encodeBody(route, sample({ resource: { type: 'project', id: projectId } })) : {}),
+      });
+      expectErrorEnvelope(res, 404, 'not_found', `${route.method} ${path} with no project in context`);
+      const explained = await api('GET', `${V}/access/explain?method=${route.method}&path=${encodeURIComponent(path)}`, {
+        token: member.token,
+      });
+      expect(explained.status, explained.text).toBe(200);
+      expect(explained.body, `explain ${route.method} ${path}`).toMatchObject({
+        allowed: false,
+        status: 404,
+        message: res.body.message,
+        reason: { code: 'not_found' },
+        resource: null,
+      });
+      if (originId) expect(await corsOriginIds(projectId)).toContain(originId);
+    }
+  });
+
+  it('explain’s projectId does not override a project named in the path', async () => {
+    const path = `${V}/projects/${projectId}/cors`;
+    const res = await api('GET', `${V}/access/explain?method=GET&path=${encodeURIComponent(path)}&projectId=pnosuchproject`, {
+      token: member.token,
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ allowed: true, resource: { type: 'project', id: projectId } });
+  });
+});
+
 describe('coverage', () => {
   it('every route in the table was exercised by at least one cell', () => {
     const missing = routes.map(routeKey).filter((key) => !covered.has(key));
@@ -704,5 +898,13 @@ describe('coverage', () => {
       expect(outcomes.get(outcome) ?? 0, outcome).toBeGreaterThan(0);
     }
     console.info(`authorization matrix: ${cells} cells`, Object.fromEntries(outcomes));
+  });
+
+  it('the audit log’s hash chain is intact after every cell', async () => {
+    const verification = await verifyAuditLog(server.running.store.db);
+    expect(verification.break).toBeNull();
+    expect(verification.unchained).toBe(0);
+    expect(verification.verified).toBe(await countAuditEvents());
+    expect(verification.verified).toBeGreaterThan(0);
   });
 });

@@ -200,6 +200,14 @@ describe('login credentials in URLs', () => {
     expect(logs.includes(sid)).toBe(false);
     expect(logs.includes(code)).toBe(false);
   });
+
+  it('a secret in a path (an invitation link) is logged as [redacted]', async () => {
+    const invite = `gth_invite_${randomBytes(24).toString('hex').slice(0, 49)}`;
+    await api('GET', `/v1/invites/${invite}`);
+    const logs = server.logs();
+    expect(logs).toContain('/v1/invites/[redacted]');
+    expect(logs.includes(invite.slice(11))).toBe(false);
+  });
 });
 
 describe('lastUsedAt', () => {

@@ -175,6 +175,21 @@ export const SAMPLE_BODIES: Record<string, (ctx: SampleContext) => Record<string
   'PATCH /projects/:projectId': () => ({ displayName: 'Sample name' }),
   'POST /projects/:projectId/tokens': () => ({ label: 'sample token', roleName: 'viewer' }),
   'POST /organizations': () => ({ name: 'Sample organization' }),
+  // Asking for another role: allowed to members and non-members alike (`access` is 409
+  // already_member for a member). One cell per user and resource, so never 409 request_pending.
+  'POST /access/:resourceType/:resourceId/requests': () => ({ type: 'role', note: 'sample' }),
+  // The body is required; empty means "the requested role, or the default one".
+  'PUT /access/:resourceType/:resourceId/requests/:requestId/accept': () => ({}),
+  // A new address per call (a second pending invitation to one address is 409 invite_pending).
+  // Without SMTP the message goes to the outbox folder: harmless.
+  'POST /access/:resourceType/:resourceId/invites': ({ resource }) => ({
+    email: `sample-${uniqueSuffix()}@example.com`,
+    role: resource?.type === 'organization' ? 'member' : 'viewer',
+  }),
+  'POST /invitations/project/:projectId': () => ({ email: `sample-${uniqueSuffix()}@example.com`, role: 'viewer' }),
+  // A new origin per call (an origin already allowed is 409 cors_origin_exists).
+  'POST /projects/:projectId/cors': () => ({ origin: `https://sample-${uniqueSuffix()}.example.com`, allowCredentials: false }),
+  'POST /cors': () => ({ origin: `https://sample-${uniqueSuffix()}.example.com`, allowCredentials: false }),
   'PATCH /organizations/:organizationId': () => ({ name: 'Sample org name' }),
   // Idempotent: sets the password the first time, and then changes it to itself.
   'PUT /users/me/password': () => ({ currentPassword: SAMPLE_PASSWORD, newPassword: SAMPLE_PASSWORD }),
@@ -205,7 +220,40 @@ export const SAMPLE_QUERIES: Record<string, (ctx: SampleContext) => string> = {
   'GET /auth/login/:provider': () => `origin=${encodeURIComponent(SAMPLE_ORIGIN)}&type=token&label=sample`,
   'GET /auth/fetch': () => `sid=${NO_SUCH_SID}`,
   'GET /auth/signup/sanity': () => `flow=${NO_SUCH_FLOW}`,
+  'GET /projects/:projectId/cors/explain': () => `origin=${encodeURIComponent('https://example.com')}`,
 };
+
+/**
+ * A well-formed invite token (`gth_invite_` and 49 characters) whose checksum is wrong: it names no
+ * invitation, so the token routes answer 404 invite_not_found to everybody they let through. A
+ * real token exists only in the e-mail (test/e2e/invites.test.ts reads one from the outbox).
+ */
+export const NO_SUCH_INVITE_TOKEN = `gth_invite_${'a'.repeat(49)}`;
+
+/**
+ * Routes whose handler reads the project in context (the `<projectId>.api.` host or the
+ * `X-Sanity-Project-ID` header) although their policy names no resource. Routes whose policy's
+ * resource is `project` and whose path has no `:projectId` (the `/cors` aliases) take the project
+ * from the context by declaration, and need no entry here.
+ */
+const READS_PROJECT_CONTEXT = new Set([
+  // The browser's CORS check: 400 project_context_required without a project in context.
+  'GET /check/cors',
+]);
+
+/** Whether a route acts on the project in context rather than one named in its path. */
+export function takesProjectFromContext(route: Pick<AnyRoute, 'method' | 'path' | 'policy'>): boolean {
+  if (READS_PROJECT_CONTEXT.has(routeKey(route))) return true;
+  return route.policy.resource === 'project' && !route.path.includes(':projectId');
+}
+
+/** The headers that put `projectId` in context, for routes that take their project from it; none for others. */
+export function projectContextHeaders(
+  route: Pick<AnyRoute, 'method' | 'path' | 'policy'>,
+  projectId: string,
+): Record<string, string> {
+  return takesProjectFromContext(route) ? { 'x-sanity-project-id': projectId } : {};
+}
 
 /** The query parameters a route requires (those not marked optional in its schema). */
 export function requiredQuery(route: AnyRoute): string[] {

@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import { explainRequest, routeMatchers } from '../explain.js';
 import { type AnyRoute, defineRoute } from '../route.js';
-import { Nullable, StringEnum } from '../schemas.js';
+import { Id, Nullable, StringEnum } from '../schemas.js';
 
 const Explanation = Type.Object({
   allowed: Type.Boolean({ description: 'Whether the call would get past authorization.' }),
@@ -43,7 +43,8 @@ export function explainRoutes(table: readonly AnyRoute[]): AnyRoute[] {
       path: '/access/explain',
       summary: 'Explain whether your credentials may make a call, and why not',
       description:
-        'Runs the authorization of `method path` as the real request would — version, principal kind, path parameters, membership, permission, organization policy — with your own token, and answers with the decision, the route’s requirement, the roles you hold on the resource and a concrete fix. Nothing is performed. Query and body are assumed valid. A resource you cannot see gets the same 404 the real call would.',
+        'Runs the authorization of `method path` as the real request would — version, principal kind, path parameters, membership, permission, organization policy — with your own token, and answers with the decision, the route’s requirement, the roles you hold on the resource and a concrete fix. Nothing is performed. Query and body are assumed valid. A resource you cannot see gets the same 404 the real call would. ' +
+        'Routes that act on the project in context (the `/cors` aliases, called on `<projectId>.api.<host>` or with `X-Sanity-Project-ID`) take it from `projectId`: pass the project the real call would name by its host or header; without `projectId` the answer is the 404 such a call gets without a project in context. For routes that name their project in the path, the path wins.',
       tags: ['Access: explain'],
       policy: { accepts: ['anonymous', 'user', 'robot'], note: 'anyone may ask what their own credentials allow' },
       query: Type.Object({
@@ -54,11 +55,16 @@ export function explainRoutes(table: readonly AnyRoute[]): AnyRoute[] {
           pattern: '^/',
           description: 'Path of the call, e.g. `/v2025-01-09/access/project/abc123/users`; a query string is ignored.',
         }),
+        projectId: Type.Optional(
+          Id(
+            'The project in context of the call (its `<projectId>.api.` host or `X-Sanity-Project-ID` header), for routes that take their project from the context.',
+          ),
+        ),
       }),
       response: Explanation,
       handler: (ctx) => {
         matchers ??= routeMatchers(table);
-        return explainRequest(matchers, ctx.services, ctx.principal, ctx.query.method, ctx.query.path);
+        return explainRequest(matchers, ctx.services, ctx.principal, ctx.query.method, ctx.query.path, ctx.query.projectId);
       },
     }),
   ];

@@ -1,18 +1,23 @@
 /** The route table: every endpoint Gatehouse serves, each declared once with its policy. */
 import type { AnyRoute } from '../route.js';
+import { accessInviteRoutes } from './access/invites.js';
 import { accessPermissionRoutes } from './access/permissions.js';
+import { accessRequestRoutes } from './access/requests.js';
 import { accessRobotRoutes } from './access/robots.js';
 import { accessRoleRoutes } from './access/roles.js';
 import { accessUserPermissionRoutes } from './access/user-permissions.js';
 import { accessUserRoutes } from './access/users.js';
+import { activityRoutes } from './activity.js';
 import { authRoutes } from './auth.js';
 import { authOidcRoutes } from './auth-oidc.js';
 import { authPasswordRoutes } from './auth-password.js';
 import { authSamlRoutes } from './auth-saml.js';
 import { authTokenRoutes } from './auth-tokens.js';
+import { corsRoutesTable } from './cors.js';
 import { explainRoutes } from './explain.js';
 import { grantRoutes } from './grants.js';
 import { healthRoutes } from './health.js';
+import { legacyInvitationRoutes } from './invitations.js';
 import { openApiRoutes } from './openapi.js';
 import { organizationPolicyRoutes } from './organization-policies.js';
 import { organizationRoutes } from './organizations.js';
@@ -29,6 +34,7 @@ const table: AnyRoute[] = [
   ...accessPermissionRoutes,
   ...accessUserPermissionRoutes,
   ...accessRobotRoutes,
+  ...accessRequestRoutes,
   ...grantRoutes,
   ...projectRoutes,
   ...legacyTokenRoutes,
@@ -41,6 +47,10 @@ const table: AnyRoute[] = [
   ...authSamlRoutes,
   ...authOidcRoutes,
   ...ssoProviderRoutes,
+  ...accessInviteRoutes,
+  ...legacyInvitationRoutes,
+  ...corsRoutesTable,
+  ...activityRoutes,
 ];
 // `explain` matches calls against the whole table, itself included.
 table.push(...explainRoutes(table));

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { defineRoute, principalOf, userActor } from '../route.js';
-import { Id, includeMembersQuery, Nullable, Organization } from '../schemas.js';
+import { Id, includeMembersQuery, Nullable, Organization, StringEnum } from '../schemas.js';
 
 const OrganizationParams = Type.Object({ organizationId: Id('Organization id (`o…`)') });
 const Slug = Type.String({
@@ -54,7 +54,7 @@ export const organizationRoutes = [
   defineRoute({
     method: 'PATCH',
     path: '/organizations/:organizationId',
-    summary: 'Rename an organization or change its slug or default role',
+    summary: 'Rename an organization or change its slug, default role or whether it takes access requests',
     tags: ['Organizations'],
     policy: { accepts: ['user', 'robot'], resource: 'organization', permission: 'sanity.organization.update' },
     params: OrganizationParams,
@@ -63,6 +63,11 @@ export const organizationRoutes = [
         name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
         slug: Type.Optional(Nullable(Slug)),
         defaultRoleName: Type.Optional(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' })),
+        requestAccessStatus: Type.Optional(
+          StringEnum(['allowed', 'disabled'] as const, {
+            description: '`disabled`: nobody may ask for access to the organization or its projects (403 `requests_disabled`).',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),

@@ -1,0 +1,154 @@
+/**
+ * The audit log's hash chain, pure: the canonical serialization of an event and its hash, and the
+ * verification of a run of events in sequence order.
+ *
+ * Every event carries its position (`sequence`, 1, 2, …), the hash of the event before it
+ * (`previousHash`, {@link GENESIS_HASH} for the first) and its own hash: SHA-256 over the canonical
+ * JSON of all of its stored fields, `sequence` and `previousHash` included. Changing any field of
+ * any event, deleting an event or inserting one changes a hash or breaks a link, and
+ * {@link verifyChain} names the first event where that happens.
+ */
+import { createHash } from 'node:crypto';
+
+/** The `previousHash` of the first event of the chain. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The hashed fields of an event, as stored (JSON columns as their text). */
+export interface ChainedFields {
+  id: string;
+  at: string;
+  action: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  actor_kind: string;
+  actor_id: string | null;
+  actor_token_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  before: string | null;
+  after: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  sequence: number;
+  previous_hash: string;
+}
+
+/** Field order of the canonical form: fixed here, never taken from an object's key order. */
+const FIELDS = [
+  'id',
+  'at',
+  'action',
+  'resource_type',
+  'resource_id',
+  'actor_kind',
+  'actor_id',
+  'actor_token_id',
+  'target_type',
+  'target_id',
+  'before',
+  'after',
+  'ip',
+  'user_agent',
+  'request_id',
+  'sequence',
+  'previous_hash',
+] as const satisfies readonly (keyof ChainedFields)[];
+
+/**
+ * The canonical serialization: a JSON array of `[name, value]` pairs in the fixed order above
+ * (missing values as `null`, the sequence as a JSON number). JSON escaping makes it unambiguous.
+ */
+export function canonicalEvent(event: ChainedFields): string {
+  return JSON.stringify(FIELDS.map((name) => [name, event[name] ?? null]));
+}
+
+/** SHA-256 of the canonical serialization, lowercase hex. */
+export function eventHash(event: ChainedFields): string {
+  return createHash('sha256').update(canonicalEvent(event), 'utf8').digest('hex');
+}
+
+/** A stored event as the verifier reads it: chain columns may be null on events older than the chain. */
+export type StoredEvent = Omit<ChainedFields, 'sequence' | 'previous_hash'> & {
+  sequence: number | null;
+  previous_hash: string | null;
+  hash: string | null;
+};
+
+export type ChainBreakKind = 'gap' | 'broken_link' | 'hash_mismatch';
+
+export interface ChainBreak {
+  kind: ChainBreakKind;
+  /** The sequence the event should have had (for a gap) or has. */
+  sequence: number;
+  /** The event at which the chain breaks (for a gap: the first event after it). */
+  eventId: string;
+  /** What differs, in a sentence. */
+  detail: string;
+  expected: string | number;
+  actual: string | number | null;
+}
+
+/** The chain state after a run of events: how far it got, and the hash to link the next event to. */
+export interface ChainState {
+  count: number;
+  sequence: number;
+  hash: string;
+}
+
+export const CHAIN_START: ChainState = { count: 0, sequence: 0, hash: GENESIS_HASH };
+
+/**
+ * Checks the next events (in sequence order, chained ones only) against the state so far: returns
+ * the new state, or the first break. Callers feed the whole log in batches.
+ */
+export function verifyChain(state: ChainState, events: readonly StoredEvent[]): { state: ChainState; break: ChainBreak | null } {
+  let { count, sequence, hash } = state;
+  for (const event of events) {
+    const expectedSequence = sequence + 1;
+    if (event.sequence !== expectedSequence) {
+      return {
+        state: { count, sequence, hash },
+        break: {
+          kind: 'gap',
+          sequence: expectedSequence,
+          eventId: event.id,
+          detail: `expected sequence ${expectedSequence}, found ${event.sequence}: events are missing or were renumbered`,
+          expected: expectedSequence,
+          actual: event.sequence,
+        },
+      };
+    }
+    if (event.previous_hash !== hash) {
+      return {
+        state: { count, sequence, hash },
+        break: {
+          kind: 'broken_link',
+          sequence: expectedSequence,
+          eventId: event.id,
+          detail: 'its previous_hash is not the hash of the event before it',
+          expected: hash,
+          actual: event.previous_hash,
+        },
+      };
+    }
+    const recomputed = eventHash({ ...event, sequence: expectedSequence, previous_hash: hash });
+    if (event.hash !== recomputed) {
+      return {
+        state: { count, sequence, hash },
+        break: {
+          kind: 'hash_mismatch',
+          sequence: expectedSequence,
+          eventId: event.id,
+          detail: 'its stored hash does not match its content: the event was changed after it was written',
+          expected: recomputed,
+          actual: event.hash,
+        },
+      };
+    }
+    count += 1;
+    sequence = expectedSequence;
+    hash = recomputed;
+  }
+  return { state: { count, sequence, hash }, break: null };
+}

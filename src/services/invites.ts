@@ -1,0 +1,362 @@
+/**
+ * Invitations (reference §4.4, §5.5): a person is invited by e-mail to a project or organization
+ * with one role, and joins by accepting the link.
+ *
+ * - The invite token is `gth_invite_` + 256 random bits (base62) + a CRC-32 checksum. It exists in
+ *   clear only in the e-mail; the database keeps its HMAC digest (model/tokens.ts#digestToken).
+ * - It expires (`GATEHOUSE_INVITE_TTL_DAYS`, default 7) and is single use: accepting, like revoking,
+ *   is a conditional update from `pending`, so of two racing requests exactly one wins.
+ * - The role must exist, apply to users and be grantable by the inviter (no escalation; only
+ *   administrators invite administrators). It is checked again on acceptance against the role as it
+ *   is then (it may have been deleted, or changed to no longer apply to users).
+ * - Only the invited address may accept: the accepting user's e-mail must equal the invite's
+ *   (compared lowercased), or the answer is 403 `invite_email_mismatch`. A link forwarded to, or
+ *   intercepted by, somebody else is useless to them.
+ * - The e-mail is sent inside the creating transaction: when it cannot be sent, nothing is created.
+ */
+import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { Problem, problems } from '../model/errors.js';
+import { sortableId } from '../model/ids.js';
+import { cursorKey, toPage } from '../model/pagination.js';
+import type { ResourceRef } from '../model/policy.js';
+import type { UserPrincipal } from '../model/principals.js';
+import { digestToken } from '../model/tokens.js';
+import {
+  closeInvite,
+  countInvites,
+  findInvite,
+  findInviteByDigest,
+  findPendingInvite,
+  type InviteStatus,
+  insertInvite,
+  listInvites,
+  pendingInvitesOf,
+} from '../store/invites.js';
+import { findMembership, lockMemberships, rolesByMembership, setMembershipRoles } from '../store/memberships.js';
+import { findOrganization } from '../store/organizations.js';
+import { findProject } from '../store/projects.js';
+import type { Executor, InviteRow } from '../store/schema.js';
+import { findUser } from '../store/users.js';
+import { audit } from './audit.js';
+import { type Actor, type Deps, inTransaction, iso } from './context.js';
+import { checkGrantable, type Granter } from './invariants.js';
+import { type MailLog, MailService } from './mail.js';
+import { addMember } from './memberships.js';
+import { normalizeResourceType } from './robots.js';
+import { resolveRoles } from './role-catalog.js';
+import { normalizeEmail } from './validation.js';
+import { accessUserView, membershipView, roleSummary } from './views.js';
+
+export const INVITE_TOKEN_PREFIX = 'gth_invite_';
+/** The shape of an invite token, for path validation: prefix, 43 base62 characters, 6 of checksum. */
+export const INVITE_TOKEN_PATTERN = '^gth_invite_[0-9A-Za-z]{49}$';
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const DAY_MS = 86_400_000;
+/** At most this many invites in `/access/invites/me` and the legacy list. */
+const MAX_LISTED = 500;
+
+function base62(value: bigint, width: number): string {
+  let out = '';
+  let rest = value;
+  while (rest > 0n) {
+    out = ALPHABET[Number(rest % 62n)] + out;
+    rest /= 62n;
+  }
+  return out.padStart(width, '0');
+}
+
+function checksum(head: string): string {
+  return base62(BigInt(crc32(head)), 6);
+}
+
+/** A new invite token: shown once, in the e-mail. */
+export function generateInviteToken(): string {
+  const head = INVITE_TOKEN_PREFIX + base62(BigInt(`0x${randomBytes(32).toString('hex')}`), 43);
+  return head + checksum(head);
+}
+
+/** Shape and checksum, before any lookup: a mistyped token is told so without touching the database. */
+export function isInviteToken(token: string): boolean {
+  return new RegExp(INVITE_TOKEN_PATTERN).test(token) && checksum(token.slice(0, -6)) === token.slice(-6);
+}
+
+export type InviteView = ReturnType<typeof inviteView>;
+
+export function inviteView(row: InviteRow) {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role_name,
+    status: row.status as InviteStatus,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    createdAt: row.created_at,
+    invitedByUserId: row.invited_by_id,
+    acceptedByUserId: row.accepted_by_user_id,
+    expiresAt: row.expires_at,
+  };
+}
+
+function inviteNotFound(
+  hint = 'Check the link: copy it whole from the e-mail. Ask whoever invited you to send a new invitation.',
+) {
+  return new Problem(404, 'Invite not found', { code: 'invite_not_found', hint });
+}
+
+/** Why a token that was issued no longer works: 410 with its own code. */
+function inviteGone(row: InviteRow, now: Date): Problem | null {
+  const again = `Ask an administrator of ${row.resource_type} ${row.resource_id} for a new invitation.`;
+  if (row.status === 'accepted') {
+    return new Problem(410, 'This invitation has already been accepted', {
+      code: 'invite_used',
+      hint: `An invitation works once. If you accepted it, you are a member already (GET /v2025-01-09/users/me). ${again}`,
+    });
+  }
+  if (row.status === 'revoked') {
+    return new Problem(410, 'This invitation was revoked', { code: 'invite_revoked', hint: again });
+  }
+  if (Date.parse(row.expires_at) <= now.getTime()) {
+    return new Problem(410, `This invitation expired at ${row.expires_at}`, {
+      code: 'invite_expired',
+      expiresAt: row.expires_at,
+      hint: again,
+    });
+  }
+  return null;
+}
+
+export class InviteService {
+  readonly mail: MailService;
+
+  constructor(private readonly deps: Deps) {
+    this.mail = new MailService(deps.identity.mail);
+  }
+
+  private digests(token: string): string[] {
+    return this.deps.keys.map((key) => digestToken(token, key));
+  }
+
+  private async byToken(db: Executor, token: string): Promise<InviteRow | undefined> {
+    if (!isInviteToken(token)) return undefined;
+    return findInviteByDigest(db, this.digests(token));
+  }
+
+  async list(resource: ResourceRef, statuses: readonly InviteStatus[] | undefined, cursor: string | undefined, limit: number) {
+    const after = cursorKey(cursor);
+    const wanted: InviteStatus[] = statuses && statuses.length > 0 ? [...new Set(statuses)] : ['pending'];
+    const [rows, total] = await Promise.all([
+      listInvites(this.deps.db, resource, wanted, after, limit),
+      countInvites(this.deps.db, resource, wanted),
+    ]);
+    const page = toPage(rows, limit, (r) => r.id, total);
+    return { ...page, data: page.data.map(inviteView) };
+  }
+
+  async create(actor: Actor, resource: ResourceRef, granter: Granter, input: { email: string; role: string }, log: MailLog) {
+    const email = normalizeEmail(input.email);
+    const now = this.deps.now();
+    const token = generateInviteToken();
+    const digests = this.digests(token);
+    return inTransaction(this.deps, async (trx) => {
+      const [role] = await checkGrantable(trx, resource, [input.role], 'user', granter);
+      const pending = await findPendingInvite(trx, resource, email, iso(now));
+      if (pending) {
+        throw problems.conflict(`${email} already has a pending invitation to ${resource.type} ${resource.id}`, {
+          code: 'invite_pending',
+          inviteId: pending.id,
+          hint: `Wait for it to be accepted, or revoke it (DELETE /access/${resource.type}/${resource.id}/invites/${pending.id}) and invite again.`,
+        });
+      }
+      const row: InviteRow = {
+        id: sortableId(now.getTime()),
+        resource_type: resource.type,
+        resource_id: resource.id,
+        email,
+        role_name: input.role,
+        token_digest: digests[0] as string,
+        status: 'pending',
+        invited_by_id: actor.principal?.id ?? 'system',
+        accepted_by_user_id: null,
+        created_at: iso(now),
+        updated_at: iso(now),
+        expires_at: iso(new Date(now.getTime() + this.deps.identity.mail.inviteTtlDays * DAY_MS)),
+      };
+      await insertInvite(trx, row);
+      await audit(trx, actor, now, {
+        action: 'invite.create',
+        resource,
+        target: { type: 'invite', id: row.id },
+        after: { email, role: row.role_name, expiresAt: row.expires_at },
+      });
+      const name = await this.displayName(trx, resource);
+      const link = `${this.deps.baseUrl()}/v1/invites/${token}`;
+      const title = role?.definition.title ?? row.role_name;
+      await this.mail.send(
+        {
+          to: email,
+          subject: `You are invited to ${name} on Gatehouse`,
+          link,
+          text: [
+            `You have been invited to join ${resource.type} "${name}" (${resource.id}) as ${title}.`,
+            '',
+            `Open this link to see the invitation and how to accept it (it works once, until ${row.expires_at}):`,
+            link,
+            '',
+            `Or, logged in as ${email}, run: gatehouse invites accept ${token}`,
+            '',
+            'If you did not expect this, ignore this message.',
+          ].join('\n'),
+          html: `<p>You have been invited to join ${escapeHtml(resource.type)} <strong>${escapeHtml(name)}</strong> as ${escapeHtml(title)}.</p><p><a href="${escapeHtml(link)}">See the invitation and accept it</a> (it works once, until ${escapeHtml(row.expires_at)}).</p><p>If you did not expect this, ignore this message.</p>`,
+        },
+        log,
+      );
+      return inviteView(row);
+    });
+  }
+
+  async revoke(actor: Actor, resource: ResourceRef, inviteId: string): Promise<void> {
+    const now = this.deps.now();
+    await inTransaction(this.deps, async (trx) => {
+      const row = await findInvite(trx, resource, inviteId);
+      if (!row) {
+        throw inviteNotFound(
+          `No invite ${inviteId} on ${resource.type} ${resource.id}: GET /access/${resource.type}/${resource.id}/invites lists them.`,
+        );
+      }
+      if (!(await closeInvite(trx, row.id, 'revoked', null, iso(now)))) {
+        throw problems.conflict(`Invite ${inviteId} is ${row.status === 'pending' ? 'no longer pending' : row.status}`, {
+          code: 'invite_not_pending',
+          status: row.status,
+          hint:
+            row.status === 'accepted'
+              ? `The invitee is a member now: remove them with DELETE /access/${resource.type}/${resource.id}/users/${row.accepted_by_user_id}.`
+              : 'Only pending invites can be revoked.',
+        });
+      }
+      await audit(trx, actor, now, {
+        action: 'invite.revoke',
+        resource,
+        target: { type: 'invite', id: row.id },
+        before: { email: row.email, role: row.role_name, status: 'pending' },
+        after: { status: 'revoked' },
+      });
+    });
+  }
+
+  /** The invite behind a token, for anyone holding the token (no login), with what it invites to. */
+  async get(resourceType: string, resourceId: string, token: string) {
+    const row = await this.byToken(this.deps.db, token);
+    if (!row || row.resource_type !== normalizeResourceType(resourceType) || row.resource_id !== resourceId) {
+      throw inviteNotFound();
+    }
+    return this.describe(row);
+  }
+
+  /** The same, from the token alone (the e-mailed link, and `gatehouse invites accept <token>`). */
+  async getByToken(token: string) {
+    const row = await this.byToken(this.deps.db, token);
+    if (!row) throw inviteNotFound();
+    return this.describe(row);
+  }
+
+  private async describe(row: InviteRow) {
+    const gone = inviteGone(row, this.deps.now());
+    if (gone) throw gone;
+    const resource = { type: row.resource_type as ResourceRef['type'], id: row.resource_id };
+    const role = roleSummary(resource.type, row.role_name);
+    return {
+      ...inviteView(row),
+      resourceDisplayName: await this.displayName(this.deps.db, resource),
+      roleTitle: role.title,
+    };
+  }
+
+  async accept(actor: Actor & { principal: UserPrincipal }, resourceType: string, resourceId: string, token: string) {
+    const now = this.deps.now();
+    return inTransaction(this.deps, async (trx) => {
+      const row = await this.byToken(trx, token);
+      if (!row || row.resource_type !== normalizeResourceType(resourceType) || row.resource_id !== resourceId) {
+        throw inviteNotFound();
+      }
+      const gone = inviteGone(row, now);
+      if (gone) throw gone;
+      const user = await findUser(trx, actor.principal.id);
+      if (!user) throw problems.notFound('User not found');
+      if (user.email.trim().toLowerCase() !== row.email) {
+        throw new Problem(403, 'This invitation was sent to another e-mail address', {
+          code: 'invite_email_mismatch',
+          hint: 'Log in with the account of the address the invitation was sent to, and accept it from there. Or ask for an invitation to your own address.',
+        });
+      }
+      const resource: ResourceRef = { type: row.resource_type as ResourceRef['type'], id: row.resource_id };
+      await lockMemberships(trx, resource);
+      const [role] = await resolveRoles(trx, resource, [row.role_name]);
+      if (!role?.definition.appliesToUsers) {
+        throw new Problem(409, `Role ${row.role_name} can no longer be given to users`, {
+          code: 'role_not_applicable',
+          role: row.role_name,
+          hint: 'The role was changed after the invitation was sent: ask for a new invitation.',
+        });
+      }
+      if (!(await closeInvite(trx, row.id, 'accepted', user.id, iso(now)))) {
+        // Somebody accepted or revoked it between the read and now.
+        throw new Problem(410, 'This invitation is no longer pending', {
+          code: 'invite_used',
+          hint: 'An invitation works once. Ask for a new one if you still need access.',
+        });
+      }
+      let membership = await findMembership(trx, resource, user.id);
+      let before: string[] = [];
+      if (!membership) {
+        membership = await addMember(trx, resource, { kind: 'user', id: user.id }, [row.role_name], now);
+      } else {
+        before = (await rolesByMembership(trx, [membership.id])).get(membership.id) ?? [];
+        if (!before.includes(row.role_name)) await setMembershipRoles(trx, membership, before, [...before, row.role_name]);
+      }
+      const after = [...new Set([...before, row.role_name])].sort();
+      await audit(trx, actor, now, {
+        action: 'invite.accept',
+        resource,
+        target: { type: 'user', id: user.id },
+        before: { roleNames: before },
+        after: { inviteId: row.id, role: row.role_name, roleNames: after },
+      });
+      const roles = await rolesByMembership(trx, [membership.id]);
+      return accessUserView(user, [membershipView(membership, roles.get(membership.id) ?? [])]);
+    });
+  }
+
+  /** Pending, unexpired invitations to the caller's e-mail address. */
+  async mine(principal: UserPrincipal) {
+    const user = await findUser(this.deps.db, principal.id);
+    if (!user) return { data: [] };
+    const rows = await pendingInvitesOf(this.deps.db, user.email.trim().toLowerCase(), iso(this.deps.now()), MAX_LISTED);
+    return { data: rows.map(inviteView) };
+  }
+
+  /** `GET /invitations/project/{id}` (§5.5): every invite of the project, newest last, in the legacy shape. */
+  async legacyList(projectId: string) {
+    const resource: ResourceRef = { type: 'project', id: projectId };
+    const rows = await listInvites(this.deps.db, resource, ['pending', 'accepted', 'revoked'], null, MAX_LISTED);
+    return rows.slice(0, MAX_LISTED).map((row) => ({
+      id: row.id,
+      email: row.email,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      isAccepted: row.status === 'accepted',
+      isRevoked: row.status === 'revoked',
+      acceptedByUserId: row.accepted_by_user_id,
+      roles: [roleSummary('project', row.role_name)],
+    }));
+  }
+
+  private async displayName(db: Executor, resource: ResourceRef): Promise<string> {
+    if (resource.type === 'project') return (await findProject(db, resource.id))?.display_name ?? resource.id;
+    return (await findOrganization(db, resource.id))?.name ?? resource.id;
+  }
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
