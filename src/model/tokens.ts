@@ -46,11 +46,23 @@ function checksum(text: string): string {
   return base62(BigInt(crc32(text)), CHECKSUM_LENGTH);
 }
 
+/**
+ * A new secret with this prefix: 256 random bits in base62 and a CRC-32 checksum of everything
+ * before it. Tokens and invitation tokens share the shape.
+ */
+export function generateSecret(prefix: string): string {
+  const head = prefix + base62(BigInt(`0x${randomBytes(32).toString('hex')}`), BODY_LENGTH);
+  return head + checksum(head);
+}
+
+/** Whether the last characters of a secret are the checksum of the rest (no lookup needed). */
+export function hasValidChecksum(secret: string): boolean {
+  return secret.length > CHECKSUM_LENGTH && checksum(secret.slice(0, -CHECKSUM_LENGTH)) === secret.slice(-CHECKSUM_LENGTH);
+}
+
 /** A new secret of the given kind. Shown to its owner once, then only its digest is kept. */
 export function generateToken(kind: TokenKind): string {
-  const body = base62(BigInt(`0x${randomBytes(32).toString('hex')}`), BODY_LENGTH);
-  const head = tokenPrefix(kind) + body;
-  return head + checksum(head);
+  return generateSecret(tokenPrefix(kind));
 }
 
 export type ParsedToken = { ok: true; kind: TokenKind } | { ok: false; problem: string };
@@ -68,8 +80,7 @@ export function parseToken(token: string): ParsedToken {
   if (rest.length !== BODY_LENGTH + CHECKSUM_LENGTH || !BASE62.test(rest)) {
     return { ok: false, problem: 'it has the wrong length (truncated or padded?)' };
   }
-  const head = token.slice(0, token.length - CHECKSUM_LENGTH);
-  if (checksum(head) !== token.slice(-CHECKSUM_LENGTH)) {
+  if (!hasValidChecksum(token)) {
     return { ok: false, problem: 'its checksum does not match (mistyped?)' };
   }
   return { ok: true, kind };

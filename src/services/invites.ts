@@ -1,27 +1,9 @@
-/**
- * Invitations (reference §4.4, §5.5): a person is invited by e-mail to a project or organization
- * with one role, and joins by accepting the link.
- *
- * - The invite token is `gth_invite_` + 256 random bits (base62) + a CRC-32 checksum. It exists in
- *   clear only in the e-mail; the database keeps its HMAC digest (model/tokens.ts#digestToken).
- * - It expires (`GATEHOUSE_INVITE_TTL_DAYS`, default 7) and is single use: accepting, like revoking,
- *   is a conditional update from `pending`, so of two racing requests exactly one wins.
- * - The role must exist, apply to users and be grantable by the inviter (no escalation; only
- *   administrators invite administrators). It is checked again on acceptance against the role as it
- *   is then (it may have been deleted, or changed to no longer apply to users).
- * - Only the invited address may accept: the accepting user's e-mail must equal the invite's
- *   (compared lowercased), or the answer is 403 `invite_email_mismatch`. A link forwarded to, or
- *   intercepted by, somebody else is useless to them.
- * - The e-mail is sent inside the creating transaction: when it cannot be sent, nothing is created.
- */
-import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import { Problem, problems } from '../model/errors.js';
 import { sortableId } from '../model/ids.js';
 import { cursorKey, toPage } from '../model/pagination.js';
 import type { ResourceRef } from '../model/policy.js';
 import type { UserPrincipal } from '../model/principals.js';
-import { digestToken } from '../model/tokens.js';
+import { digestToken, generateSecret, hasValidChecksum } from '../model/tokens.js';
 import {
   closeInvite,
   countInvites,
@@ -51,34 +33,19 @@ import { accessUserView, membershipView, roleSummary } from './views.js';
 export const INVITE_TOKEN_PREFIX = 'gth_invite_';
 /** The shape of an invite token, for path validation: prefix, 43 base62 characters, 6 of checksum. */
 export const INVITE_TOKEN_PATTERN = '^gth_invite_[0-9A-Za-z]{49}$';
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const INVITE_TOKEN_REGEX = new RegExp(INVITE_TOKEN_PATTERN);
 const DAY_MS = 86_400_000;
 /** At most this many invites in `/access/invites/me` and the legacy list. */
 const MAX_LISTED = 500;
 
-function base62(value: bigint, width: number): string {
-  let out = '';
-  let rest = value;
-  while (rest > 0n) {
-    out = ALPHABET[Number(rest % 62n)] + out;
-    rest /= 62n;
-  }
-  return out.padStart(width, '0');
-}
-
-function checksum(head: string): string {
-  return base62(BigInt(crc32(head)), 6);
-}
-
 /** A new invite token: shown once, in the e-mail. */
 export function generateInviteToken(): string {
-  const head = INVITE_TOKEN_PREFIX + base62(BigInt(`0x${randomBytes(32).toString('hex')}`), 43);
-  return head + checksum(head);
+  return generateSecret(INVITE_TOKEN_PREFIX);
 }
 
 /** Shape and checksum, before any lookup: a mistyped token is told so without touching the database. */
 export function isInviteToken(token: string): boolean {
-  return new RegExp(INVITE_TOKEN_PATTERN).test(token) && checksum(token.slice(0, -6)) === token.slice(-6);
+  return INVITE_TOKEN_REGEX.test(token) && hasValidChecksum(token);
 }
 
 export type InviteView = ReturnType<typeof inviteView>;
