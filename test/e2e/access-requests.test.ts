@@ -3,11 +3,11 @@
  * they know, and its member managers accept (with roles, under the no-escalation rule) or decline.
  * The 14-day rules are checked with the server's controllable clock.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from '../support/cli.js';
 import { addMember, createOrganization, createProject, createRobot, expectErrorEnvelope, V } from '../support/fixtures.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
@@ -354,8 +354,6 @@ describe('GET /access/requests/me', () => {
 });
 
 describe('CLI', () => {
-  const ROOT = join(import.meta.dirname, '..', '..');
-  const BIN = join(ROOT, 'bin', 'gatehouse.js');
   let home: string;
   beforeAll(() => {
     home = mkdtempSync(join(tmpdir(), 'gatehouse-requests-cli-'));
@@ -363,31 +361,16 @@ describe('CLI', () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   function gatehouse(args: string[], token: string) {
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = {};
-      for (const [key, value] of Object.entries(process.env)) {
-        if (!key.startsWith('GATEHOUSE_') && key !== 'NODE_OPTIONS' && key !== 'XDG_CONFIG_HOME') env[key] = value;
-      }
-      Object.assign(env, {
+    return runCli(
+      args,
+      cleanEnv({
         HOME: home,
         XDG_CONFIG_HOME: join(home, '.config'),
         GATEHOUSE_API_HOST: server.url,
         GATEHOUSE_AUTH_TOKEN: token,
         NO_COLOR: '1',
-      });
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => {
-        stdout += c;
-      });
-      child.stderr.setEncoding('utf8').on('data', (c: string) => {
-        stderr += c;
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end('');
-    });
+      }),
+    );
   }
 
   it('requests create, list, accept and decline', async () => {

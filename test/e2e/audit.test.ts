@@ -4,7 +4,6 @@
  * (no code in src/ updates or deletes an event), and the activity API with its filters, visibility,
  * cursor and CSV export. The tamper test runs last: it breaks the chain on purpose.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -12,11 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAIN_START, eventHash, GENESIS_HASH, type StoredEvent, verifyChain } from '../../src/model/audit-chain.js';
 import { csvCell } from '../../src/services/activity.js';
 import { verifyAuditLog } from '../../src/services/audit.js';
+import { cleanEnv, ROOT, runCli } from '../support/cli.js';
 import { addMember, createOrganization, createProject, createRobot, expectErrorEnvelope, V } from '../support/fixtures.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'gatehouse.js');
 
 let server: TestServer;
 let api: Api;
@@ -27,35 +24,17 @@ let otherProjectId: string;
 let organizationId: string;
 
 function gatehouse(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const clean: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env)) {
-      if (!key.startsWith('GATEHOUSE_') && key !== 'NODE_OPTIONS') clean[key] = value;
-    }
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: {
-        ...clean,
-        // The operator's configuration: the server's data dir and secret (PostgreSQL requires one).
-        GATEHOUSE_API_HOST: server.url,
-        GATEHOUSE_DATA_DIR: server.dataDir,
-        GATEHOUSE_SECRET: server.secret,
-        NO_COLOR: '1',
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end('');
-  });
+  // The operator's configuration: the server's data dir and secret (PostgreSQL requires one).
+  return runCli(
+    args,
+    cleanEnv({
+      GATEHOUSE_API_HOST: server.url,
+      GATEHOUSE_DATA_DIR: server.dataDir,
+      GATEHOUSE_SECRET: server.secret,
+      NO_COLOR: '1',
+      ...env,
+    }),
+  );
 }
 
 const db = () => server.running.store.db;

@@ -4,23 +4,15 @@
  * server. Each test is one step of a session, so they run in order and share what earlier steps
  * created.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, ROOT, runCli } from '../support/cli.js';
 import { addMember } from '../support/fixtures.js';
 import { startTestServer } from '../support/server.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'gatehouse.js');
 const API = 'v2025-01-09';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -30,33 +22,11 @@ let configHome: string;
 
 /** The environment of a user's shell: no GATEHOUSE_* leaking in from the test runner. */
 function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('GATEHOUSE_') && key !== 'NODE_OPTIONS' && key !== 'XDG_CONFIG_HOME') env[key] = value;
-  }
-  Object.assign(env, { HOME: home, XDG_CONFIG_HOME: configHome, GATEHOUSE_API_HOST: server.url, NO_COLOR: '1' });
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
+  return cleanEnv({ HOME: home, XDG_CONFIG_HOME: configHome, GATEHOUSE_API_HOST: server.url, NO_COLOR: '1', ...extra });
 }
 
 function gatehouse(args: string[], options: { env?: Record<string, string | undefined>; input?: string } = {}) {
-  return new Promise<Run>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: baseEnv(options.env ?? {}) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
+  return runCli(args, baseEnv(options.env ?? {}), options.input ?? '');
 }
 
 /** A run that must succeed with nothing on stderr; its stdout parsed as JSON. */

@@ -7,25 +7,18 @@
  * Runs on both databases. Under CI a missing Chromium fails the run (test/support/browser.ts);
  * elsewhere the browser steps are reported as skipped without it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchBrowser } from '../support/browser.js';
+import { type CliRun, cleanEnv, ROOT, runCli, spawnCli } from '../support/cli.js';
 import { createOrganization, createProject, createRobot, V } from '../support/fixtures.js';
 import { startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'gatehouse.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 let server: TestServer;
 let api: Api;
@@ -38,49 +31,16 @@ const PASSWORD = 'violet-otter-sings-at-dawn';
 
 /** The environment of a user's shell: no GATEHOUSE_* leaking in from the test runner. */
 function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('GATEHOUSE_') && key !== 'NODE_OPTIONS' && key !== 'XDG_CONFIG_HOME') env[key] = value;
-  }
-  Object.assign(env, { HOME: home, XDG_CONFIG_HOME: configHome, GATEHOUSE_API_HOST: server.url, NO_COLOR: '1' });
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
-}
-
-function spawnCli(
-  args: string[],
-  env: Record<string, string | undefined> = {},
-): { child: ChildProcess; result: Promise<Run>; output: () => Run } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: baseEnv(env) });
-  const run: Run = { code: null, stdout: '', stderr: '' };
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    run.stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    run.stderr += chunk;
-  });
-  const result = new Promise<Run>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      run.code = code;
-      resolve(run);
-    });
-  });
-  return { child, result, output: () => run };
+  return cleanEnv({ HOME: home, XDG_CONFIG_HOME: configHome, GATEHOUSE_API_HOST: server.url, NO_COLOR: '1', ...extra });
 }
 
 function gatehouse(args: string[], options: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<Run> {
-  const { child, result } = spawnCli(args, options.env);
-  child.stdin?.end(options.input ?? '');
-  return result;
+  return runCli(args, baseEnv(options.env ?? {}), options.input ?? '');
 }
 
 /** Starts `gatehouse login …` and waits for the login URL it prints. */
 async function startLogin(args: string[], env: Record<string, string | undefined> = {}) {
-  const cli = spawnCli(['login', ...args], env);
+  const cli = spawnCli(['login', ...args], baseEnv(env));
   cli.child.stdin?.end();
   const url = await new Promise<URL>((resolve, reject) => {
     const deadline = setTimeout(() => reject(new Error(`no login URL printed:\n${JSON.stringify(cli.output())}`)), 20_000);

@@ -4,12 +4,12 @@
  * responses, credentials only where allowed, 403 without CORS headers, Vary), `/check/cors`, the
  * explanation, and the `gatehouse cors` commands run as the built binary.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainOrigin, normalizeOrigin } from '../../src/model/cors.js';
+import { cleanEnv, runCli } from '../support/cli.js';
 import { addMember, createProject, createRobot, expectErrorEnvelope, rawRequest, V } from '../support/fixtures.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
@@ -382,8 +382,6 @@ describe('enforcement over HTTP', () => {
 });
 
 describe('gatehouse cors (the built CLI)', () => {
-  const ROOT = join(import.meta.dirname, '..', '..');
-  const BIN = join(ROOT, 'bin', 'gatehouse.js');
   let home: string;
 
   beforeAll(() => {
@@ -392,31 +390,16 @@ describe('gatehouse cors (the built CLI)', () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   function gatehouse(args: string[]) {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env)) {
-      if (!key.startsWith('GATEHOUSE_') && key !== 'NODE_OPTIONS' && key !== 'XDG_CONFIG_HOME') env[key] = value;
-    }
-    Object.assign(env, {
-      HOME: home,
-      XDG_CONFIG_HOME: home,
-      GATEHOUSE_API_HOST: server.url,
-      GATEHOUSE_AUTH_TOKEN: owner.token,
-      NO_COLOR: '1',
-    });
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => {
-        stdout += c;
-      });
-      child.stderr.setEncoding('utf8').on('data', (c: string) => {
-        stderr += c;
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end('');
-    });
+    return runCli(
+      args,
+      cleanEnv({
+        HOME: home,
+        XDG_CONFIG_HOME: home,
+        GATEHOUSE_API_HOST: server.url,
+        GATEHOUSE_AUTH_TOKEN: owner.token,
+        NO_COLOR: '1',
+      }),
+    );
   }
 
   it('add, list, explain, delete', async () => {

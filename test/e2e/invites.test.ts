@@ -4,7 +4,6 @@
  * reuse refused; only administrators invite administrators; the outbox mode without SMTP; the
  * legacy `/invitations/project/{id}` façade; and the CLI.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInRole, grantsOf, type RolePermission } from '../../src/model/roles.js';
+import { cleanEnv, runCli } from '../support/cli.js';
 import { addMember, createOrganization, createProject, expectErrorEnvelope, type ResourceKind, V } from '../support/fixtures.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
@@ -430,39 +430,22 @@ describe('without SMTP: the outbox', () => {
 });
 
 describe('the CLI', () => {
-  const ROOT = join(import.meta.dirname, '..', '..');
-  const BIN = join(ROOT, 'bin', 'gatehouse.js');
-
-  function gatehouse(args: string[], token: string) {
+  async function gatehouse(args: string[], token: string) {
     const home = mkdtempSync(join(tmpdir(), 'gatehouse-cli-home-'));
-    const env: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env)) {
-      if (!key.startsWith('GATEHOUSE_') && key !== 'NODE_OPTIONS' && key !== 'XDG_CONFIG_HOME') env[key] = value;
+    try {
+      return await runCli(
+        args,
+        cleanEnv({
+          HOME: home,
+          XDG_CONFIG_HOME: home,
+          GATEHOUSE_API_HOST: server.url,
+          GATEHOUSE_AUTH_TOKEN: token,
+          NO_COLOR: '1',
+        }),
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
     }
-    Object.assign(env, {
-      HOME: home,
-      XDG_CONFIG_HOME: home,
-      GATEHOUSE_API_HOST: server.url,
-      GATEHOUSE_AUTH_TOKEN: token,
-      NO_COLOR: '1',
-    });
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-      });
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-      });
-      child.on('error', reject);
-      child.on('close', (code) => {
-        rmSync(home, { recursive: true, force: true });
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin.end('');
-    });
   }
 
   it('send, list, accept (with the link from the e-mail) and revoke', async () => {

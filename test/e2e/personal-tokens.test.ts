@@ -4,15 +4,13 @@
  * revoke-tokens` / `disable-user` / `enable-user`, run through the real CLI binary against this
  * server's database. Every revocation bites on the very next request.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, ROOT, runCli } from '../support/cli.js';
 import { createProject, createRobot, expectErrorEnvelope, V } from '../support/fixtures.js';
 import { type Api, type ApiResponse, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'gatehouse.js');
 const DAY = 86_400_000;
 const LIFETIME_DAYS = 30;
 
@@ -40,26 +38,10 @@ function assertBuilt(): void {
 
 /** `gatehouse admin …` on this server's database, as an operator runs it. */
 function admin(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const clean: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env))
-      if (!key.startsWith('GATEHOUSE_') && key !== 'NODE_OPTIONS') clean[key] = value;
-    const child = spawn(process.execPath, [BIN, 'admin', ...args, '--database-url', server.databaseUrl], {
-      cwd: ROOT,
-      env: { ...clean, GATEHOUSE_SECRET: server.secret, GATEHOUSE_LOG_LEVEL: 'silent', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
+  return runCli(
+    ['admin', ...args, '--database-url', server.databaseUrl],
+    cleanEnv({ GATEHOUSE_SECRET: server.secret, GATEHOUSE_LOG_LEVEL: 'silent', ...env }),
+  );
 }
 
 /**
