@@ -74,7 +74,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       // Most path and query values are already valid as text (ids, cursors): convert only if needed.
       if (check.Check(value)) return { value };
       const converted = httpPart === 'body' ? value : convertTextValue(schema as object, value);
-      return check.Check(converted) ? { value: converted } : { error: check.Errors(converted) as never };
+      return check.Check(converted) ? { value: converted } : { error: check.Errors(converted) };
     };
   });
   app.setSerializerCompiler(({ schema, httpStatus, url, method }) => {

@@ -8,6 +8,7 @@
  */
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import type { TLocalizedValidationError } from 'typebox/error';
 import { type Problem, problems } from '../model/errors.js';
 import { decidePrincipal, decideResource, type ResourceRef, requiredPermission } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
@@ -40,7 +41,7 @@ interface Matcher {
   route: AnyRoute;
   pattern: RegExp;
   names: string[];
-  checkParams: ((value: unknown) => boolean) & { errors: (value: unknown) => unknown[] };
+  checkParams: ((value: unknown) => boolean) & { errors: (value: unknown) => TLocalizedValidationError[] };
 }
 
 /** The route table as regular expressions, in table order (which has no overlapping paths). */
@@ -162,7 +163,7 @@ async function decideCall(
   const first_ = decidePrincipal(route.policy, principal, resource ?? undefined);
   if (!first_.allowed) return { ...known, resource, ...denial(first_.problem) };
   if (!match.m.checkParams(params)) {
-    const { message, field } = describeValidation(match.m.checkParams.errors(params) as never, 'params');
+    const { message, field } = describeValidation(match.m.checkParams.errors(params), 'params');
     return { ...known, resource, ...denial(problems.invalidInput(message, field)) };
   }
   if (route.policy.resource) {
