@@ -31,6 +31,11 @@ const MANAGES_REQUESTS = {
   managesAccess: true,
 } as const;
 
+export const AcceptRequestBody = Type.Object(
+  { roleNames: Type.Optional(Type.Array(RoleName, { minItems: 1, maxItems: 20, description: 'Roles to give.' })) },
+  { additionalProperties: false },
+);
+
 export const accessRequestRoutes = [
   defineRoute({
     method: 'GET',
@@ -106,10 +111,7 @@ export const accessRequestRoutes = [
     tags: ['Access: requests'],
     policy: MANAGES_REQUESTS,
     params: RequestParams,
-    body: Type.Object(
-      { roleNames: Type.Optional(Type.Array(RoleName, { minItems: 1, maxItems: 20, description: 'Roles to give.' })) },
-      { additionalProperties: false },
-    ),
+    body: AcceptRequestBody,
     response: AccessRequest,
     handler: (ctx) =>
       ctx.services.accessRequests.accept(ctx.actor, resourceOf(ctx), accessOf(ctx), ctx.params.requestId, ctx.body?.roleNames),
