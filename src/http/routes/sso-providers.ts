@@ -128,6 +128,12 @@ export const SsoProvider = Type.Object({
   callbackUrl: Type.String({
     description: 'Register this at the identity provider: the OIDC redirect URI, or the SAML assertion consumer service',
   }),
+  entityId: Nullable(
+    Type.String({ description: 'SAML: the service provider’s entity id (the audience assertions must name); null for OIDC' }),
+  ),
+  metadataUrl: Nullable(
+    Type.String({ description: 'SAML: the service provider’s metadata (XML) to give the identity provider; null for OIDC' }),
+  ),
   config: Type.Union([OidcConfigView, SamlConfigView]),
   createdAt: Timestamp,
   updatedAt: Timestamp,

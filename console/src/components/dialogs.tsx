@@ -1,0 +1,152 @@
+/**
+ * Dialogs: a form in a dialog, and confirmations. The UI kit's dialogs trap focus, close on Esc and
+ * give focus back to the button that opened them.
+ */
+import { AlertDialog, Button, Dialog, Flex, Text, TextField } from '@radix-ui/themes';
+import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { ErrorCallout } from './errors';
+
+export function FormDialog({
+  open,
+  onOpenChange,
+  title,
+  description,
+  submitLabel,
+  onSubmit,
+  pending,
+  error,
+  children,
+  submitDisabled = false,
+  maxWidth = '32rem',
+}: {
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  title: string;
+  description?: ReactNode;
+  submitLabel: string;
+  onSubmit: () => void;
+  pending: boolean;
+  /** The last failure, shown above the buttons (fields the server named show it next to them). */
+  error?: unknown;
+  children: ReactNode;
+  submitDisabled?: boolean;
+  maxWidth?: string;
+}) {
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!pending && !submitDisabled) onSubmit();
+  };
+  return (
+    <Dialog.Root open={open} onOpenChange={onOpenChange}>
+      <Dialog.Content maxWidth={maxWidth} {...(description ? {} : { 'aria-describedby': undefined })}>
+        <Dialog.Title>{title}</Dialog.Title>
+        {description && (
+          <Dialog.Description size="2" mb="4">
+            {description}
+          </Dialog.Description>
+        )}
+        <form onSubmit={submit} noValidate>
+          <Flex direction="column" gap="3">
+            {children}
+            {error ? <ErrorCallout error={error} /> : null}
+          </Flex>
+          <Flex gap="3" mt="4" justify="end" wrap="wrap">
+            <Dialog.Close>
+              <Button type="button" variant="soft" color="gray">
+                Cancel
+              </Button>
+            </Dialog.Close>
+            <Button type="submit" loading={pending} disabled={submitDisabled}>
+              {submitLabel}
+            </Button>
+          </Flex>
+        </form>
+      </Dialog.Content>
+    </Dialog.Root>
+  );
+}
+
+/** A yes/no question before something that cannot be undone. */
+export function ConfirmDialog({
+  open,
+  onOpenChange,
+  title,
+  description,
+  confirmLabel,
+  onConfirm,
+  pending,
+  error,
+  confirmText,
+  children,
+}: {
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  title: string;
+  description: ReactNode;
+  confirmLabel: string;
+  onConfirm: () => void;
+  pending: boolean;
+  error?: unknown;
+  /** When set, the person must type this text before confirming (deleting a token by its name). */
+  confirmText?: string;
+  children?: ReactNode;
+}) {
+  const [typed, setTyped] = useState('');
+  const inputId = useId();
+  const mustType = confirmText !== undefined;
+  const ready = !mustType || typed === confirmText;
+  const change = (next: boolean) => {
+    if (!next) setTyped('');
+    onOpenChange(next);
+  };
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (ready && !pending) onConfirm();
+  };
+  return (
+    <AlertDialog.Root open={open} onOpenChange={change}>
+      <AlertDialog.Content maxWidth="30rem">
+        <AlertDialog.Title>{title}</AlertDialog.Title>
+        <AlertDialog.Description size="2">{description}</AlertDialog.Description>
+        <form onSubmit={submit}>
+          <Flex direction="column" gap="3" mt="3">
+            {children}
+            {mustType && (
+              <Flex direction="column" gap="1">
+                <Text as="label" size="2" weight="medium" htmlFor={inputId}>
+                  Type <strong className="gh-break">{confirmText}</strong> to confirm
+                </Text>
+                <TextField.Root id={inputId} value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
+              </Flex>
+            )}
+            {error ? <ErrorCallout error={error} /> : null}
+          </Flex>
+          <Flex gap="3" mt="4" justify="end" wrap="wrap">
+            <AlertDialog.Cancel>
+              <Button type="button" variant="soft" color="gray">
+                Cancel
+              </Button>
+            </AlertDialog.Cancel>
+            <Button type="submit" color="red" loading={pending} disabled={!ready}>
+              {confirmLabel}
+            </Button>
+          </Flex>
+        </form>
+      </AlertDialog.Content>
+    </AlertDialog.Root>
+  );
+}
+
+/** Open state for a dialog about one item of a list: `open(item)`, `close()`. */
+export function useItemDialog<T>() {
+  const [item, setItem] = useState<T | null>(null);
+  return {
+    item,
+    isOpen: item !== null,
+    open: (value: T) => setItem(value),
+    close: () => setItem(null),
+    onOpenChange: (open: boolean) => {
+      if (!open) setItem(null);
+    },
+  };
+}

@@ -1,0 +1,183 @@
+/** Project → Access requests: pending requests with "Approve" (choose roles) and "Decline". */
+import { Badge, Code, Flex, Table, Text } from '@radix-ui/themes';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { accessPath, api } from '../../api/client';
+import { roleTitle, useAllRoles } from '../../api/queries';
+import type { AcceptRequestBody, AccessRequest, ResourceRef } from '../../api/types';
+import { ConfirmDialog, FormDialog, useItemDialog } from '../../components/dialogs';
+import { GatedButton, useDecision } from '../../components/gate';
+import { Section, useTitle } from '../../components/page';
+import { RolePicker } from '../../components/role-picker';
+import { QueryView } from '../../components/states';
+import { Time } from '../../components/time';
+import { useProjectContext } from './layout';
+
+function ApproveDialog({
+  resource,
+  request,
+  onClose,
+}: {
+  resource: ResourceRef;
+  request: AccessRequest | null;
+  onClose: () => void;
+}) {
+  const queryClient = useQueryClient();
+  const roles = useAllRoles(resource);
+  const userRoles = (roles.data ?? []).filter((r) => r.appliesToUsers);
+  const suggested =
+    request?.requestedRole && userRoles.some((r) => r.name === request.requestedRole) ? [request.requestedRole] : [];
+  const [chosen, setChosen] = useState<string[] | null>(null);
+  const value = chosen ?? suggested;
+  const approve = useMutation({
+    mutationFn: (target: AccessRequest) =>
+      api.put<AccessRequest>(`${accessPath(resource)}/requests/${target.id}/accept`, {
+        roleNames: value,
+      } satisfies AcceptRequestBody),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['requests', resource.type, resource.id] });
+      await queryClient.invalidateQueries({ queryKey: ['members', resource.type, resource.id] });
+      close();
+    },
+  });
+  const close = () => {
+    setChosen(null);
+    approve.reset();
+    onClose();
+  };
+  return (
+    <FormDialog
+      open={request !== null}
+      onOpenChange={(open) => !open && close()}
+      title="Approve access request"
+      description={request ? `User ${request.requestedByUserId} gets the roles you choose.` : undefined}
+      submitLabel="Approve"
+      pending={approve.isPending}
+      error={approve.error}
+      submitDisabled={value.length === 0}
+      onSubmit={() => request && approve.mutate(request)}
+    >
+      <RolePicker roles={userRoles} value={value} onChange={setChosen} />
+    </FormDialog>
+  );
+}
+
+const STATUS_COLOR = { pending: 'amber', accepted: 'green', declined: 'red', expired: 'gray' } as const;
+
+export function RequestsPage() {
+  const { project } = useProjectContext();
+  useTitle('Access requests', project.displayName);
+  const resource: ResourceRef = { type: 'project', id: project.id };
+  const queryClient = useQueryClient();
+  const roles = useAllRoles(resource);
+  const requests = useQuery({
+    queryKey: ['requests', 'project', project.id],
+    queryFn: () => api.get<AccessRequest[]>(`${accessPath(resource)}/requests`),
+  });
+  const approving = useItemDialog<AccessRequest>();
+  const declining = useItemDialog<AccessRequest>();
+  const sample = requests.data?.[0]?.id;
+  const canAccept = useDecision('PUT', sample ? `${accessPath(resource)}/requests/${sample}/accept` : null);
+  const canDecline = useDecision('PUT', sample ? `${accessPath(resource)}/requests/${sample}/decline` : null);
+  const decline = useMutation({
+    mutationFn: (request: AccessRequest) => api.put<AccessRequest>(`${accessPath(resource)}/requests/${request.id}/decline`),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['requests', 'project', project.id] });
+      declining.close();
+    },
+  });
+  return (
+    <Section
+      title="Access requests"
+      description="People who asked to join this project, or for another role. The newest come first; a request left pending for 14 days expires."
+    >
+      <ApproveDialog resource={resource} request={approving.item} onClose={approving.close} />
+      <ConfirmDialog
+        open={declining.isOpen}
+        onOpenChange={(open) => {
+          if (!open) {
+            decline.reset();
+            declining.close();
+          }
+        }}
+        title="Decline access request"
+        description="The person may not ask again for 14 days."
+        confirmLabel="Decline"
+        pending={decline.isPending}
+        error={decline.error}
+        onConfirm={() => declining.item && decline.mutate(declining.item)}
+      />
+      <QueryView
+        query={requests}
+        label="access requests"
+        empty="Nobody has asked for access."
+        isEmpty={(list) => list.length === 0}
+      >
+        {(list) => (
+          <Table.Root variant="surface" aria-label="Access requests">
+            <Table.Header>
+              <Table.Row>
+                <Table.ColumnHeaderCell>Requested by</Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell>Asks for</Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell>Note</Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell>Asked</Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
+                <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
+              </Table.Row>
+            </Table.Header>
+            <Table.Body>
+              {list.map((request) => (
+                <Table.Row key={request.id}>
+                  <Table.RowHeaderCell>
+                    <Code variant="ghost">{request.requestedByUserId}</Code>
+                  </Table.RowHeaderCell>
+                  <Table.Cell>
+                    {request.type === 'role' ? 'Another role' : 'Access'}
+                    {request.requestedRole ? `: ${roleTitle(roles.data, request.requestedRole)}` : ''}
+                  </Table.Cell>
+                  <Table.Cell>
+                    <Text className="gh-break">{request.note || '—'}</Text>
+                  </Table.Cell>
+                  <Table.Cell>
+                    <Time value={request.createdAt} />
+                  </Table.Cell>
+                  <Table.Cell>
+                    <Badge color={STATUS_COLOR[request.status]}>{request.status}</Badge>
+                  </Table.Cell>
+                  <Table.Cell>
+                    {request.status === 'pending' ? (
+                      <Flex gap="2">
+                        <GatedButton
+                          size="1"
+                          decision={canAccept}
+                          onClick={() => approving.open(request)}
+                          aria-label={`Approve the request of ${request.requestedByUserId}`}
+                        >
+                          Approve
+                        </GatedButton>
+                        <GatedButton
+                          size="1"
+                          variant="soft"
+                          color="red"
+                          decision={canDecline}
+                          onClick={() => declining.open(request)}
+                          aria-label={`Decline the request of ${request.requestedByUserId}`}
+                        >
+                          Decline
+                        </GatedButton>
+                      </Flex>
+                    ) : (
+                      <Text size="1" color="gray">
+                        Decided <Time value={request.updatedAt} />
+                      </Text>
+                    )}
+                  </Table.Cell>
+                </Table.Row>
+              ))}
+            </Table.Body>
+          </Table.Root>
+        )}
+      </QueryView>
+    </Section>
+  );
+}
