@@ -191,7 +191,8 @@ function Invitations({ resource }: { resource: ResourceRef }) {
       <QueryView query={invites} label="invitations" empty="No pending invitations." isEmpty={(page) => page.data.length === 0}>
         {(page) => (
           <Flex direction="column" gap="3">
-            <Table.Root variant="surface" aria-label="Pending invitations">
+            <Table.Root variant="surface">
+              <caption className="gh-sr-only">Pending invitations</caption>
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeaderCell>E-mail</Table.ColumnHeaderCell>
@@ -231,7 +232,7 @@ function Invitations({ resource }: { resource: ResourceRef }) {
               nextCursor={page.nextCursor}
               total={page.totalCount}
               shown={page.data.length}
-              noun="invitations"
+              noun={['invitation', 'invitations']}
             />
           </Flex>
         )}
@@ -299,7 +300,8 @@ export function MembersManager({ resource, title = 'People' }: { resource: Resou
         <QueryView query={members} label="members" empty="Nobody is a member yet." isEmpty={(page) => page.data.length === 0}>
           {(page) => (
             <Flex direction="column" gap="3">
-              <Table.Root variant="surface" aria-label={title}>
+              <Table.Root variant="surface">
+                <caption className="gh-sr-only">{title}</caption>
                 <Table.Header>
                   <Table.Row>
                     <Table.ColumnHeaderCell>Name</Table.ColumnHeaderCell>
@@ -370,7 +372,7 @@ export function MembersManager({ resource, title = 'People' }: { resource: Resou
                   nextCursor={page.nextCursor}
                   total={page.totalCount}
                   shown={page.data.length}
-                  noun="people"
+                  noun={['person', 'people']}
                 />
               </Box>
             </Flex>

@@ -26,25 +26,27 @@ export function Pager({
   /** All items of the list, when the API says. */
   total?: number | undefined;
   shown: number;
-  noun: string;
+  /** What the list holds: singular and plural ("token", "tokens"). */
+  noun: readonly [string, string];
 }) {
+  const [one, many] = noun;
   const page = pageNumber(cursor.stack);
   if (page === 1 && !nextCursor) {
     return total !== undefined && total > 0 ? (
       <Text size="2" color="gray">
-        {total} {noun}
+        {total} {total === 1 ? one : many}
       </Text>
     ) : null;
   }
   return (
     <Flex align="center" gap="3" wrap="wrap" asChild>
-      <nav aria-label={`Pages of ${noun}`}>
+      <nav aria-label={`Pages of ${many}`}>
         <Button variant="soft" onClick={cursor.previous} disabled={page === 1}>
           Previous page
         </Button>
         <Text size="2" color="gray" aria-live="polite">
           Page {page}
-          {total !== undefined ? `, ${shown} of ${total} ${noun}` : ''}
+          {total !== undefined ? `, ${shown} of ${total} ${total === 1 ? one : many}` : ''}
         </Text>
         <Button variant="soft" onClick={() => nextCursor && cursor.next(nextCursor)} disabled={!nextCursor}>
           Next page

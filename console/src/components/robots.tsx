@@ -5,7 +5,7 @@
  */
 import { Badge, Box, Dialog, Flex, Link, Select, Table, Text, TextField } from '@radix-ui/themes';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { Link as RouterLink } from 'react-router';
 import { accessPath, api } from '../api/client';
 import { roleTitle, useAllRoles } from '../api/queries';
@@ -115,6 +115,10 @@ function AddTokenDialog({
     onOpenChange(next);
   };
   const latest = policy.data?.latestExpiresAt ?? null;
+  // With a lifetime limit, a token must expire: start from the latest day the limit allows.
+  useEffect(() => {
+    if (open && latest && expires === '') setExpires(dayOf(latest));
+  }, [open, latest, expires]);
   const robotRoles = (roles.data ?? []).filter((r) => r.appliesToRobots);
   const nameError = fieldError(create.error, 'label');
   const roleError = fieldError(create.error, 'memberships') ?? fieldError(create.error, 'memberships.0.roleNames.0');
@@ -364,7 +368,8 @@ export function RobotsManager({
       >
         {(page) => (
           <Flex direction="column" gap="3">
-            <Table.Root variant="surface" aria-label="API tokens">
+            <Table.Root variant="surface">
+              <caption className="gh-sr-only">API tokens</caption>
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeaderCell>Name</Table.ColumnHeaderCell>
@@ -451,7 +456,7 @@ export function RobotsManager({
                 nextCursor={page.nextCursor}
                 total={page.totalCount}
                 shown={page.data.length}
-                noun="tokens"
+                noun={['token', 'tokens']}
               />
             </Box>
           </Flex>

@@ -206,7 +206,8 @@ function PersonalTokens() {
       >
         {(page) => (
           <Flex direction="column" gap="3">
-            <Table.Root variant="surface" aria-label="Personal tokens">
+            <Table.Root variant="surface">
+              <caption className="gh-sr-only">Personal tokens</caption>
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeaderCell>Token</Table.ColumnHeaderCell>
@@ -256,7 +257,13 @@ function PersonalTokens() {
                 ))}
               </Table.Body>
             </Table.Root>
-            <Pager cursor={cursor} nextCursor={page.nextCursor} total={page.totalCount} shown={page.data.length} noun="tokens" />
+            <Pager
+              cursor={cursor}
+              nextCursor={page.nextCursor}
+              total={page.totalCount}
+              shown={page.data.length}
+              noun={['token', 'tokens']}
+            />
           </Flex>
         )}
       </QueryView>

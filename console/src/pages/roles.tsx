@@ -50,7 +50,8 @@ function PermissionMatrix({
   const columns = matrixColumns(permissions);
   return (
     <Box className="gh-scroll-x">
-      <Table.Root size="1" variant="surface" className="gh-matrix" aria-label={label}>
+      <Table.Root size="1" variant="surface" className="gh-matrix">
+        <caption className="gh-sr-only">{label}</caption>
         <Table.Header>
           <Table.Row>
             <Table.ColumnHeaderCell>Permission</Table.ColumnHeaderCell>
@@ -403,7 +404,8 @@ function CustomPermissions({ resource }: { resource: ResourceRef }) {
       />
       <QueryView query={permissions} label="permissions" empty="No custom permissions yet." isEmpty={() => custom.length === 0}>
         {() => (
-          <Table.Root variant="surface" aria-label="Custom permissions">
+          <Table.Root variant="surface">
+            <caption className="gh-sr-only">Custom permissions</caption>
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Permission</Table.ColumnHeaderCell>
@@ -511,7 +513,8 @@ export function RolesManager({ resource }: { resource: ResourceRef }) {
         <QueryView query={roles} label="roles" empty="No roles." isEmpty={(page) => page.data.length === 0}>
           {(page) => (
             <Flex direction="column" gap="3">
-              <Table.Root variant="surface" aria-label="Roles">
+              <Table.Root variant="surface">
+                <caption className="gh-sr-only">Roles</caption>
                 <Table.Header>
                   <Table.Row>
                     <Table.ColumnHeaderCell>Role</Table.ColumnHeaderCell>
@@ -576,7 +579,13 @@ export function RolesManager({ resource }: { resource: ResourceRef }) {
                   ))}
                 </Table.Body>
               </Table.Root>
-              <Pager cursor={cursor} nextCursor={page.nextCursor} total={page.totalCount} shown={page.data.length} noun="roles" />
+              <Pager
+                cursor={cursor}
+                nextCursor={page.nextCursor}
+                total={page.totalCount}
+                shown={page.data.length}
+                noun={['role', 'roles']}
+              />
             </Flex>
           )}
         </QueryView>

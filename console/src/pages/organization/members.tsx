@@ -41,7 +41,8 @@ function ProjectRoles({ organizationId }: { organizationId: string }) {
         isEmpty={() => people.length === 0}
       >
         {(list) => (
-          <Table.Root variant="surface" aria-label="Roles in projects">
+          <Table.Root variant="surface">
+            <caption className="gh-sr-only">Roles in projects</caption>
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Person</Table.ColumnHeaderCell>

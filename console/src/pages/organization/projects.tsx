@@ -72,7 +72,8 @@ export function OrganizationProjectsPage() {
         isEmpty={(list) => list.length === 0}
       >
         {(list) => (
-          <Table.Root variant="surface" aria-label="Projects of the organization">
+          <Table.Root variant="surface">
+            <caption className="gh-sr-only">Projects of the organization</caption>
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Project</Table.ColumnHeaderCell>

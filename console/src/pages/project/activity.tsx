@@ -119,7 +119,8 @@ export function ActivityPage() {
       >
         {(page) => (
           <Flex direction="column" gap="3">
-            <Table.Root variant="surface" aria-label="Activity">
+            <Table.Root variant="surface">
+              <caption className="gh-sr-only">Activity</caption>
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeaderCell>Time</Table.ColumnHeaderCell>
@@ -175,7 +176,7 @@ export function ActivityPage() {
                           <Text as="p" size="1" color="gray">
                             {event.metadata.ip ? `From ${event.metadata.ip}. ` : ''}Event {event.sequence}.
                           </Text>
-                          <pre className="rt-Text rt-r-size-1 gh-break">
+                          <pre className="rt-Text rt-r-size-1 gh-pre">
                             {JSON.stringify({ before: event.metadata.before, after: event.metadata.after }, null, 2)}
                           </pre>
                         </Box>
@@ -185,7 +186,7 @@ export function ActivityPage() {
                 ))}
               </Table.Body>
             </Table.Root>
-            <Pager cursor={cursor} nextCursor={page.nextCursor} shown={page.data.length} noun="events" />
+            <Pager cursor={cursor} nextCursor={page.nextCursor} shown={page.data.length} noun={['event', 'events']} />
           </Flex>
         )}
       </QueryView>

@@ -221,7 +221,8 @@ export function CorsPage() {
           isEmpty={(list) => list.length === 0}
         >
           {(list) => (
-            <Table.Root variant="surface" aria-label="CORS origins">
+            <Table.Root variant="surface">
+              <caption className="gh-sr-only">CORS origins</caption>
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeaderCell>Origin</Table.ColumnHeaderCell>

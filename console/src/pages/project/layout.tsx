@@ -1,7 +1,7 @@
 /** A project's pages: its name and id, and the tabs Members, Access requests, API, Roles, Activity. */
 import { Badge, Box, Code, Flex, Heading, Link, Text } from '@radix-ui/themes';
 import { Outlet, Link as RouterLink, useOutletContext, useParams } from 'react-router';
-import { useProject } from '../../api/queries';
+import { useOrganizations, useProject } from '../../api/queries';
 import type { Project } from '../../api/types';
 import { ErrorCallout } from '../../components/errors';
 import { Loading } from '../../components/states';
@@ -26,6 +26,7 @@ export function useProjectContext(): ProjectContext {
 export function ProjectLayout() {
   const { projectId = '' } = useParams();
   const project = useProject(projectId);
+  const organizations = useOrganizations();
   if (project.isPending) return <Loading label="the project" />;
   if (project.isError) {
     return (
@@ -39,6 +40,8 @@ export function ProjectLayout() {
     );
   }
   const base = `/projects/${encodeURIComponent(project.data.id)}`;
+  // The organization's name, when the signed-in person belongs to it (else it is not linked).
+  const organization = organizations.data?.find((o) => o.id === project.data.organizationId);
   return (
     <>
       <Box mb="4">
@@ -46,11 +49,11 @@ export function ProjectLayout() {
           <Link asChild>
             <RouterLink to="/projects">Projects</RouterLink>
           </Link>
-          {project.data.organizationId && (
+          {organization && (
             <>
               {' / '}
               <Link asChild>
-                <RouterLink to={`/organizations/${project.data.organizationId}`}>Organization</RouterLink>
+                <RouterLink to={`/organizations/${organization.id}`}>{organization.name}</RouterLink>
               </Link>
             </>
           )}

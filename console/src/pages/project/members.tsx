@@ -35,7 +35,8 @@ function Robots({ projectId }: { projectId: string }) {
       <QueryView query={robots} label="robots" empty="No robots." isEmpty={(page) => page.data.length === 0}>
         {(page) => (
           <Flex direction="column" gap="3">
-            <Table.Root variant="surface" aria-label="Robots">
+            <Table.Root variant="surface">
+              <caption className="gh-sr-only">Robots</caption>
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeaderCell>Name</Table.ColumnHeaderCell>
@@ -62,7 +63,13 @@ function Robots({ projectId }: { projectId: string }) {
                 ))}
               </Table.Body>
             </Table.Root>
-            <Pager cursor={cursor} nextCursor={page.nextCursor} total={page.totalCount} shown={page.data.length} noun="robots" />
+            <Pager
+              cursor={cursor}
+              nextCursor={page.nextCursor}
+              total={page.totalCount}
+              shown={page.data.length}
+              noun={['robot', 'robots']}
+            />
           </Flex>
         )}
       </QueryView>

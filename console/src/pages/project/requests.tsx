@@ -114,7 +114,8 @@ export function RequestsPage() {
         isEmpty={(list) => list.length === 0}
       >
         {(list) => (
-          <Table.Root variant="surface" aria-label="Access requests">
+          <Table.Root variant="surface">
+            <caption className="gh-sr-only">Access requests</caption>
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Requested by</Table.ColumnHeaderCell>
