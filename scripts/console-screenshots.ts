@@ -58,7 +58,11 @@ async function person(email: string, name: string) {
 async function invite(resource: string, owner: string, email: string, roles: string[], invitee?: string) {
   await call('POST', `/access/${resource}/invites`, owner, { email, roleNames: roles });
   if (!invitee) return;
-  const line = logText.split('\n').filter((l) => l.includes(email)).at(-1) ?? '';
+  const line =
+    logText
+      .split('\n')
+      .filter((l) => l.includes(email))
+      .at(-1) ?? '';
   const token = /\/v1\/invites\/(gth_invite_[0-9A-Za-z]+)/.exec(line)?.[1];
   if (!token) throw new Error(`no invitation link for ${email}`);
   await call('POST', `/access/${resource}/invites/token/${token}/accept`, invitee);
@@ -74,7 +78,10 @@ const evan = await person('evan@contractor.example', 'Evan Wright');
 
 const org = await call<{ id: string }>('POST', '/organizations', ada.token, { name: 'Acme Publishing', slug: 'acme' });
 await call('PATCH', `/organizations/${org.id}/policies`, ada.token, { robotTokenMaxLifetimeDays: 365 });
-const site = await call<{ id: string }>('POST', '/projects', ada.token, { displayName: 'Marketing site', organizationId: org.id });
+const site = await call<{ id: string }>('POST', '/projects', ada.token, {
+  displayName: 'Marketing site',
+  organizationId: org.id,
+});
 await call('POST', '/projects', ada.token, { displayName: 'Mobile app', organizationId: org.id });
 await call('POST', '/projects', ada.token, { displayName: 'Docs portal' });
 const project = `project/${site.id}`;
@@ -149,7 +156,12 @@ async function signIn(page: Page, email = ada.email) {
 async function shot(page: Page, name: string, options: { full?: boolean; mask?: string[] } = {}) {
   // The page has settled: no request in flight, every list drawn.
   await page.waitForLoadState('networkidle');
-  await page.getByRole('status').filter({ hasText: 'Loading' }).first().waitFor({ state: 'detached' }).catch(() => {});
+  await page
+    .getByRole('status')
+    .filter({ hasText: 'Loading' })
+    .first()
+    .waitFor({ state: 'detached' })
+    .catch(() => {});
   await page.screenshot({
     path: join(OUT, `${name}.png`),
     fullPage: options.full ?? false,

@@ -13,7 +13,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { launchBrowser } from './browser.js';
-import { V } from './fixtures.js';
+import { issuePersonalToken, V } from './fixtures.js';
 import { type Api, apiClient, startTestServer, type TestServer, type TestServerOptions } from './server.js';
 
 export const CONSOLE = '/console';
@@ -64,6 +64,11 @@ export async function createPerson(suite: ConsoleSuite, name = `Person ${++peopl
   return { ...user, email, name };
 }
 
+/** Another personal token of `person` (another device, say), labelled `label`. */
+export async function issueTokenFor(suite: ConsoleSuite, person: Pick<Person, 'userId'>, label: string): Promise<string> {
+  return (await issuePersonalToken(suite.server, person.userId, label)).token;
+}
+
 /** Sets a person's first password through the API (a fresh token counts as a recent login). */
 export async function setPassword(suite: ConsoleSuite, person: Person, password: string): Promise<void> {
   const res = await suite.api('PUT', `${V}/users/me/password`, { token: person.token, body: { newPassword: password } });
@@ -79,6 +84,8 @@ export async function newContext(
   options: BrowserContextOptions = {},
 ): Promise<{ context: BrowserContext; watch: Watch }> {
   const context = await suite.browser.newContext({ viewport: DESKTOP, baseURL: suite.server.url, ...options });
+  // A step that does not happen fails with the locator it waited for, well within the test's time.
+  context.setDefaultTimeout(10_000);
   const watch: Watch = { csp: [], errors: [] };
   const report = (text: string) => {
     watch.csp.push(text);
@@ -155,6 +162,12 @@ export async function openConsole(
 /** The dialog that is open (a dialog or an alert dialog). */
 export function openDialog(page: Page): Locator {
   return page.locator('[role="dialog"], [role="alertdialog"]').last();
+}
+
+/** Picks `option` in the select menu labelled `label` (the UI kit's combobox), inside `scope`. */
+export async function choose(scope: Page | Locator, page: Page, label: string, option: string): Promise<void> {
+  await scope.getByRole('combobox', { name: label }).click();
+  await page.getByRole('option', { name: option, exact: true }).click();
 }
 
 /** The row of a table whose header cell (or any cell) says `text`. */

@@ -3,8 +3,28 @@
  * give focus back to the button that opened them.
  */
 import { AlertDialog, Button, Dialog, Flex, Text, TextField } from '@radix-ui/themes';
-import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { ErrorCallout } from './errors';
+
+/**
+ * Gives focus back to whatever had it when the dialog opened (the button that opened it), or to the
+ * page's main region when that is gone (a deleted row). The kit does this only for its own trigger
+ * buttons; the console's dialogs open from buttons that first ask the server.
+ */
+export function useReturnFocus(open: boolean): (event: Event) => void {
+  const opener = useRef<HTMLElement | null>(null);
+  useEffect(() => {
+    if (open && document.activeElement instanceof HTMLElement && document.activeElement !== document.body) {
+      opener.current = document.activeElement;
+    }
+  }, [open]);
+  return (event: Event) => {
+    event.preventDefault();
+    const target = opener.current?.isConnected ? opener.current : document.getElementById('main');
+    target?.focus();
+    opener.current = null;
+  };
+}
 
 export function FormDialog({
   open,
@@ -18,6 +38,7 @@ export function FormDialog({
   children,
   submitDisabled = false,
   maxWidth = '32rem',
+  result,
 }: {
   open: boolean;
   onOpenChange: (open: boolean) => void;
@@ -31,14 +52,34 @@ export function FormDialog({
   children: ReactNode;
   submitDisabled?: boolean;
   maxWidth?: string;
+  /** Shown instead of the form once it has done its work (a new secret), in the same dialog. */
+  result?: { title: string; description: ReactNode; body: ReactNode } | null;
 }) {
+  const returnFocus = useReturnFocus(open);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!pending && !submitDisabled) onSubmit();
   };
+  if (result) {
+    return (
+      <Dialog.Root open={open} onOpenChange={onOpenChange}>
+        <Dialog.Content maxWidth="36rem" onCloseAutoFocus={returnFocus}>
+          <Dialog.Title>{result.title}</Dialog.Title>
+          <Dialog.Description size="2" mb="3">
+            {result.description}
+          </Dialog.Description>
+          {result.body}
+        </Dialog.Content>
+      </Dialog.Root>
+    );
+  }
   return (
     <Dialog.Root open={open} onOpenChange={onOpenChange}>
-      <Dialog.Content maxWidth={maxWidth} {...(description ? {} : { 'aria-describedby': undefined })}>
+      <Dialog.Content
+        maxWidth={maxWidth}
+        onCloseAutoFocus={returnFocus}
+        {...(description ? {} : { 'aria-describedby': undefined })}
+      >
         <Dialog.Title>{title}</Dialog.Title>
         {description && (
           <Dialog.Description size="2" mb="4">
@@ -93,6 +134,7 @@ export function ConfirmDialog({
 }) {
   const [typed, setTyped] = useState('');
   const inputId = useId();
+  const returnFocus = useReturnFocus(open);
   const mustType = confirmText !== undefined;
   const ready = !mustType || typed === confirmText;
   const change = (next: boolean) => {
@@ -105,7 +147,7 @@ export function ConfirmDialog({
   };
   return (
     <AlertDialog.Root open={open} onOpenChange={change}>
-      <AlertDialog.Content maxWidth="30rem">
+      <AlertDialog.Content maxWidth="30rem" onCloseAutoFocus={returnFocus}>
         <AlertDialog.Title>{title}</AlertDialog.Title>
         <AlertDialog.Description size="2">{description}</AlertDialog.Description>
         <form onSubmit={submit}>
@@ -127,7 +169,7 @@ export function ConfirmDialog({
                 Cancel
               </Button>
             </AlertDialog.Cancel>
-            <Button type="submit" color="red" loading={pending} disabled={!ready}>
+            <Button type="submit" color="red" variant="soft" loading={pending} disabled={!ready}>
               {confirmLabel}
             </Button>
           </Flex>

@@ -10,6 +10,7 @@ import { useId, useState } from 'react';
 import { accessPath, api } from '../api/client';
 import { roleTitle, useAllRoles, useMe } from '../api/queries';
 import type { AccessUser, CreateInviteBody, Invite, Page, ResourceRef, Role } from '../api/types';
+import { DataTable } from './data-table';
 import { ConfirmDialog, FormDialog, useItemDialog } from './dialogs';
 import { fieldError } from './errors';
 import { GatedButton, useDecision } from './gate';
@@ -25,7 +26,7 @@ export function RoleBadges({ names, roles }: { names: readonly string[]; roles: 
   return (
     <Flex gap="1" wrap="wrap">
       {names.map((name) => (
-        <Badge key={name} variant="soft">
+        <Badge highContrast key={name} variant="soft">
           {roleTitle(roles, name)}
         </Badge>
       ))}
@@ -191,8 +192,7 @@ function Invitations({ resource }: { resource: ResourceRef }) {
       <QueryView query={invites} label="invitations" empty="No pending invitations." isEmpty={(page) => page.data.length === 0}>
         {(page) => (
           <Flex direction="column" gap="3">
-            <Table.Root variant="surface">
-              <caption className="gh-sr-only">Pending invitations</caption>
+            <DataTable label="Pending invitations">
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeaderCell>E-mail</Table.ColumnHeaderCell>
@@ -226,7 +226,7 @@ function Invitations({ resource }: { resource: ResourceRef }) {
                   </Table.Row>
                 ))}
               </Table.Body>
-            </Table.Root>
+            </DataTable>
             <Pager
               cursor={cursor}
               nextCursor={page.nextCursor}
@@ -300,8 +300,7 @@ export function MembersManager({ resource, title = 'People' }: { resource: Resou
         <QueryView query={members} label="members" empty="Nobody is a member yet." isEmpty={(page) => page.data.length === 0}>
           {(page) => (
             <Flex direction="column" gap="3">
-              <Table.Root variant="surface">
-                <caption className="gh-sr-only">{title}</caption>
+              <DataTable label={title}>
                 <Table.Header>
                   <Table.Row>
                     <Table.ColumnHeaderCell>Name</Table.ColumnHeaderCell>
@@ -322,10 +321,14 @@ export function MembersManager({ resource, title = 'People' }: { resource: Resou
                               <Text weight="medium" className="gh-break">
                                 {member.profile.displayName}
                               </Text>
-                              <Badge color="green" variant="outline">
+                              <Badge highContrast color="green" variant="outline">
                                 Person
                               </Badge>
-                              {you && <Badge variant="outline">You</Badge>}
+                              {you && (
+                                <Badge highContrast variant="outline">
+                                  You
+                                </Badge>
+                              )}
                             </Flex>
                             <Text size="1" color="gray" className="gh-break">
                               {member.profile.email}
@@ -365,7 +368,7 @@ export function MembersManager({ resource, title = 'People' }: { resource: Resou
                     );
                   })}
                 </Table.Body>
-              </Table.Root>
+              </DataTable>
               <Box>
                 <Pager
                   cursor={cursor}

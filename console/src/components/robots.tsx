@@ -3,7 +3,7 @@
  * and address) and expiry; "Add API token" with its secret shown once; "Rotate" with a grace period
  * and the new secret shown once; "Delete" after typing the token's name.
  */
-import { Badge, Box, Dialog, Flex, Link, Select, Table, Text, TextField } from '@radix-ui/themes';
+import { Badge, Box, Flex, Link, Select, Table, Text, TextField } from '@radix-ui/themes';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useState } from 'react';
 import { Link as RouterLink } from 'react-router';
@@ -12,6 +12,7 @@ import { roleTitle, useAllRoles } from '../api/queries';
 import type { CreateRobotBody, Page, ResourceRef, Robot, RobotPolicy, RobotWithToken, Role } from '../api/types';
 import { expiryFor } from '../lib/expiry';
 import { dayOf } from '../lib/format';
+import { DataTable } from './data-table';
 import { ConfirmDialog, FormDialog, useItemDialog } from './dialogs';
 import { ErrorCallout, fieldError } from './errors';
 import { GatedButton, useDecision } from './gate';
@@ -125,26 +126,21 @@ function AddTokenDialog({
   const expiresError = fieldError(create.error, 'expiresAt');
   const shownError = nameError || roleError || expiresError ? null : create.error;
 
-  if (created) {
-    return (
-      <Dialog.Root open={open} onOpenChange={close}>
-        <Dialog.Content maxWidth="36rem">
-          <Dialog.Title>API token created</Dialog.Title>
-          <Dialog.Description size="2" mb="3">
-            {created.label} can now call the API with the role{' '}
-            {created.memberships[0]?.roleNames.map((n) => roleTitle(roles.data, n)).join(', ')}.
-          </Dialog.Description>
-          <SecretOnce token={created.token} name={created.label} onDone={() => close(false)} />
-        </Dialog.Content>
-      </Dialog.Root>
-    );
-  }
   return (
     <FormDialog
       open={open}
       onOpenChange={close}
       title="Add API token"
       description="A robot with one role, for scripts and services. Its secret is shown once."
+      result={
+        created && {
+          title: 'API token created',
+          description: `${created.label} can now call the API with the role ${created.memberships[0]?.roleNames
+            .map((n) => roleTitle(roles.data, n))
+            .join(', ')}.`,
+          body: <SecretOnce token={created.token} name={created.label} onDone={() => close(false)} />,
+        }
+      }
       submitLabel="Create token"
       pending={create.isPending}
       error={shownError}
@@ -228,25 +224,20 @@ function RotateDialog({ resource, robot, onClose }: { resource: ResourceRef; rob
     rotate.reset();
     onClose();
   };
-  if (rotated) {
-    return (
-      <Dialog.Root open onOpenChange={close}>
-        <Dialog.Content maxWidth="36rem">
-          <Dialog.Title>Token rotated</Dialog.Title>
-          <Dialog.Description size="2" mb="3">
-            {Number(grace) > 0
-              ? `The previous token of ${rotated.label} keeps working for ${GRACE_PERIODS.find((g) => g.seconds === grace)?.label}.`
-              : `The previous token of ${rotated.label} has stopped working.`}
-          </Dialog.Description>
-          <SecretOnce token={rotated.token} name={rotated.label} onDone={() => close(false)} />
-        </Dialog.Content>
-      </Dialog.Root>
-    );
-  }
   return (
     <FormDialog
-      open={robot !== null}
+      open={robot !== null || rotated !== null}
       onOpenChange={close}
+      result={
+        rotated && {
+          title: 'Token rotated',
+          description:
+            Number(grace) > 0
+              ? `The previous token of ${rotated.label} keeps working for ${GRACE_PERIODS.find((g) => g.seconds === grace)?.label}.`
+              : `The previous token of ${rotated.label} has stopped working.`,
+          body: <SecretOnce token={rotated.token} name={rotated.label} onDone={() => close(false)} />,
+        }
+      }
       title="Rotate token"
       description={robot ? `Replace the secret of ${robot.label} with a new one. Its name, role and expiry stay.` : undefined}
       submitLabel="Rotate token"
@@ -368,8 +359,7 @@ export function RobotsManager({
       >
         {(page) => (
           <Flex direction="column" gap="3">
-            <Table.Root variant="surface">
-              <caption className="gh-sr-only">API tokens</caption>
+            <DataTable label="API tokens">
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeaderCell>Name</Table.ColumnHeaderCell>
@@ -399,7 +389,7 @@ export function RobotsManager({
                       <Table.Cell>
                         <Flex gap="1" wrap="wrap">
                           {membership?.roleNames.map((name) => (
-                            <Badge key={name} variant="soft">
+                            <Badge highContrast key={name} variant="soft">
                               {inProject ? name : roleTitle(roles.data, name)}
                             </Badge>
                           ))}
@@ -449,7 +439,7 @@ export function RobotsManager({
                   );
                 })}
               </Table.Body>
-            </Table.Root>
+            </DataTable>
             <Box>
               <Pager
                 cursor={cursor}

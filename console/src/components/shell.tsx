@@ -48,6 +48,13 @@ export function leaveSignedOut(): void {
   window.location.assign('/console/sign-in?signedOut=1');
 }
 
+/** Why the session ended, as the server said it: shown on the sign-in page. */
+export interface SessionEnded {
+  message: string;
+  hint: string | null;
+  code: string;
+}
+
 function signInPath(location: { pathname: string; search: string; hash: string }): string {
   return `/sign-in?next=${encodeURIComponent(location.pathname + location.search + location.hash)}`;
 }
@@ -65,9 +72,10 @@ export function SignedIn() {
 
   // Any 401 from the API: the session is over. Sign in again and come back here.
   useEffect(() => {
-    setUnauthenticatedHandler(() => {
+    setUnauthenticatedHandler((error) => {
       queryClient.clear();
-      navigate(signInPath(here.current), { replace: true });
+      const ended: SessionEnded = { message: error.message, hint: error.hint ?? null, code: error.reason.code };
+      navigate(signInPath(here.current), { replace: true, state: { ended } });
     });
     return () => setUnauthenticatedHandler(null);
   }, [navigate, queryClient]);

@@ -5,6 +5,7 @@ import { type FormEvent, useId, useState } from 'react';
 import { api } from '../api/client';
 import { useMe } from '../api/queries';
 import type { ChangePasswordBody, Page, PersonalToken } from '../api/types';
+import { DataTable } from '../components/data-table';
 import { ConfirmDialog, useItemDialog } from '../components/dialogs';
 import { ErrorCallout, fieldError } from '../components/errors';
 import { PageHeader, Section, useTitle } from '../components/page';
@@ -75,7 +76,7 @@ function PasswordForm() {
       description="10 to 128 characters; not a common password and not your e-mail address. Your tokens stay valid."
     >
       <Card>
-        <form onSubmit={submit} aria-label="Change password">
+        <form onSubmit={submit} aria-label="Change password" noValidate>
           <Flex direction="column" gap="3" maxWidth="28rem">
             <Flex direction="column" gap="1">
               <Text as="label" htmlFor={`${id}-current`} size="2" weight="medium">
@@ -206,8 +207,7 @@ function PersonalTokens() {
       >
         {(page) => (
           <Flex direction="column" gap="3">
-            <Table.Root variant="surface">
-              <caption className="gh-sr-only">Personal tokens</caption>
+            <DataTable label="Personal tokens">
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeaderCell>Token</Table.ColumnHeaderCell>
@@ -226,7 +226,11 @@ function PersonalTokens() {
                           <Text weight="medium" className="gh-break">
                             {token.label}
                           </Text>
-                          {token.current && <Badge color="green">This session</Badge>}
+                          {token.current && (
+                            <Badge highContrast color="green">
+                              This session
+                            </Badge>
+                          )}
                         </Flex>
                         <Text size="1" color="gray">
                           {token.source ?? 'unknown source'} · {token.id}
@@ -256,7 +260,7 @@ function PersonalTokens() {
                   </Table.Row>
                 ))}
               </Table.Body>
-            </Table.Root>
+            </DataTable>
             <Pager
               cursor={cursor}
               nextCursor={page.nextCursor}

@@ -101,7 +101,11 @@ function ProjectCard({ project, organizationName }: { project: Project; organiza
             {project.id}
           </Text>
           <Flex gap="2" align="center" wrap="wrap" mt="1">
-            {organizationName && <Badge color="gray">{organizationName}</Badge>}
+            {organizationName && (
+              <Badge highContrast color="gray">
+                {organizationName}
+              </Badge>
+            )}
             <Text size="1" color="gray">
               Created <Time value={project.createdAt} />
             </Text>

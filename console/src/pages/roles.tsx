@@ -8,7 +8,8 @@ import { useId, useState } from 'react';
 import { useParams } from 'react-router';
 import { accessPath, api } from '../api/client';
 import type { CreatePermissionBody, CreateRoleBody, Page, Permission, ResourceRef, Role } from '../api/types';
-import { ConfirmDialog, FormDialog, useItemDialog } from '../components/dialogs';
+import { DataTable } from '../components/data-table';
+import { ConfirmDialog, FormDialog, useItemDialog, useReturnFocus } from '../components/dialogs';
 import { ErrorCallout, fieldError } from '../components/errors';
 import { GatedButton, useDecision } from '../components/gate';
 import { Section, useTitle } from '../components/page';
@@ -49,63 +50,61 @@ function PermissionMatrix({
 }) {
   const columns = matrixColumns(permissions);
   return (
-    <Box className="gh-scroll-x">
-      <Table.Root size="1" variant="surface" className="gh-matrix">
-        <caption className="gh-sr-only">{label}</caption>
-        <Table.Header>
-          <Table.Row>
-            <Table.ColumnHeaderCell>Permission</Table.ColumnHeaderCell>
-            {columns.map((action) => (
-              <Table.ColumnHeaderCell key={action}>{action}</Table.ColumnHeaderCell>
-            ))}
-          </Table.Row>
-        </Table.Header>
-        <Table.Body>
-          {permissions.map((permission) => (
-            <Table.Row key={permission.name}>
-              <Table.RowHeaderCell>
-                <Flex direction="column">
-                  <Text size="2">{permission.title}</Text>
-                  <Text size="1" color="gray">
-                    {permission.type}
-                    {permission.isCustom ? ' · custom' : ''}
-                  </Text>
-                </Flex>
-              </Table.RowHeaderCell>
-              {columns.map((action) => {
-                const key = cellKey(permission.name, action);
-                if (!permission.actions.includes(action)) return <Table.Cell key={action} />;
-                const on = cells.has(key);
-                return (
-                  <Table.Cell key={action}>
-                    {onChange ? (
-                      <Checkbox
-                        checked={on}
-                        onCheckedChange={(value) => onChange(toggled(cells, key, value === true))}
-                        aria-label={`${permission.title}: ${action}`}
-                      />
-                    ) : on ? (
-                      <Text aria-label={`${permission.title}: ${action}`} role="img">
-                        ✓
-                      </Text>
-                    ) : null}
-                  </Table.Cell>
-                );
-              })}
-            </Table.Row>
+    <DataTable label={label} size="1" className="gh-matrix">
+      <Table.Header>
+        <Table.Row>
+          <Table.ColumnHeaderCell>Permission</Table.ColumnHeaderCell>
+          {columns.map((action) => (
+            <Table.ColumnHeaderCell key={action}>{action}</Table.ColumnHeaderCell>
           ))}
-        </Table.Body>
-      </Table.Root>
-    </Box>
+        </Table.Row>
+      </Table.Header>
+      <Table.Body>
+        {permissions.map((permission) => (
+          <Table.Row key={permission.name}>
+            <Table.RowHeaderCell>
+              <Flex direction="column">
+                <Text size="2">{permission.title}</Text>
+                <Text size="1" color="gray">
+                  {permission.type}
+                  {permission.isCustom ? ' · custom' : ''}
+                </Text>
+              </Flex>
+            </Table.RowHeaderCell>
+            {columns.map((action) => {
+              const key = cellKey(permission.name, action);
+              if (!permission.actions.includes(action)) return <Table.Cell key={action} />;
+              const on = cells.has(key);
+              return (
+                <Table.Cell key={action}>
+                  {onChange ? (
+                    <Checkbox
+                      checked={on}
+                      onCheckedChange={(value) => onChange(toggled(cells, key, value === true))}
+                      aria-label={`${permission.title}: ${action}`}
+                    />
+                  ) : on ? (
+                    <Text aria-label={`${permission.title}: ${action}`} role="img">
+                      ✓
+                    </Text>
+                  ) : null}
+                </Table.Cell>
+              );
+            })}
+          </Table.Row>
+        ))}
+      </Table.Body>
+    </DataTable>
   );
 }
 
 function ViewRoleDialog({ resource, role, onClose }: { resource: ResourceRef; role: Role | null; onClose: () => void }) {
   const permissions = useAllPermissions(resource);
   const granted = permissions.data?.filter((p) => role?.permissions.some((e) => e.name === p.name)) ?? [];
+  const returnFocus = useReturnFocus(role !== null);
   return (
     <Dialog.Root open={role !== null} onOpenChange={(open) => !open && onClose()}>
-      <Dialog.Content maxWidth="60rem">
+      <Dialog.Content maxWidth="60rem" onCloseAutoFocus={returnFocus}>
         <Dialog.Title>{role?.title}</Dialog.Title>
         <Dialog.Description size="2" mb="3">
           {role?.description || role?.name} {role && !role.isCustom ? '(built-in: read-only)' : ''}
@@ -404,8 +403,7 @@ function CustomPermissions({ resource }: { resource: ResourceRef }) {
       />
       <QueryView query={permissions} label="permissions" empty="No custom permissions yet." isEmpty={() => custom.length === 0}>
         {() => (
-          <Table.Root variant="surface">
-            <caption className="gh-sr-only">Custom permissions</caption>
+          <DataTable label="Custom permissions">
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Permission</Table.ColumnHeaderCell>
@@ -448,7 +446,7 @@ function CustomPermissions({ resource }: { resource: ResourceRef }) {
                 </Table.Row>
               ))}
             </Table.Body>
-          </Table.Root>
+          </DataTable>
         )}
       </QueryView>
     </Section>
@@ -513,8 +511,7 @@ export function RolesManager({ resource }: { resource: ResourceRef }) {
         <QueryView query={roles} label="roles" empty="No roles." isEmpty={(page) => page.data.length === 0}>
           {(page) => (
             <Flex direction="column" gap="3">
-              <Table.Root variant="surface">
-                <caption className="gh-sr-only">Roles</caption>
+              <DataTable label="Roles">
                 <Table.Header>
                   <Table.Row>
                     <Table.ColumnHeaderCell>Role</Table.ColumnHeaderCell>
@@ -537,7 +534,9 @@ export function RolesManager({ resource }: { resource: ResourceRef }) {
                         </Flex>
                       </Table.RowHeaderCell>
                       <Table.Cell>
-                        <Badge color={role.isCustom ? 'indigo' : 'gray'}>{role.isCustom ? 'Custom' : 'Built-in'}</Badge>
+                        <Badge highContrast color={role.isCustom ? 'indigo' : 'gray'}>
+                          {role.isCustom ? 'Custom' : 'Built-in'}
+                        </Badge>
                       </Table.Cell>
                       <Table.Cell>
                         {[role.appliesToUsers ? 'People' : null, role.appliesToRobots ? 'API tokens' : null]
@@ -578,7 +577,7 @@ export function RolesManager({ resource }: { resource: ResourceRef }) {
                     </Table.Row>
                   ))}
                 </Table.Body>
-              </Table.Root>
+              </DataTable>
               <Pager
                 cursor={cursor}
                 nextCursor={page.nextCursor}

@@ -8,12 +8,13 @@
 import { Box, Button, Callout, Card, Container, Flex, Heading, Separator, Spinner, Text, TextField } from '@radix-ui/themes';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
-import { Navigate, Link as RouterLink, useNavigate, useSearchParams } from 'react-router';
+import { Navigate, Link as RouterLink, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { api, request } from '../api/client';
 import { useMe } from '../api/queries';
 import type { LoginProvider, OrganizationLoginProvider } from '../api/types';
 import { ErrorCallout } from '../components/errors';
 import { useTitle } from '../components/page';
+import type { SessionEnded } from '../components/shell';
 import { DEFAULT_NEXT, NEXT_STORAGE_KEY, safeNext } from '../lib/next';
 
 const LOGIN_LABEL = 'Gatehouse console';
@@ -100,6 +101,7 @@ export function SignInPage() {
   useTitle('Sign in');
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
+  const ended = (useLocation().state as { ended?: SessionEnded } | null)?.ended;
   const me = useMe();
   const providers = useQuery({
     queryKey: ['login-providers'],
@@ -119,6 +121,19 @@ export function SignInPage() {
                 Manage projects, members, API tokens and who may do what.
               </Text>
             </Box>
+            {ended && (
+              <Callout.Root color="amber" role="alert">
+                <Callout.Text>
+                  <Flex direction="column" gap="1" asChild>
+                    <span>
+                      <Text weight="bold">Your session has ended: {ended.message}</Text>
+                      {ended.hint && <Text>{ended.hint}</Text>}
+                      <Text size="1">Sign in again to go back to where you were.</Text>
+                    </span>
+                  </Flex>
+                </Callout.Text>
+              </Callout.Root>
+            )}
             {params.get('signedOut') && (
               <Callout.Root color="green" role="status">
                 <Callout.Text>You have logged out. Your session has ended on the server.</Callout.Text>

@@ -52,11 +52,11 @@ export function OrganizationLayout() {
           <Heading as="h1" size="7" className="gh-break">
             {org.name}
           </Heading>
-          <Badge color="gray" variant="soft">
+          <Badge highContrast color="gray" variant="soft">
             Organization <Code variant="ghost">{org.id}</Code>
           </Badge>
           {org.slug && (
-            <Badge color="gray" variant="outline">
+            <Badge highContrast color="gray" variant="outline">
               slug {org.slug}
             </Badge>
           )}

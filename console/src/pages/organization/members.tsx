@@ -7,6 +7,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Link as RouterLink } from 'react-router';
 import { api } from '../../api/client';
 import type { Project, SanityUser } from '../../api/types';
+import { DataTable } from '../../components/data-table';
 import { MembersManager } from '../../components/members';
 import { Section, useTitle } from '../../components/page';
 import { QueryView } from '../../components/states';
@@ -41,8 +42,7 @@ function ProjectRoles({ organizationId }: { organizationId: string }) {
         isEmpty={() => people.length === 0}
       >
         {(list) => (
-          <Table.Root variant="surface">
-            <caption className="gh-sr-only">Roles in projects</caption>
+          <DataTable label="Roles in projects">
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Person</Table.ColumnHeaderCell>
@@ -77,7 +77,7 @@ function ProjectRoles({ organizationId }: { organizationId: string }) {
                 </Table.Row>
               ))}
             </Table.Body>
-          </Table.Root>
+          </DataTable>
         )}
       </QueryView>
     </Section>

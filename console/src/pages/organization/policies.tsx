@@ -44,7 +44,7 @@ function PolicyForm({ organizationId, policies }: { organizationId: string; poli
   const ssoError = fieldError(save.error, 'ssoTokenLifetimeDays');
   return (
     <Card size="2">
-      <form onSubmit={submit} aria-label="Policies">
+      <form onSubmit={submit} aria-label="Policies" noValidate>
         <Flex direction="column" gap="4">
           <Flex direction="column" gap="1">
             <Text as="label" htmlFor={`${id}-max`} size="2" weight="medium">

@@ -6,6 +6,7 @@ import { Link as RouterLink, useNavigate } from 'react-router';
 import { api } from '../../api/client';
 import { useProjects } from '../../api/queries';
 import type { CreateProjectBody, Project } from '../../api/types';
+import { DataTable } from '../../components/data-table';
 import { FormDialog } from '../../components/dialogs';
 import { GatedButton, useDecision } from '../../components/gate';
 import { Section, useTitle } from '../../components/page';
@@ -72,8 +73,7 @@ export function OrganizationProjectsPage() {
         isEmpty={(list) => list.length === 0}
       >
         {(list) => (
-          <Table.Root variant="surface">
-            <caption className="gh-sr-only">Projects of the organization</caption>
+          <DataTable label="Projects of the organization">
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Project</Table.ColumnHeaderCell>
@@ -96,7 +96,7 @@ export function OrganizationProjectsPage() {
                 </Table.Row>
               ))}
             </Table.Body>
-          </Table.Root>
+          </DataTable>
         )}
       </QueryView>
     </Section>

@@ -140,9 +140,11 @@ function ProviderCard({
               {provider.title}
             </Heading>
             <Flex gap="2" wrap="wrap">
-              <Badge>{provider.type === 'oidc' ? 'OpenID Connect' : 'SAML 2.0'}</Badge>
-              <Badge color={provider.disabled ? 'gray' : 'green'}>{provider.disabled ? 'Switched off' : 'On'}</Badge>
-              <Badge color="gray" variant="outline">
+              <Badge highContrast>{provider.type === 'oidc' ? 'OpenID Connect' : 'SAML 2.0'}</Badge>
+              <Badge highContrast color={provider.disabled ? 'gray' : 'green'}>
+                {provider.disabled ? 'Switched off' : 'On'}
+              </Badge>
+              <Badge highContrast color="gray" variant="outline">
                 {provider.id}
               </Badge>
             </Flex>

@@ -8,6 +8,7 @@ import { type FormEvent, useEffect, useId, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { API, api, queryString } from '../../api/client';
 import type { ActivityEvent, ActivityPage as ActivityPageBody, SanityUser } from '../../api/types';
+import { DataTable } from '../../components/data-table';
 import { Section, useTitle } from '../../components/page';
 import { Pager, useCursor } from '../../components/pager';
 import { QueryView } from '../../components/states';
@@ -119,8 +120,7 @@ export function ActivityPage() {
       >
         {(page) => (
           <Flex direction="column" gap="3">
-            <Table.Root variant="surface">
-              <caption className="gh-sr-only">Activity</caption>
+            <DataTable label="Activity">
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeaderCell>Time</Table.ColumnHeaderCell>
@@ -161,7 +161,9 @@ export function ActivityPage() {
                           </Text>
                         </Flex>
                       ) : (
-                        <Badge color="gray">system</Badge>
+                        <Badge highContrast color="gray">
+                          system
+                        </Badge>
                       )}
                     </Table.Cell>
                     <Table.Cell>
@@ -185,7 +187,7 @@ export function ActivityPage() {
                   </Table.Row>
                 ))}
               </Table.Body>
-            </Table.Root>
+            </DataTable>
             <Pager cursor={cursor} nextCursor={page.nextCursor} shown={page.data.length} noun={['event', 'events']} />
           </Flex>
         )}

@@ -9,6 +9,7 @@ import { type FormEvent, useId, useState } from 'react';
 import { api } from '../../api/client';
 import type { CorsExplanation, CorsOrigin, CreateCorsOriginBody } from '../../api/types';
 import { ApiNav } from '../../components/api-nav';
+import { DataTable } from '../../components/data-table';
 import { ConfirmDialog, FormDialog, useItemDialog } from '../../components/dialogs';
 import { ErrorCallout, fieldError } from '../../components/errors';
 import { GatedButton, useDecision } from '../../components/gate';
@@ -221,8 +222,7 @@ export function CorsPage() {
           isEmpty={(list) => list.length === 0}
         >
           {(list) => (
-            <Table.Root variant="surface">
-              <caption className="gh-sr-only">CORS origins</caption>
+            <DataTable label="CORS origins">
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeaderCell>Origin</Table.ColumnHeaderCell>
@@ -241,9 +241,13 @@ export function CorsPage() {
                     </Table.RowHeaderCell>
                     <Table.Cell>
                       {entry.allowCredentials ? (
-                        <Badge color="amber">Credentials allowed</Badge>
+                        <Badge highContrast color="amber">
+                          Credentials allowed
+                        </Badge>
                       ) : (
-                        <Badge color="gray">No credentials</Badge>
+                        <Badge highContrast color="gray">
+                          No credentials
+                        </Badge>
                       )}
                     </Table.Cell>
                     <Table.Cell>
@@ -264,7 +268,7 @@ export function CorsPage() {
                   </Table.Row>
                 ))}
               </Table.Body>
-            </Table.Root>
+            </DataTable>
           )}
         </QueryView>
       </Section>

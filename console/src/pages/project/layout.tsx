@@ -62,7 +62,7 @@ export function ProjectLayout() {
           <Heading as="h1" size="7" className="gh-break">
             {project.data.displayName}
           </Heading>
-          <Badge color="gray" variant="soft">
+          <Badge highContrast color="gray" variant="soft">
             Project <Code variant="ghost">{project.data.id}</Code>
           </Badge>
         </Flex>

@@ -5,6 +5,7 @@ import { Link as RouterLink } from 'react-router';
 import { accessPath, api } from '../../api/client';
 import { useAllRoles } from '../../api/queries';
 import type { Page, Robot } from '../../api/types';
+import { DataTable } from '../../components/data-table';
 import { MembersManager, RoleBadges } from '../../components/members';
 import { Section, useTitle } from '../../components/page';
 import { Pager, useCursor } from '../../components/pager';
@@ -35,8 +36,7 @@ function Robots({ projectId }: { projectId: string }) {
       <QueryView query={robots} label="robots" empty="No robots." isEmpty={(page) => page.data.length === 0}>
         {(page) => (
           <Flex direction="column" gap="3">
-            <Table.Root variant="surface">
-              <caption className="gh-sr-only">Robots</caption>
+            <DataTable label="Robots">
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeaderCell>Name</Table.ColumnHeaderCell>
@@ -51,7 +51,7 @@ function Robots({ projectId }: { projectId: string }) {
                         <Text weight="medium" className="gh-break">
                           {robot.label}
                         </Text>
-                        <Badge color="amber" variant="outline">
+                        <Badge highContrast color="amber" variant="outline">
                           Robot
                         </Badge>
                       </Flex>
@@ -62,7 +62,7 @@ function Robots({ projectId }: { projectId: string }) {
                   </Table.Row>
                 ))}
               </Table.Body>
-            </Table.Root>
+            </DataTable>
             <Pager
               cursor={cursor}
               nextCursor={page.nextCursor}

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { accessPath, api } from '../../api/client';
 import { roleTitle, useAllRoles } from '../../api/queries';
 import type { AcceptRequestBody, AccessRequest, ResourceRef } from '../../api/types';
+import { DataTable } from '../../components/data-table';
 import { ConfirmDialog, FormDialog, useItemDialog } from '../../components/dialogs';
 import { GatedButton, useDecision } from '../../components/gate';
 import { Section, useTitle } from '../../components/page';
@@ -114,8 +115,7 @@ export function RequestsPage() {
         isEmpty={(list) => list.length === 0}
       >
         {(list) => (
-          <Table.Root variant="surface">
-            <caption className="gh-sr-only">Access requests</caption>
+          <DataTable label="Access requests">
             <Table.Header>
               <Table.Row>
                 <Table.ColumnHeaderCell>Requested by</Table.ColumnHeaderCell>
@@ -143,7 +143,9 @@ export function RequestsPage() {
                     <Time value={request.createdAt} />
                   </Table.Cell>
                   <Table.Cell>
-                    <Badge color={STATUS_COLOR[request.status]}>{request.status}</Badge>
+                    <Badge highContrast color={STATUS_COLOR[request.status]}>
+                      {request.status}
+                    </Badge>
                   </Table.Cell>
                   <Table.Cell>
                     {request.status === 'pending' ? (
@@ -176,7 +178,7 @@ export function RequestsPage() {
                 </Table.Row>
               ))}
             </Table.Body>
-          </Table.Root>
+          </DataTable>
         )}
       </QueryView>
     </Section>
