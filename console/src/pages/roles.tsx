@@ -2,7 +2,7 @@
  * Roles of a project or organization: built-in roles read-only with their permissions; custom
  * roles created and edited in a permission × action matrix; custom permissions.
  */
-import { Badge, Box, Button, Checkbox, Code, Dialog, Flex, Select, Table, Text, TextArea, TextField } from '@radix-ui/themes';
+import { Badge, Button, Checkbox, Code, Dialog, Flex, Select, Table, Text, TextArea, TextField } from '@radix-ui/themes';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { useParams } from 'react-router';
