@@ -217,7 +217,9 @@ describe('Access requests', () => {
     await evanRow.getByText('accepted').waitFor();
     expect(await rolesOf(projectId, evan.userId)).toEqual(['developer', 'editor']);
 
-    const fayRow = rowOf(page, 'Access requests', fay.userId);
+    // Who asked is named, as the server has it.
+    await evanRow.getByText(evan.email).waitFor();
+    const fayRow = rowOf(page, 'Access requests', fay.email);
     await fayRow.getByRole('button', { name: 'Decline' }).click();
     await openDialog(page).getByRole('button', { name: 'Decline' }).click();
     await fayRow.getByText('declined').waitFor();

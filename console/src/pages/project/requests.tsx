@@ -1,5 +1,5 @@
 /** Project → Access requests: pending requests with "Approve" (choose roles) and "Decline". */
-import { Badge, Code, Flex, Table, Text } from '@radix-ui/themes';
+import { Badge, Flex, Table, Text } from '@radix-ui/themes';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { accessPath, api } from '../../api/client';
@@ -51,7 +51,7 @@ function ApproveDialog({
       open={request !== null}
       onOpenChange={(open) => !open && close()}
       title="Approve access request"
-      description={request ? `User ${request.requestedByUserId} gets the roles you choose.` : undefined}
+      description={request ? `${requester(request)} gets the roles you choose.` : undefined}
       submitLabel="Approve"
       pending={approve.isPending}
       error={approve.error}
@@ -61,6 +61,11 @@ function ApproveDialog({
       <RolePicker roles={userRoles} value={value} onChange={setChosen} />
     </FormDialog>
   );
+}
+
+/** Who asked, as the server names them. */
+function requester(request: AccessRequest): string {
+  return request.requestedBy ? `${request.requestedBy.displayName} (${request.requestedBy.email})` : request.requestedByUserId;
 }
 
 const STATUS_COLOR = { pending: 'amber', accepted: 'green', declined: 'red', expired: 'gray' } as const;
@@ -130,7 +135,14 @@ export function RequestsPage() {
               {list.map((request) => (
                 <Table.Row key={request.id}>
                   <Table.RowHeaderCell>
-                    <Code variant="ghost">{request.requestedByUserId}</Code>
+                    <Flex direction="column">
+                      <Text weight="medium" className="gh-break">
+                        {request.requestedBy?.displayName ?? 'A deleted account'}
+                      </Text>
+                      <Text size="1" color="gray" className="gh-break">
+                        {request.requestedBy?.email ?? request.requestedByUserId}
+                      </Text>
+                    </Flex>
                   </Table.RowHeaderCell>
                   <Table.Cell>
                     {request.type === 'role' ? 'Another role' : 'Access'}
@@ -154,7 +166,7 @@ export function RequestsPage() {
                           size="1"
                           decision={canAccept}
                           onClick={() => approving.open(request)}
-                          aria-label={`Approve the request of ${request.requestedByUserId}`}
+                          aria-label={`Approve the request of ${requester(request)}`}
                         >
                           Approve
                         </GatedButton>
@@ -164,7 +176,7 @@ export function RequestsPage() {
                           color="red"
                           decision={canDecline}
                           onClick={() => declining.open(request)}
-                          aria-label={`Decline the request of ${request.requestedByUserId}`}
+                          aria-label={`Decline the request of ${requester(request)}`}
                         >
                           Decline
                         </GatedButton>
