@@ -152,7 +152,7 @@ describe('Organization', () => {
     expect(await card.getByLabel('Entity ID').inputValue()).toBe(provider.entityId);
     expect(await card.getByLabel('Assertion consumer service URL').inputValue()).toBe(provider.callbackUrl);
     expect(await card.getByLabel('Login URL').inputValue()).toBe(provider.loginUrl);
-    await card.getByRole('button', { name: 'Copy entity id' }).click();
+    await card.getByRole('button', { name: 'Copy Entity ID' }).click();
     await card.getByText('Copied').waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(provider.entityId);
 

@@ -2,7 +2,7 @@
 import { Box, Button, Flex, TextField } from '@radix-ui/themes';
 import { useEffect, useId, useState } from 'react';
 
-export function CopyButton({ value, label = 'Copy', describedBy }: { value: string; label?: string; describedBy?: string }) {
+export function CopyButton({ value, name, describedBy }: { value: string; name?: string; describedBy?: string }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   useEffect(() => {
     if (state === 'idle') return;
@@ -19,8 +19,8 @@ export function CopyButton({ value, label = 'Copy', describedBy }: { value: stri
   };
   return (
     <Flex align="center" gap="2">
-      <Button type="button" variant="soft" onClick={copy} aria-describedby={describedBy}>
-        {label}
+      <Button type="button" variant="soft" onClick={copy} aria-label={name} aria-describedby={describedBy}>
+        Copy
       </Button>
       <span role="status" aria-live="polite" className="rt-Text rt-r-size-1">
         {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copying failed: select the text and copy it yourself' : ''}
@@ -47,7 +47,8 @@ export function CopyField({ label, value, secret = false }: { label: string; val
             onFocus={(event) => event.currentTarget.select()}
           />
         </Box>
-        <CopyButton value={value} label={label === 'Token' ? 'Copy' : `Copy ${label.toLowerCase()}`} />
+        {/* The secret's button is just "Copy"; others name what they copy. */}
+        <CopyButton value={value} {...(secret ? {} : { name: `Copy ${label}` })} />
       </Flex>
     </Flex>
   );
