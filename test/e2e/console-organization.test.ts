@@ -5,40 +5,29 @@
  * providers with the service-provider values and the SAML metadata; the account's password,
  * personal tokens ("Revoke") and "Sign out everywhere".
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConsoleSuite,
   choose,
   createPerson,
-  expectClean,
+  hookConsoleSuite,
   issueTokenFor,
   openConsole,
   openDialog,
   type Person,
   rowOf,
-  startConsoleSuite,
-  type Watch,
 } from '../support/console.js';
 import { addMember, createOrganization, V } from '../support/fixtures.js';
 import { selfSignedCertificate } from '../support/saml-idp.js';
 
 let suite: ConsoleSuite;
+hookConsoleSuite((started) => {
+  suite = started;
+});
 let owner: Person;
-let watch: Watch | undefined;
 
 beforeAll(async () => {
-  suite = await startConsoleSuite();
   owner = await createPerson(suite, 'Ona Org');
-});
-
-afterEach(() => {
-  if (watch) expectClean(watch);
-  watch = undefined;
-});
-
-afterAll(async () => {
-  expect(suite?.cspViolations ?? [], 'CSP violations in this file').toEqual([]);
-  await suite?.close();
 });
 
 async function projectIn(organizationId: string, displayName: string): Promise<string> {
@@ -70,7 +59,6 @@ describe('Organization', () => {
     }
 
     const opened = await openConsole(suite, owner, `/organizations/${organizationId}/members`);
-    watch = opened.watch;
     const { page, context } = opened;
     await rowOf(page, 'Organization members', ben.email).getByText('Member').waitFor();
     const matrix = page.getByRole('table', { name: 'Roles in projects' });
@@ -96,7 +84,6 @@ describe('Organization', () => {
     const organizationId = await createOrganization(suite.api, owner.token, 'Policy org');
     const projectId = await projectIn(organizationId, 'Governed');
     const opened = await openConsole(suite, owner, `/organizations/${organizationId}/policies`);
-    watch = opened.watch;
     const { page, context } = opened;
     await page.getByLabel('Robot token maximum lifetime (days)').fill('30');
     await page.getByRole('switch', { name: 'Robots may manage members' }).click();
@@ -131,7 +118,6 @@ describe('Organization', () => {
   it('SSO providers: a SAML provider added in the console shows the values to give the IdP, with copy buttons and its metadata', async () => {
     const organizationId = await createOrganization(suite.api, owner.token, 'SSO org');
     const opened = await openConsole(suite, owner, `/organizations/${organizationId}/sso`);
-    watch = opened.watch;
     const { page, context } = opened;
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: suite.server.url });
     await page.getByText('No SSO provider yet.').waitFor();
@@ -149,9 +135,9 @@ describe('Organization', () => {
 
     const [provider] = (await suite.api('GET', `${V}/organizations/${organizationId}/providers`, { token: owner.token })).body;
     const card = page.getByRole('article', { name: 'Northwind SAML' });
-    expect(await card.getByLabel('Entity ID').inputValue()).toBe(provider.entityId);
-    expect(await card.getByLabel('Assertion consumer service URL').inputValue()).toBe(provider.callbackUrl);
-    expect(await card.getByLabel('Login URL').inputValue()).toBe(provider.loginUrl);
+    expect(await card.getByLabel('Entity ID', { exact: true }).inputValue()).toBe(provider.entityId);
+    expect(await card.getByLabel('Assertion consumer service URL', { exact: true }).inputValue()).toBe(provider.callbackUrl);
+    expect(await card.getByLabel('Login URL', { exact: true }).inputValue()).toBe(provider.loginUrl);
     await card.getByRole('button', { name: 'Copy Entity ID' }).click();
     await card.getByText('Copied').waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(provider.entityId);
@@ -181,7 +167,6 @@ describe('Account', () => {
     const person = await createPerson(suite, 'Ada Account');
     const laptop = await issueTokenFor(suite, person, 'laptop');
     const opened = await openConsole(suite, person, '/account');
-    watch = opened.watch;
     const { page, context } = opened;
     await page.getByText(person.email).waitFor();
 

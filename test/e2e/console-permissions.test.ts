@@ -6,31 +6,30 @@
  * dialog: it opens from the keyboard, traps focus, closes on Esc and gives focus back.
  */
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConsoleSuite,
   createPerson,
-  expectClean,
+  hookConsoleSuite,
   openConsole,
   openDialog,
   type Person,
   rowOf,
   setPassword,
-  startConsoleSuite,
-  type Watch,
 } from '../support/console.js';
 import { addMember, createProject, V } from '../support/fixtures.js';
 
 const PASSWORD = 'saffron harbor 61 gulls';
 
 let suite: ConsoleSuite;
+hookConsoleSuite((started) => {
+  suite = started;
+});
 let owner: Person;
 let viewer: Person;
 let projectId: string;
-let watch: Watch | undefined;
 
 beforeAll(async () => {
-  suite = await startConsoleSuite();
   owner = await createPerson(suite, 'Pia Owner');
   await setPassword(suite, owner, PASSWORD);
   viewer = await createPerson(suite, 'Vic Viewer');
@@ -40,16 +39,6 @@ beforeAll(async () => {
     token: owner.token,
     body: { label: 'Some robot', memberships: [{ resourceType: 'project', resourceId: projectId, roleNames: ['viewer'] }] },
   });
-});
-
-afterEach(() => {
-  if (watch) expectClean(watch);
-  watch = undefined;
-});
-
-afterAll(async () => {
-  expect(suite?.cspViolations ?? [], 'CSP violations in this file').toEqual([]);
-  await suite?.close();
 });
 
 /** What the server says about `method path` for `person`: `message. fix`, as the console shows it. */
@@ -85,7 +74,6 @@ async function expectRefused(page: Page, button: Locator, reason: string) {
 describe('a viewer', () => {
   it('sees members, and every action on them disabled with the server’s reason on focus and hover', async () => {
     const opened = await openConsole(suite, viewer, `/projects/${projectId}/members`);
-    watch = opened.watch;
     const { page, context } = opened;
     await expectRefused(
       page,
@@ -108,7 +96,6 @@ describe('a viewer', () => {
 
   it('is shown the server’s 403 and its hint for what it may not read, and may not add tokens, origins or roles', async () => {
     const opened = await openConsole(suite, viewer, `/projects/${projectId}/api/tokens`);
-    watch = opened.watch;
     const { page, context } = opened;
     const refused = await suite.api('GET', `${V}/access/project/${projectId}/robots?limit=20`, { token: viewer.token });
     expect(refused.status).toBe(403);
@@ -144,7 +131,6 @@ describe('a viewer', () => {
 describe('a session that ends on the server', () => {
   it('leads to sign-in with the server’s reason, then back to the page', async () => {
     const opened = await openConsole(suite, owner, `/projects/${projectId}/members`);
-    watch = opened.watch;
     const { page, context } = opened;
     await rowOf(page, 'People', owner.email).waitFor();
     const session = (await context.cookies()).find((c) => c.name === 'gatehouse_session')?.value as string;
@@ -175,7 +161,6 @@ describe('a session that ends on the server', () => {
 describe('keyboard only', () => {
   it('a dialog opens from the keyboard, keeps focus inside, closes on Esc and gives focus back', async () => {
     const opened = await openConsole(suite, owner, `/projects/${projectId}/api/tokens`);
-    watch = opened.watch;
     const { page, context } = opened;
     const add = page.getByRole('button', { name: 'Add API token' });
     await rowOf(page, 'API tokens', 'Some robot').waitFor();

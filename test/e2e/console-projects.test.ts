@@ -5,38 +5,27 @@
  * refusals shown with the server's own explanation; approving (with roles) and declining access
  * requests.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConsoleSuite,
   choose,
   createPerson,
-  expectClean,
+  hookConsoleSuite,
   openConsole,
   openDialog,
   type Person,
   rowOf,
-  startConsoleSuite,
-  type Watch,
 } from '../support/console.js';
 import { addMember, createOrganization, createProject, V } from '../support/fixtures.js';
 
 let suite: ConsoleSuite;
+hookConsoleSuite((started) => {
+  suite = started;
+});
 let owner: Person;
-let watch: Watch | undefined;
 
 beforeAll(async () => {
-  suite = await startConsoleSuite();
   owner = await createPerson(suite, 'Olga Owner');
-});
-
-afterEach(() => {
-  if (watch) expectClean(watch);
-  watch = undefined;
-});
-
-afterAll(async () => {
-  expect(suite?.cspViolations ?? [], 'CSP violations in this file').toEqual([]);
-  await suite?.close();
 });
 
 async function rolesOf(projectId: string, userId: string): Promise<string[]> {
@@ -49,7 +38,6 @@ describe('Projects', () => {
     await createProject(suite.api, owner.token, 'Existing project');
     const organizationId = await createOrganization(suite.api, owner.token, 'Olga’s org');
     const opened = await openConsole(suite, owner, '/projects');
-    watch = opened.watch;
     const { page, context } = opened;
     await page.getByRole('list', { name: 'Projects' }).getByRole('link', { name: 'Existing project' }).waitFor();
     await page.getByRole('list', { name: 'Organizations' }).getByRole('link', { name: 'Olga’s org' }).waitFor();
@@ -77,7 +65,6 @@ describe('Members', () => {
   it('"Invite members" with an e-mail and several roles; the invitation is listed and "Revoke" ends it', async () => {
     const projectId = await createProject(suite.api, owner.token, 'Invites');
     const opened = await openConsole(suite, owner, `/projects/${projectId}/members`);
-    watch = opened.watch;
     const { page, context } = opened;
     await page.getByText('No pending invitations.').waitFor();
     await page.getByRole('button', { name: 'Invite members' }).click();
@@ -110,7 +97,6 @@ describe('Members', () => {
     const ben = await createPerson(suite, 'Ben Member');
     await addMember(suite.server, { type: 'project', id: projectId }, ben.userId, ['editor']);
     const opened = await openConsole(suite, owner, `/projects/${projectId}/members`);
-    watch = opened.watch;
     const { page, context } = opened;
 
     await rowOf(page, 'People', ben.email).getByRole('button', { name: 'Change roles' }).click();
@@ -171,7 +157,6 @@ describe('Members', () => {
     await addMember(suite.server, { type: 'project', id: projectId }, mia.userId, ['member-manager']);
     await addMember(suite.server, { type: 'project', id: projectId }, cleo.userId, ['viewer']);
     const opened = await openConsole(suite, mia, `/projects/${projectId}/members`);
-    watch = opened.watch;
     const { page, context } = opened;
     await rowOf(page, 'People', cleo.email).getByRole('button', { name: 'Change roles' }).click();
     const dialog = openDialog(page);
@@ -202,7 +187,6 @@ describe('Access requests', () => {
       201,
     );
     const opened = await openConsole(suite, owner, `/projects/${projectId}/requests`);
-    watch = opened.watch;
     const { page, context } = opened;
 
     const evanRow = rowOf(page, 'Access requests', 'Copy editing for the spring issue');

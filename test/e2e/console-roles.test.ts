@@ -4,45 +4,33 @@
  * permission × action matrix; a custom permission; the activity log newest first, filtered by
  * actor and action (the filters kept in the address), paged, and exported as CSV.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConsoleSuite,
   choose,
   createPerson,
-  expectClean,
+  hookConsoleSuite,
   openConsole,
   openDialog,
   type Person,
   rowOf,
-  startConsoleSuite,
-  type Watch,
 } from '../support/console.js';
 import { createProject, V } from '../support/fixtures.js';
 
 let suite: ConsoleSuite;
+hookConsoleSuite((started) => {
+  suite = started;
+});
 let owner: Person;
-let watch: Watch | undefined;
 
 beforeAll(async () => {
-  suite = await startConsoleSuite();
   owner = await createPerson(suite, 'Rhea Roles');
-});
-
-afterEach(() => {
-  if (watch) expectClean(watch);
-  watch = undefined;
-});
-
-afterAll(async () => {
-  expect(suite?.cspViolations ?? [], 'CSP violations in this file').toEqual([]);
-  await suite?.close();
 });
 
 describe('Roles', () => {
   it('built-in roles are read-only with their permissions; a custom role is created and edited in the matrix', async () => {
     const projectId = await createProject(suite.api, owner.token, 'Roles project');
     const opened = await openConsole(suite, owner, `/projects/${projectId}/roles`);
-    watch = opened.watch;
     const { page, context } = opened;
 
     // Built-in: viewable, not editable.
@@ -136,7 +124,6 @@ describe('Activity', () => {
       expect(res.status).toBe(201);
     }
     const opened = await openConsole(suite, owner, `/projects/${projectId}/activity`);
-    watch = opened.watch;
     const { page, context } = opened;
     const table = page.getByRole('table', { name: 'Activity' });
     await table.getByRole('row').nth(1).waitFor();

@@ -4,17 +4,15 @@
  * organization slug); a signed-out visit to any page leads to sign-in and back to that page;
  * "Log out" ends the session on the server. Checked through the API as well.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CONSOLE,
   type ConsoleSuite,
   createPerson,
-  expectClean,
+  hookConsoleSuite,
   newContext,
   openConsole,
   setPassword,
-  startConsoleSuite,
-  type Watch,
 } from '../support/console.js';
 import { createOrganization, createProject, V } from '../support/fixtures.js';
 import { startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.js';
@@ -28,15 +26,21 @@ const ACCOUNT = {
 
 let suite: ConsoleSuite;
 let idp: TestOidcProvider;
-let watch: Watch | undefined;
 
 beforeAll(async () => {
   idp = await startOidcProvider({ accounts: [ACCOUNT] });
-  suite = await startConsoleSuite({
+});
+hookConsoleSuite(
+  (started) => {
+    suite = started;
+  },
+  () => ({
     identity: {
       oidc: { name: 'acme', title: 'Acme ID', issuer: idp.issuer, clientId: 'gatehouse-global', clientSecret: 'global-secret' },
     },
-  });
+  }),
+);
+beforeAll(() => {
   idp.registerClient({
     clientId: 'gatehouse-global',
     clientSecret: 'global-secret',
@@ -44,14 +48,7 @@ beforeAll(async () => {
   });
 });
 
-afterEach(() => {
-  if (watch) expectClean(watch);
-  watch = undefined;
-});
-
 afterAll(async () => {
-  expect(suite?.cspViolations ?? [], 'CSP violations in this file').toEqual([]);
-  await suite?.close();
   await idp?.close();
 });
 
@@ -61,7 +58,6 @@ describe('signing in', () => {
     await setPassword(suite, person, PASSWORD);
     const projectId = await createProject(suite.api, person.token, 'Signed-in project');
     const opened = await newContext(suite);
-    watch = opened.watch;
     const page = await opened.context.newPage();
 
     await page.goto(`${CONSOLE}/projects/${projectId}/api/tokens`);
@@ -95,8 +91,7 @@ describe('signing in', () => {
 
   it('"Log out" ends the session on the server', async () => {
     const person = await createPerson(suite, 'Lou Logout');
-    const { context, page, watch: w } = await openConsole(suite, person, '/projects');
-    watch = w;
+    const { context, page } = await openConsole(suite, person, '/projects');
     const session = (await context.cookies()).find((c) => c.name === 'gatehouse_session')?.value as string;
     expect(session).toMatch(/^gth_user_/);
     expect((await suite.api('GET', `${V}/auth/id`, { token: session })).status).toBe(200);
@@ -131,7 +126,6 @@ describe('signing in', () => {
     idp.registerClient({ clientId: 'gatehouse-org', clientSecret: 'org-secret', redirectUris: [created.body.callbackUrl] });
 
     const opened = await newContext(suite);
-    watch = opened.watch;
     const page = await opened.context.newPage();
     await page.goto(`${CONSOLE}/account`);
     await page.getByLabel('Organization slug').fill('no-such-slug');
@@ -152,7 +146,6 @@ describe('signing in', () => {
 
   it('the global OpenID Connect provider is offered, and logs in', async () => {
     const opened = await newContext(suite);
-    watch = opened.watch;
     const page = await opened.context.newPage();
     await page.goto(`${CONSOLE}/projects`);
     await page.getByRole('button', { name: 'Log in with Acme ID' }).click();

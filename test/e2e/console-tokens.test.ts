@@ -6,38 +6,27 @@
  * console is enforced by the server; a bad origin and a wildcard with credentials are refused with
  * the server's message; "Test an origin" shows the server's explanation.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConsoleSuite,
   choose,
   createPerson,
-  expectClean,
+  hookConsoleSuite,
   openConsole,
   openDialog,
   type Person,
   rowOf,
-  startConsoleSuite,
-  type Watch,
 } from '../support/console.js';
 import { createProject, V } from '../support/fixtures.js';
 
 let suite: ConsoleSuite;
+hookConsoleSuite((started) => {
+  suite = started;
+});
 let owner: Person;
-let watch: Watch | undefined;
 
 beforeAll(async () => {
-  suite = await startConsoleSuite();
   owner = await createPerson(suite, 'Tess Tokens');
-});
-
-afterEach(() => {
-  if (watch) expectClean(watch);
-  watch = undefined;
-});
-
-afterAll(async () => {
-  expect(suite?.cspViolations ?? [], 'CSP violations in this file').toEqual([]);
-  await suite?.close();
 });
 
 /** The project's users, as a script with `token` would list them. */
@@ -47,7 +36,6 @@ describe('API tokens', () => {
   it('"Add API token": the secret is shown once, copied, and works with plain HTTP; then it is never shown again', async () => {
     const projectId = await createProject(suite.api, owner.token, 'Token project');
     const opened = await openConsole(suite, owner, `/projects/${projectId}/api/tokens`);
-    watch = opened.watch;
     const { page, context } = opened;
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: suite.server.url });
     await page.getByText('No API tokens yet').waitFor();
@@ -99,7 +87,6 @@ describe('API tokens', () => {
     });
     const oldToken: string = created.body.token;
     const opened = await openConsole(suite, owner, `/projects/${projectId}/api/tokens`);
-    watch = opened.watch;
     const { page, context } = opened;
     await rowOf(page, 'API tokens', 'Nightly export').getByRole('button', { name: 'Rotate' }).click();
     const dialog = openDialog(page);
@@ -128,7 +115,6 @@ describe('API tokens', () => {
     const token: string = created.body.token;
     expect((await listUsers(projectId, token)).status).toBe(200);
     const opened = await openConsole(suite, owner, `/projects/${projectId}/api/tokens`);
-    watch = opened.watch;
     const { page, context } = opened;
     await rowOf(page, 'API tokens', 'Old importer').getByRole('button', { name: 'Delete' }).click();
     const dialog = openDialog(page);
@@ -151,7 +137,6 @@ describe('CORS origins', () => {
   it('an origin added in the console is enforced; bad ones are refused with the server’s reason; "Test an origin" explains', async () => {
     const projectId = await createProject(suite.api, owner.token, 'CORS project');
     const opened = await openConsole(suite, owner, `/projects/${projectId}/api/cors`);
-    watch = opened.watch;
     const { page, context } = opened;
     const app = 'https://app.console-cors.example';
     const fromApp = async (origin: string) =>

@@ -11,7 +11,7 @@
  */
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { launchBrowser } from './browser.js';
 import { issuePersonalToken, V } from './fixtures.js';
 import { type Api, apiClient, startTestServer, type TestServer, type TestServerOptions } from './server.js';
@@ -32,6 +32,8 @@ export interface ConsoleSuite {
   browser: Browser;
   /** The CSP violations of the whole file, whichever test caused them. */
   cspViolations: string[];
+  /** The watches of the contexts the current test opened, checked after it. */
+  watches: Watch[];
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startConsoleSuite(options: TestServerOptions = {}): Promis
     api: apiClient(server.url),
     browser,
     cspViolations: [],
+    watches: [],
     close: async () => {
       await Promise.all([browser.close(), server.close()]);
     },
@@ -56,6 +59,30 @@ export async function startConsoleSuite(options: TestServerOptions = {}): Promis
 }
 
 let people = 0;
+
+/**
+ * The hooks of a console test file: a server and a Chromium for the file (`assign` receives them),
+ * every test's pages checked for CSP violations and errors after it, and the whole file's CSP
+ * violations checked at the end.
+ */
+export function hookConsoleSuite(
+  assign: (suite: ConsoleSuite) => void,
+  options: TestServerOptions | (() => TestServerOptions) = {},
+): void {
+  let suite: ConsoleSuite | undefined;
+  beforeAll(async () => {
+    suite = await startConsoleSuite(typeof options === 'function' ? options() : options);
+    assign(suite);
+  });
+  afterEach(() => {
+    const watches = suite?.watches.splice(0) ?? [];
+    for (const watch of watches) expectClean(watch);
+  });
+  afterAll(async () => {
+    expect(suite?.cspViolations ?? [], 'CSP violations in this file').toEqual([]);
+    await suite?.close();
+  });
+}
 
 /** A new person (the operator bootstrap path), with a personal token for API checks. */
 export async function createPerson(suite: ConsoleSuite, name = `Person ${++people}`): Promise<Person> {
@@ -99,6 +126,7 @@ export async function newContext(
     });
   });
   context.on('page', (page) => watchPage(page, watch, report));
+  suite.watches.push(watch);
   return { context, watch };
 }
 

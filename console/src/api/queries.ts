@@ -1,5 +1,5 @@
 /** Queries shared by several pages, with their cache keys. */
-import { useQuery } from '@tanstack/react-query';
+import { type QueryKey, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { accessPath, api } from './client';
 import type { CurrentUser, Organization, Page, Project, ResourceRef, Role } from './types';
 
@@ -66,4 +66,19 @@ export function useAllRoles(resource: ResourceRef) {
 /** A role's title when the list knows it, else its name. */
 export function roleTitle(roles: readonly Role[] | undefined, name: string): string {
   return roles?.find((r) => r.name === name)?.title ?? name;
+}
+
+/**
+ * A change made from a list (delete, revoke, decline…): runs `change`, then refreshes the lists
+ * under `refresh` and calls `done` (closing the dialog it came from).
+ */
+export function useChange<T, R = unknown>(change: (input: T) => Promise<R>, refresh: QueryKey[], done?: (result: R) => void) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: change,
+    onSuccess: async (result) => {
+      await Promise.all(refresh.map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+      done?.(result);
+    },
+  });
 }

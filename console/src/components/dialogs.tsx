@@ -3,6 +3,7 @@
  * give focus back to the button that opened them.
  */
 import { AlertDialog, Button, Dialog, Flex, Text, TextField } from '@radix-ui/themes';
+import type { UseMutationResult } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { ErrorCallout } from './errors';
 
@@ -191,4 +192,45 @@ export function useItemDialog<T>() {
       if (!open) setItem(null);
     },
   };
+}
+
+/**
+ * The confirmation before an action on one item of a list (remove, revoke, decline): open while
+ * `dialog` holds an item, runs `mutation` on it, and forgets the mutation's error when closed.
+ */
+export function ConfirmItemDialog<T>({
+  dialog,
+  mutation,
+  title,
+  description,
+  confirmLabel,
+  confirmText,
+}: {
+  dialog: ReturnType<typeof useItemDialog<T>>;
+  mutation: UseMutationResult<unknown, Error, T>;
+  title: string;
+  description: (item: T) => ReactNode;
+  confirmLabel: string;
+  /** The text to type before confirming, from the item (a token's name). */
+  confirmText?: (item: T) => string;
+}) {
+  const item = dialog.item;
+  return (
+    <ConfirmDialog
+      open={item !== null}
+      onOpenChange={(open) => {
+        if (!open) {
+          mutation.reset();
+          dialog.close();
+        }
+      }}
+      title={title}
+      description={item === null ? '' : description(item)}
+      confirmLabel={confirmLabel}
+      {...(confirmText && item !== null ? { confirmText: confirmText(item) } : {})}
+      pending={mutation.isPending}
+      error={mutation.error}
+      onConfirm={() => item !== null && mutation.mutate(item)}
+    />
+  );
 }

@@ -11,7 +11,7 @@ export function describeError(error: unknown): { message: string; hint: string |
 export function ErrorCallout({ error, title }: { error: unknown; title?: string }) {
   const { message, hint, code } = describeError(error);
   return (
-    <Callout.Root color="red" role="alert" variant="surface">
+    <Callout.Root highContrast color="red" role="alert" variant="surface">
       <Callout.Text>
         <Flex direction="column" gap="1" asChild>
           <span>

@@ -4,20 +4,19 @@
  * member. The last-administrator and no-escalation rules are the server's: its refusal is shown
  * with its own explanation.
  */
-import { Badge, Box, Flex, Table, Text, TextField } from '@radix-ui/themes';
+import { Badge, Flex, Table, Text, TextField } from '@radix-ui/themes';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { accessPath, api } from '../api/client';
-import { roleTitle, useAllRoles, useMe } from '../api/queries';
+import { roleTitle, useAllRoles, useChange, useMe } from '../api/queries';
 import type { AccessUser, CreateInviteBody, Invite, Page, ResourceRef, Role } from '../api/types';
-import { DataTable } from './data-table';
-import { ConfirmDialog, FormDialog, useItemDialog } from './dialogs';
+import { ConfirmItemDialog, FormDialog, useItemDialog } from './dialogs';
 import { fieldError } from './errors';
 import { GatedButton, useDecision } from './gate';
 import { Section } from './page';
-import { Pager, useCursor } from './pager';
+import { PagedTable, RowAction } from './paged-table';
+import { useCursor } from './pager';
 import { RolePicker } from './role-picker';
-import { QueryView } from './states';
 import { Time } from './time';
 
 const PAGE_SIZE = 20;
@@ -150,7 +149,6 @@ function ChangeRolesDialog({
 
 function Invitations({ resource }: { resource: ResourceRef }) {
   const cursor = useCursor();
-  const queryClient = useQueryClient();
   const roles = useAllRoles(resource);
   const invites = useQuery({
     queryKey: ['invites', resource.type, resource.id, cursor.cursor],
@@ -165,78 +163,49 @@ function Invitations({ resource }: { resource: ResourceRef }) {
   const revoking = useItemDialog<Invite>();
   const sample = invites.data?.data[0]?.id;
   const canRevoke = useDecision('DELETE', sample ? `${accessPath(resource)}/invites/${sample}` : null);
-  const revoke = useMutation({
-    mutationFn: (invite: Invite) => api.delete(`${accessPath(resource)}/invites/${invite.id}`),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['invites', resource.type, resource.id] });
-      revoking.close();
-    },
-  });
+  const revoke = useChange(
+    (invite: Invite) => api.delete(`${accessPath(resource)}/invites/${invite.id}`),
+    [['invites', resource.type, resource.id]],
+    revoking.close,
+  );
   return (
     <Section title="Pending invitations">
-      <ConfirmDialog
-        open={revoking.isOpen}
-        onOpenChange={(open) => {
-          if (!open) {
-            revoke.reset();
-            revoking.close();
-          }
-        }}
+      <ConfirmItemDialog
+        dialog={revoking}
+        mutation={revoke}
         title="Revoke invitation"
-        description={revoking.item ? `The link sent to ${revoking.item.email} stops working.` : ''}
+        description={(invite) => `The link sent to ${invite.email} stops working.`}
         confirmLabel="Revoke invitation"
-        pending={revoke.isPending}
-        error={revoke.error}
-        onConfirm={() => revoking.item && revoke.mutate(revoking.item)}
       />
-      <QueryView query={invites} label="invitations" empty="No pending invitations." isEmpty={(page) => page.data.length === 0}>
-        {(page) => (
-          <Flex direction="column" gap="3">
-            <DataTable label="Pending invitations">
-              <Table.Header>
-                <Table.Row>
-                  <Table.ColumnHeaderCell>E-mail</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Roles</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Expires</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
-                </Table.Row>
-              </Table.Header>
-              <Table.Body>
-                {page.data.map((invite) => (
-                  <Table.Row key={invite.id}>
-                    <Table.RowHeaderCell className="gh-break">{invite.email}</Table.RowHeaderCell>
-                    <Table.Cell>
-                      <RoleBadges names={invite.roleNames} roles={roles.data} />
-                    </Table.Cell>
-                    <Table.Cell>
-                      <Time value={invite.expiresAt} />
-                    </Table.Cell>
-                    <Table.Cell>
-                      <GatedButton
-                        size="1"
-                        variant="soft"
-                        color="red"
-                        decision={canRevoke}
-                        onClick={() => revoking.open(invite)}
-                        aria-label={`Revoke the invitation of ${invite.email}`}
-                      >
-                        Revoke
-                      </GatedButton>
-                    </Table.Cell>
-                  </Table.Row>
-                ))}
-              </Table.Body>
-            </DataTable>
-            <Pager
-              cursor={cursor}
-              nextCursor={page.nextCursor}
-              total={page.totalCount}
-              shown={page.data.length}
-              noun={['invitation', 'invitations']}
-            />
-          </Flex>
+      <PagedTable
+        query={invites}
+        cursor={cursor}
+        label="Pending invitations"
+        noun={['invitation', 'invitations']}
+        empty="No pending invitations."
+        columns={['E-mail', 'Roles', 'Expires', 'Actions']}
+        row={(invite) => (
+          <Table.Row key={invite.id}>
+            <Table.RowHeaderCell className="gh-break">{invite.email}</Table.RowHeaderCell>
+            <Table.Cell>
+              <RoleBadges names={invite.roleNames} roles={roles.data} />
+            </Table.Cell>
+            <Table.Cell>
+              <Time value={invite.expiresAt} />
+            </Table.Cell>
+            <Table.Cell>
+              <RowAction
+                decision={canRevoke}
+                danger
+                onClick={() => revoking.open(invite)}
+                label={`Revoke the invitation of ${invite.email}`}
+              >
+                Revoke
+              </RowAction>
+            </Table.Cell>
+          </Table.Row>
         )}
-      </QueryView>
+      />
     </Section>
   );
 }
@@ -244,7 +213,6 @@ function Invitations({ resource }: { resource: ResourceRef }) {
 export function MembersManager({ resource, title = 'People' }: { resource: ResourceRef; title?: string }) {
   const me = useMe();
   const cursor = useCursor();
-  const queryClient = useQueryClient();
   const roles = useAllRoles(resource);
   const members = useQuery({
     queryKey: ['members', resource.type, resource.id, cursor.cursor],
@@ -259,13 +227,11 @@ export function MembersManager({ resource, title = 'People' }: { resource: Resou
   const canInvite = useDecision('POST', `${base}/invites`);
   const canChange = useDecision('PUT', sample ? `${base}/users/${sample}/roles` : null);
   const canRemove = useDecision('DELETE', sample ? `${base}/users/${sample}` : null);
-  const remove = useMutation({
-    mutationFn: (member: AccessUser) => api.delete(`${base}/users/${member.sanityUserId}`),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['members', resource.type, resource.id] });
-      removing.close();
-    },
-  });
+  const remove = useChange(
+    (member: AccessUser) => api.delete(`${base}/users/${member.sanityUserId}`),
+    [['members', resource.type, resource.id]],
+    removing.close,
+  );
   return (
     <>
       <Section
@@ -278,109 +244,73 @@ export function MembersManager({ resource, title = 'People' }: { resource: Resou
       >
         <InviteDialog resource={resource} open={inviting} onOpenChange={setInviting} />
         <ChangeRolesDialog resource={resource} member={changing.item} onClose={changing.close} />
-        <ConfirmDialog
-          open={removing.isOpen}
-          onOpenChange={(open) => {
-            if (!open) {
-              remove.reset();
-              removing.close();
-            }
-          }}
+        <ConfirmItemDialog
+          dialog={removing}
+          mutation={remove}
           title="Remove member"
-          description={
-            removing.item
-              ? `${removing.item.profile.displayName} (${removing.item.profile.email}) loses every role here, at once.`
-              : ''
-          }
+          description={(member) => `${member.profile.displayName} (${member.profile.email}) loses every role here, at once.`}
           confirmLabel="Remove member"
-          pending={remove.isPending}
-          error={remove.error}
-          onConfirm={() => removing.item && remove.mutate(removing.item)}
         />
-        <QueryView query={members} label="members" empty="Nobody is a member yet." isEmpty={(page) => page.data.length === 0}>
-          {(page) => (
-            <Flex direction="column" gap="3">
-              <DataTable label={title}>
-                <Table.Header>
-                  <Table.Row>
-                    <Table.ColumnHeaderCell>Name</Table.ColumnHeaderCell>
-                    <Table.ColumnHeaderCell>Roles</Table.ColumnHeaderCell>
-                    <Table.ColumnHeaderCell>Member since</Table.ColumnHeaderCell>
-                    <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
-                  </Table.Row>
-                </Table.Header>
-                <Table.Body>
-                  {page.data.map((member) => {
-                    const membership = member.memberships[0];
-                    const you = member.sanityUserId === me.data?.id;
-                    return (
-                      <Table.Row key={member.sanityUserId}>
-                        <Table.RowHeaderCell>
-                          <Flex direction="column">
-                            <Flex gap="2" align="center" wrap="wrap">
-                              <Text weight="medium" className="gh-break">
-                                {member.profile.displayName}
-                              </Text>
-                              <Badge highContrast color="green" variant="outline">
-                                Person
-                              </Badge>
-                              {you && (
-                                <Badge highContrast variant="outline">
-                                  You
-                                </Badge>
-                              )}
-                            </Flex>
-                            <Text size="1" color="gray" className="gh-break">
-                              {member.profile.email}
-                            </Text>
-                          </Flex>
-                        </Table.RowHeaderCell>
-                        <Table.Cell>
-                          <RoleBadges names={membership?.roleNames ?? []} roles={roles.data} />
-                        </Table.Cell>
-                        <Table.Cell>
-                          <Time value={membership?.addedAt} />
-                        </Table.Cell>
-                        <Table.Cell>
-                          <Flex gap="2" wrap="wrap">
-                            <GatedButton
-                              size="1"
-                              variant="soft"
-                              decision={canChange}
-                              onClick={() => changing.open(member)}
-                              aria-label={`Change roles of ${member.profile.displayName}`}
-                            >
-                              Change roles
-                            </GatedButton>
-                            <GatedButton
-                              size="1"
-                              variant="soft"
-                              color="red"
-                              decision={canRemove}
-                              onClick={() => removing.open(member)}
-                              aria-label={`Remove ${member.profile.displayName}`}
-                            >
-                              Remove
-                            </GatedButton>
-                          </Flex>
-                        </Table.Cell>
-                      </Table.Row>
-                    );
-                  })}
-                </Table.Body>
-              </DataTable>
-              <Box>
-                <Pager
-                  cursor={cursor}
-                  nextCursor={page.nextCursor}
-                  total={page.totalCount}
-                  shown={page.data.length}
-                  noun={['person', 'people']}
-                />
-              </Box>
-            </Flex>
-          )}
-        </QueryView>
+        <PagedTable
+          query={members}
+          cursor={cursor}
+          label={title}
+          noun={['person', 'people']}
+          empty="Nobody is a member yet."
+          columns={['Name', 'Roles', 'Member since', 'Actions']}
+          row={(member) => {
+            const membership = member.memberships[0];
+            return (
+              <Table.Row key={member.sanityUserId}>
+                <Table.RowHeaderCell>
+                  <Flex direction="column">
+                    <Flex gap="2" align="center" wrap="wrap">
+                      <Text weight="medium" className="gh-break">
+                        {member.profile.displayName}
+                      </Text>
+                      <Badge highContrast color="green" variant="outline">
+                        Person
+                      </Badge>
+                      {member.sanityUserId === me.data?.id && (
+                        <Badge highContrast variant="outline">
+                          You
+                        </Badge>
+                      )}
+                    </Flex>
+                    <Text size="1" color="gray" className="gh-break">
+                      {member.profile.email}
+                    </Text>
+                  </Flex>
+                </Table.RowHeaderCell>
+                <Table.Cell>
+                  <RoleBadges names={membership?.roleNames ?? []} roles={roles.data} />
+                </Table.Cell>
+                <Table.Cell>
+                  <Time value={membership?.addedAt} />
+                </Table.Cell>
+                <Table.Cell>
+                  <Flex gap="2" wrap="wrap">
+                    <RowAction
+                      decision={canChange}
+                      onClick={() => changing.open(member)}
+                      label={`Change roles of ${member.profile.displayName}`}
+                    >
+                      Change roles
+                    </RowAction>
+                    <RowAction
+                      decision={canRemove}
+                      danger
+                      onClick={() => removing.open(member)}
+                      label={`Remove ${member.profile.displayName}`}
+                    >
+                      Remove
+                    </RowAction>
+                  </Flex>
+                </Table.Cell>
+              </Table.Row>
+            );
+          }}
+        />
       </Section>
       <Invitations resource={resource} />
     </>

@@ -3,22 +3,21 @@
  * and address) and expiry; "Add API token" with its secret shown once; "Rotate" with a grace period
  * and the new secret shown once; "Delete" after typing the token's name.
  */
-import { Badge, Box, Flex, Link, Select, Table, Text, TextField } from '@radix-ui/themes';
+import { Badge, Flex, Link, Select, Table, Text, TextField } from '@radix-ui/themes';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useState } from 'react';
 import { Link as RouterLink } from 'react-router';
 import { accessPath, api } from '../api/client';
-import { roleTitle, useAllRoles } from '../api/queries';
+import { roleTitle, useAllRoles, useChange } from '../api/queries';
 import type { CreateRobotBody, Page, ResourceRef, Robot, RobotPolicy, RobotWithToken, Role } from '../api/types';
 import { expiryFor } from '../lib/expiry';
 import { dayOf } from '../lib/format';
-import { DataTable } from './data-table';
-import { ConfirmDialog, FormDialog, useItemDialog } from './dialogs';
+import { ConfirmItemDialog, FormDialog, useItemDialog } from './dialogs';
 import { ErrorCallout, fieldError } from './errors';
 import { GatedButton, useDecision } from './gate';
-import { Pager, useCursor } from './pager';
+import { PagedTable, RowAction } from './paged-table';
+import { useCursor } from './pager';
 import { SecretOnce } from './secret';
-import { QueryView } from './states';
 import { Time } from './time';
 
 const PAGE_SIZE = 20;
@@ -267,35 +266,6 @@ function RotateDialog({ resource, robot, onClose }: { resource: ResourceRef; rob
   );
 }
 
-function DeleteDialog({ resource, robot, onClose }: { resource: ResourceRef; robot: Robot | null; onClose: () => void }) {
-  const queryClient = useQueryClient();
-  const remove = useMutation({
-    mutationFn: (target: Robot) => api.delete(`${accessPath(resource)}/robots/${target.id}`),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['robots', resource.type, resource.id] });
-      onClose();
-    },
-  });
-  return (
-    <ConfirmDialog
-      open={robot !== null}
-      onOpenChange={(open) => {
-        if (!open) {
-          remove.reset();
-          onClose();
-        }
-      }}
-      title="Delete API token"
-      description={robot ? `${robot.label} and its token stop working on the next request. This cannot be undone.` : ''}
-      confirmLabel="Delete token"
-      confirmText={robot?.label ?? ''}
-      pending={remove.isPending}
-      error={remove.error}
-      onConfirm={() => robot && remove.mutate(robot)}
-    />
-  );
-}
-
 function LastUsed({ robot }: { robot: Robot }) {
   if (!robot.lastUsedAt) return <Text color="gray">Never</Text>;
   return (
@@ -337,6 +307,11 @@ export function RobotsManager({
   const canCreate = useDecision('POST', `${base}/robots`);
   const canRotate = useDecision('POST', sample ? `${base}/robots/${sample}/rotate` : null);
   const canDelete = useDecision('DELETE', sample ? `${base}/robots/${sample}` : null);
+  const remove = useChange(
+    (robot: Robot) => api.delete(`${base}/robots/${robot.id}`),
+    [['robots', resource.type, resource.id]],
+    deleting.close,
+  );
 
   return (
     <>
@@ -350,108 +325,77 @@ export function RobotsManager({
       </Flex>
       <AddTokenDialog resource={resource} open={adding} onOpenChange={setAdding} />
       <RotateDialog resource={resource} robot={rotating.item} onClose={rotating.close} />
-      <DeleteDialog resource={resource} robot={deleting.item} onClose={deleting.close} />
-      <QueryView
+      <ConfirmItemDialog
+        dialog={deleting}
+        mutation={remove}
+        title="Delete API token"
+        description={(robot) => `${robot.label} and its token stop working on the next request. This cannot be undone.`}
+        confirmLabel="Delete token"
+        confirmText={(robot) => robot.label}
+      />
+      <PagedTable
         query={robots}
+        cursor={cursor}
         label="API tokens"
+        what="API tokens"
+        noun={['token', 'tokens']}
         empty="No API tokens yet. Add one for a script or a service."
-        isEmpty={(page) => page.data.length === 0}
-      >
-        {(page) => (
-          <Flex direction="column" gap="3">
-            <DataTable label="API tokens">
-              <Table.Header>
-                <Table.Row>
-                  <Table.ColumnHeaderCell>Name</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Role</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Created</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Last used</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Expires</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
-                </Table.Row>
-              </Table.Header>
-              <Table.Body>
-                {page.data.map((robot) => {
-                  const membership = robot.memberships[0];
-                  const inProject = membership && membership.resourceId !== resource.id;
-                  return (
-                    <Table.Row key={robot.id}>
-                      <Table.RowHeaderCell>
-                        <Flex direction="column">
-                          <Text weight="medium" className="gh-break">
-                            {robot.label}
-                          </Text>
-                          <Text size="1" color="gray">
-                            {robot.tokenHint ? `…${robot.tokenHint}` : 'no live token'}
-                          </Text>
-                        </Flex>
-                      </Table.RowHeaderCell>
-                      <Table.Cell>
-                        <Flex gap="1" wrap="wrap">
-                          {membership?.roleNames.map((name) => (
-                            <Badge highContrast key={name} variant="soft">
-                              {inProject ? name : roleTitle(roles.data, name)}
-                            </Badge>
-                          ))}
-                        </Flex>
-                      </Table.Cell>
-                      <Table.Cell>
-                        <Time value={robot.createdAt} />
-                      </Table.Cell>
-                      <Table.Cell>
-                        <LastUsed robot={robot} />
-                      </Table.Cell>
-                      <Table.Cell>
-                        <Time value={robot.expiresAt} empty="Never" />
-                      </Table.Cell>
-                      <Table.Cell>
-                        {inProject ? (
-                          <Link asChild size="2">
-                            <RouterLink to={`/projects/${membership.resourceId}/api/tokens`}>
-                              In {projectNames?.get(membership.resourceId) ?? membership.resourceId}
-                            </RouterLink>
-                          </Link>
-                        ) : (
-                          <Flex gap="2">
-                            <GatedButton
-                              size="1"
-                              variant="soft"
-                              decision={canRotate}
-                              onClick={() => rotating.open(robot)}
-                              aria-label={`Rotate ${robot.label}`}
-                            >
-                              Rotate
-                            </GatedButton>
-                            <GatedButton
-                              size="1"
-                              variant="soft"
-                              color="red"
-                              decision={canDelete}
-                              onClick={() => deleting.open(robot)}
-                              aria-label={`Delete ${robot.label}`}
-                            >
-                              Delete
-                            </GatedButton>
-                          </Flex>
-                        )}
-                      </Table.Cell>
-                    </Table.Row>
-                  );
-                })}
-              </Table.Body>
-            </DataTable>
-            <Box>
-              <Pager
-                cursor={cursor}
-                nextCursor={page.nextCursor}
-                total={page.totalCount}
-                shown={page.data.length}
-                noun={['token', 'tokens']}
-              />
-            </Box>
-          </Flex>
-        )}
-      </QueryView>
+        columns={['Name', 'Role', 'Created', 'Last used', 'Expires', 'Actions']}
+        row={(robot) => {
+          const membership = robot.memberships[0];
+          const inProject = membership && membership.resourceId !== resource.id;
+          return (
+            <Table.Row key={robot.id}>
+              <Table.RowHeaderCell>
+                <Flex direction="column">
+                  <Text weight="medium" className="gh-break">
+                    {robot.label}
+                  </Text>
+                  <Text size="1" color="gray">
+                    {robot.tokenHint ? `…${robot.tokenHint}` : 'no live token'}
+                  </Text>
+                </Flex>
+              </Table.RowHeaderCell>
+              <Table.Cell>
+                <Flex gap="1" wrap="wrap">
+                  {membership?.roleNames.map((name) => (
+                    <Badge highContrast key={name} variant="soft">
+                      {inProject ? name : roleTitle(roles.data, name)}
+                    </Badge>
+                  ))}
+                </Flex>
+              </Table.Cell>
+              <Table.Cell>
+                <Time value={robot.createdAt} />
+              </Table.Cell>
+              <Table.Cell>
+                <LastUsed robot={robot} />
+              </Table.Cell>
+              <Table.Cell>
+                <Time value={robot.expiresAt} empty="Never" />
+              </Table.Cell>
+              <Table.Cell>
+                {inProject ? (
+                  <Link asChild size="2">
+                    <RouterLink to={`/projects/${membership.resourceId}/api/tokens`}>
+                      In {projectNames?.get(membership.resourceId) ?? membership.resourceId}
+                    </RouterLink>
+                  </Link>
+                ) : (
+                  <Flex gap="2">
+                    <RowAction decision={canRotate} onClick={() => rotating.open(robot)} label={`Rotate ${robot.label}`}>
+                      Rotate
+                    </RowAction>
+                    <RowAction decision={canDelete} danger onClick={() => deleting.open(robot)} label={`Delete ${robot.label}`}>
+                      Delete
+                    </RowAction>
+                  </Flex>
+                )}
+              </Table.Cell>
+            </Table.Row>
+          );
+        }}
+      />
     </>
   );
 }

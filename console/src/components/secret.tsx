@@ -9,7 +9,7 @@ export function SecretOnce({ token, name, onDone }: { token: string; name: strin
         This is the secret of <strong className="gh-break">{name}</strong>. Send it as <code>Authorization: Bearer …</code>.
       </Text>
       <CopyField label="Token" value={token} secret />
-      <Callout.Root color="amber" role="note">
+      <Callout.Root highContrast color="amber" role="note">
         <Callout.Text>
           Copy it now and store it somewhere safe: this token will not be shown again. If it is lost, rotate the token to get a
           new one.

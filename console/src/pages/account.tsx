@@ -3,15 +3,14 @@ import { Badge, Button, Card, Code, DataList, Flex, Table, Text, TextField } fro
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { api } from '../api/client';
-import { useMe } from '../api/queries';
+import { useChange, useMe } from '../api/queries';
 import type { ChangePasswordBody, Page, PersonalToken } from '../api/types';
-import { DataTable } from '../components/data-table';
-import { ConfirmDialog, useItemDialog } from '../components/dialogs';
+import { ConfirmDialog, ConfirmItemDialog, useItemDialog } from '../components/dialogs';
 import { ErrorCallout, fieldError } from '../components/errors';
 import { PageHeader, Section, useTitle } from '../components/page';
-import { Pager, useCursor } from '../components/pager';
+import { PagedTable } from '../components/paged-table';
+import { useCursor } from '../components/pager';
 import { leaveSignedOut } from '../components/shell';
-import { QueryView } from '../components/states';
 import { Time } from '../components/time';
 
 function Profile() {
@@ -134,7 +133,7 @@ function PasswordForm() {
 
 function PersonalTokens() {
   const cursor = useCursor();
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const tokens = useQuery({
     queryKey: ['personal-tokens', cursor.cursor],
     queryFn: () => api.get<Page<PersonalToken>>('/auth/tokens', { limit: 20, nextCursor: cursor.cursor }),
@@ -142,17 +141,15 @@ function PersonalTokens() {
   });
   const revoking = useItemDialog<PersonalToken>();
   const [everywhere, setEverywhere] = useState(false);
-  const revoke = useMutation({
-    mutationFn: (token: PersonalToken) => api.delete(`/auth/tokens/${token.id}`),
-    onSuccess: async (_result, token) => {
+  const revoke = useChange(
+    (token: PersonalToken) => api.delete(`/auth/tokens/${token.id}`),
+    [['personal-tokens']],
+    () => {
+      // Revoking the token in use ends this session here too.
+      if (revoking.item?.current) leaveSignedOut();
       revoking.close();
-      if (token.current) {
-        leaveSignedOut();
-        return;
-      }
-      await queryClient.invalidateQueries({ queryKey: ['personal-tokens'] });
     },
-  });
+  );
   const signOutEverywhere = useMutation({
     mutationFn: () => api.delete('/auth/tokens'),
     onSuccess: leaveSignedOut,
@@ -167,24 +164,16 @@ function PersonalTokens() {
         </Button>
       }
     >
-      <ConfirmDialog
-        open={revoking.isOpen}
-        onOpenChange={(open) => {
-          if (!open) {
-            revoke.reset();
-            revoking.close();
-          }
-        }}
+      <ConfirmItemDialog
+        dialog={revoking}
+        mutation={revoke}
         title="Revoke personal token"
-        description={
-          revoking.item?.current
+        description={(token) =>
+          token.current
             ? 'This is the session you are using: revoking it signs you out here.'
-            : `${revoking.item?.label ?? 'The token'} stops working on the next request.`
+            : `${token.label} stops working on the next request.`
         }
         confirmLabel="Revoke token"
-        pending={revoke.isPending}
-        error={revoke.error}
-        onConfirm={() => revoking.item && revoke.mutate(revoking.item)}
       />
       <ConfirmDialog
         open={everywhere}
@@ -199,78 +188,56 @@ function PersonalTokens() {
         error={signOutEverywhere.error}
         onConfirm={() => signOutEverywhere.mutate()}
       />
-      <QueryView
+      <PagedTable
         query={tokens}
-        label="personal tokens"
+        cursor={cursor}
+        label="Personal tokens"
+        noun={['token', 'tokens']}
+        what="personal tokens"
         empty="You have no personal token."
-        isEmpty={(page) => page.data.length === 0}
-      >
-        {(page) => (
-          <Flex direction="column" gap="3">
-            <DataTable label="Personal tokens">
-              <Table.Header>
-                <Table.Row>
-                  <Table.ColumnHeaderCell>Token</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Created</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Last used</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Expires</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
-                </Table.Row>
-              </Table.Header>
-              <Table.Body>
-                {page.data.map((token) => (
-                  <Table.Row key={token.id}>
-                    <Table.RowHeaderCell>
-                      <Flex direction="column">
-                        <Flex gap="2" align="center" wrap="wrap">
-                          <Text weight="medium" className="gh-break">
-                            {token.label}
-                          </Text>
-                          {token.current && (
-                            <Badge highContrast color="green">
-                              This session
-                            </Badge>
-                          )}
-                        </Flex>
-                        <Text size="1" color="gray">
-                          {token.source ?? 'unknown source'} · {token.id}
-                        </Text>
-                      </Flex>
-                    </Table.RowHeaderCell>
-                    <Table.Cell>
-                      <Time value={token.createdAt} />
-                    </Table.Cell>
-                    <Table.Cell>
-                      <Time value={token.lastUsedAt} />
-                    </Table.Cell>
-                    <Table.Cell>
-                      <Time value={token.expiresAt} />
-                    </Table.Cell>
-                    <Table.Cell>
-                      <Button
-                        size="1"
-                        variant="soft"
-                        color="red"
-                        onClick={() => revoking.open(token)}
-                        aria-label={`Revoke ${token.label}${token.current ? ' (this session)' : ''}`}
-                      >
-                        Revoke
-                      </Button>
-                    </Table.Cell>
-                  </Table.Row>
-                ))}
-              </Table.Body>
-            </DataTable>
-            <Pager
-              cursor={cursor}
-              nextCursor={page.nextCursor}
-              total={page.totalCount}
-              shown={page.data.length}
-              noun={['token', 'tokens']}
-            />
-          </Flex>
+        columns={['Token', 'Created', 'Last used', 'Expires', 'Actions']}
+        row={(token) => (
+          <Table.Row key={token.id}>
+            <Table.RowHeaderCell>
+              <Flex direction="column">
+                <Flex gap="2" align="center" wrap="wrap">
+                  <Text weight="medium" className="gh-break">
+                    {token.label}
+                  </Text>
+                  {token.current && (
+                    <Badge highContrast color="green">
+                      This session
+                    </Badge>
+                  )}
+                </Flex>
+                <Text size="1" color="gray">
+                  {token.source ?? 'unknown source'} · {token.id}
+                </Text>
+              </Flex>
+            </Table.RowHeaderCell>
+            <Table.Cell>
+              <Time value={token.createdAt} />
+            </Table.Cell>
+            <Table.Cell>
+              <Time value={token.lastUsedAt} />
+            </Table.Cell>
+            <Table.Cell>
+              <Time value={token.expiresAt} />
+            </Table.Cell>
+            <Table.Cell>
+              <Button
+                size="1"
+                variant="soft"
+                color="red"
+                onClick={() => revoking.open(token)}
+                aria-label={`Revoke ${token.label}${token.current ? ' (this session)' : ''}`}
+              >
+                Revoke
+              </Button>
+            </Table.Cell>
+          </Table.Row>
         )}
-      </QueryView>
+      />
     </Section>
   );
 }

@@ -7,14 +7,16 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { useId, useState } from 'react';
 import { useParams } from 'react-router';
 import { accessPath, api } from '../api/client';
+import { useChange } from '../api/queries';
 import type { CreatePermissionBody, CreateRoleBody, Page, Permission, ResourceRef, Role } from '../api/types';
 import { DataTable } from '../components/data-table';
-import { ConfirmDialog, FormDialog, useItemDialog, useReturnFocus } from '../components/dialogs';
+import { ConfirmItemDialog, FormDialog, useItemDialog, useReturnFocus } from '../components/dialogs';
 import { ErrorCallout, fieldError } from '../components/errors';
 import { GatedButton, useDecision } from '../components/gate';
 import { Section, useTitle } from '../components/page';
-import { Pager, useCursor } from '../components/pager';
-import { Loading, QueryView } from '../components/states';
+import { ListTable, PagedTable, RowAction } from '../components/paged-table';
+import { useCursor } from '../components/pager';
+import { Loading } from '../components/states';
 import { cellKey, cellsOf, entriesOf, matrixColumns, toggled } from '../lib/matrix';
 import { useProjectContext } from './project/layout';
 
@@ -360,7 +362,7 @@ function CreatePermissionDialog({
 }
 
 function CustomPermissions({ resource }: { resource: ResourceRef }) {
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const permissions = useAllPermissions(resource);
   const [creating, setCreating] = useState(false);
   const deleting = useItemDialog<Permission>();
@@ -368,13 +370,11 @@ function CustomPermissions({ resource }: { resource: ResourceRef }) {
   const custom = permissions.data?.filter((p) => p.isCustom) ?? [];
   const canCreate = useDecision('POST', `${base}/permissions`);
   const canDelete = useDecision('DELETE', custom[0] ? `${base}/permissions/${custom[0].name}` : null);
-  const remove = useMutation({
-    mutationFn: (permission: Permission) => api.delete(`${base}/permissions/${permission.name}`),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['permissions', resource.type, resource.id] });
-      deleting.close();
-    },
-  });
+  const remove = useChange(
+    (permission: Permission) => api.delete(`${base}/permissions/${permission.name}`),
+    [['permissions', resource.type, resource.id]],
+    deleting.close,
+  );
   return (
     <Section
       title="Custom permissions"
@@ -386,76 +386,58 @@ function CustomPermissions({ resource }: { resource: ResourceRef }) {
       }
     >
       <CreatePermissionDialog resource={resource} open={creating} onOpenChange={setCreating} />
-      <ConfirmDialog
-        open={deleting.isOpen}
-        onOpenChange={(open) => {
-          if (!open) {
-            remove.reset();
-            deleting.close();
-          }
-        }}
+      <ConfirmItemDialog
+        dialog={deleting}
+        mutation={remove}
         title="Delete permission"
-        description={deleting.item ? `${deleting.item.title} (${deleting.item.name}) can no longer be granted.` : ''}
+        description={(item) => `${item.title} (${item.name}) can no longer be granted.`}
         confirmLabel="Delete permission"
-        pending={remove.isPending}
-        error={remove.error}
-        onConfirm={() => deleting.item && remove.mutate(deleting.item)}
       />
-      <QueryView query={permissions} label="permissions" empty="No custom permissions yet." isEmpty={() => custom.length === 0}>
-        {() => (
-          <DataTable label="Custom permissions">
-            <Table.Header>
-              <Table.Row>
-                <Table.ColumnHeaderCell>Permission</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Type</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Filter</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
-              </Table.Row>
-            </Table.Header>
-            <Table.Body>
-              {custom.map((permission) => (
-                <Table.Row key={permission.name}>
-                  <Table.RowHeaderCell>
-                    <Flex direction="column">
-                      <Text weight="medium">{permission.title}</Text>
-                      <Text size="1" color="gray">
-                        {permission.name}
-                      </Text>
-                    </Flex>
-                  </Table.RowHeaderCell>
-                  <Table.Cell>
-                    <Code variant="ghost">{permission.type}</Code>
-                  </Table.Cell>
-                  <Table.Cell>
-                    <Code variant="ghost" className="gh-break">
-                      {typeof permission.config?.filter === 'string' ? permission.config.filter : '—'}
-                    </Code>
-                  </Table.Cell>
-                  <Table.Cell>
-                    <GatedButton
-                      size="1"
-                      variant="soft"
-                      color="red"
-                      decision={canDelete}
-                      onClick={() => deleting.open(permission)}
-                      aria-label={`Delete ${permission.title}`}
-                    >
-                      Delete
-                    </GatedButton>
-                  </Table.Cell>
-                </Table.Row>
-              ))}
-            </Table.Body>
-          </DataTable>
+      <ListTable
+        query={permissions}
+        what="permissions"
+        label="Custom permissions"
+        empty="No custom permissions yet."
+        columns={['Permission', 'Type', 'Filter', 'Actions']}
+        items={(all) => all.filter((p) => p.isCustom)}
+        row={(permission) => (
+          <Table.Row key={permission.name}>
+            <Table.RowHeaderCell>
+              <Flex direction="column">
+                <Text weight="medium">{permission.title}</Text>
+                <Text size="1" color="gray">
+                  {permission.name}
+                </Text>
+              </Flex>
+            </Table.RowHeaderCell>
+            <Table.Cell>
+              <Code variant="ghost">{permission.type}</Code>
+            </Table.Cell>
+            <Table.Cell>
+              <Code variant="ghost" className="gh-break">
+                {typeof permission.config?.filter === 'string' ? permission.config.filter : '—'}
+              </Code>
+            </Table.Cell>
+            <Table.Cell>
+              <RowAction
+                decision={canDelete}
+                danger
+                onClick={() => deleting.open(permission)}
+                label={`Delete ${permission.title}`}
+              >
+                Delete
+              </RowAction>
+            </Table.Cell>
+          </Table.Row>
         )}
-      </QueryView>
+      />
     </Section>
   );
 }
 
 export function RolesManager({ resource }: { resource: ResourceRef }) {
   const cursor = useCursor();
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const roles = useQuery({
     queryKey: ['roles', resource.type, resource.id, 'page', cursor.cursor],
     queryFn: () => api.get<Page<Role>>(`${accessPath(resource)}/roles`, { limit: PAGE_SIZE, nextCursor: cursor.cursor }),
@@ -470,13 +452,11 @@ export function RolesManager({ resource }: { resource: ResourceRef }) {
   const canCreate = useDecision('POST', `${base}/roles`);
   const canEdit = useDecision('PUT', sample ? `${base}/roles/${sample}` : null);
   const canDelete = useDecision('DELETE', sample ? `${base}/roles/${sample}` : null);
-  const remove = useMutation({
-    mutationFn: (role: Role) => api.delete(`${base}/roles/${role.name}`),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['roles', resource.type, resource.id] });
-      deleting.close();
-    },
-  });
+  const remove = useChange(
+    (role: Role) => api.delete(`${base}/roles/${role.name}`),
+    [['roles', resource.type, resource.id]],
+    deleting.close,
+  );
   return (
     <>
       <Section
@@ -493,101 +473,60 @@ export function RolesManager({ resource }: { resource: ResourceRef }) {
           <RoleDialog key={editing.item.name} resource={resource} open editing={editing.item} onClose={editing.close} />
         )}
         <ViewRoleDialog resource={resource} role={viewing.item} onClose={viewing.close} />
-        <ConfirmDialog
-          open={deleting.isOpen}
-          onOpenChange={(open) => {
-            if (!open) {
-              remove.reset();
-              deleting.close();
-            }
-          }}
+        <ConfirmItemDialog
+          dialog={deleting}
+          mutation={remove}
           title="Delete role"
-          description={deleting.item ? `${deleting.item.title} can be deleted only while nobody holds it.` : ''}
+          description={(item) => `${item.title} can be deleted only while nobody holds it.`}
           confirmLabel="Delete role"
-          pending={remove.isPending}
-          error={remove.error}
-          onConfirm={() => deleting.item && remove.mutate(deleting.item)}
         />
-        <QueryView query={roles} label="roles" empty="No roles." isEmpty={(page) => page.data.length === 0}>
-          {(page) => (
-            <Flex direction="column" gap="3">
-              <DataTable label="Roles">
-                <Table.Header>
-                  <Table.Row>
-                    <Table.ColumnHeaderCell>Role</Table.ColumnHeaderCell>
-                    <Table.ColumnHeaderCell>Kind</Table.ColumnHeaderCell>
-                    <Table.ColumnHeaderCell>Held by</Table.ColumnHeaderCell>
-                    <Table.ColumnHeaderCell>Permissions</Table.ColumnHeaderCell>
-                    <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
-                  </Table.Row>
-                </Table.Header>
-                <Table.Body>
-                  {page.data.map((role) => (
-                    <Table.Row key={`${role.resourceId}/${role.name}`}>
-                      <Table.RowHeaderCell>
-                        <Flex direction="column">
-                          <Text weight="medium">{role.title}</Text>
-                          <Text size="1" color="gray" className="gh-break">
-                            {role.name}
-                            {role.description ? ` · ${role.description}` : ''}
-                          </Text>
-                        </Flex>
-                      </Table.RowHeaderCell>
-                      <Table.Cell>
-                        <Badge highContrast color={role.isCustom ? 'indigo' : 'gray'}>
-                          {role.isCustom ? 'Custom' : 'Built-in'}
-                        </Badge>
-                      </Table.Cell>
-                      <Table.Cell>
-                        {[role.appliesToUsers ? 'People' : null, role.appliesToRobots ? 'API tokens' : null]
-                          .filter(Boolean)
-                          .join(', ')}
-                      </Table.Cell>
-                      <Table.Cell>{role.permissions.length}</Table.Cell>
-                      <Table.Cell>
-                        <Flex gap="2" wrap="wrap">
-                          <Button size="1" variant="soft" onClick={() => viewing.open(role)} aria-label={`View ${role.title}`}>
-                            View
-                          </Button>
-                          {role.isCustom && (
-                            <>
-                              <GatedButton
-                                size="1"
-                                variant="soft"
-                                decision={canEdit}
-                                onClick={() => editing.open(role)}
-                                aria-label={`Edit ${role.title}`}
-                              >
-                                Edit
-                              </GatedButton>
-                              <GatedButton
-                                size="1"
-                                variant="soft"
-                                color="red"
-                                decision={canDelete}
-                                onClick={() => deleting.open(role)}
-                                aria-label={`Delete ${role.title}`}
-                              >
-                                Delete
-                              </GatedButton>
-                            </>
-                          )}
-                        </Flex>
-                      </Table.Cell>
-                    </Table.Row>
-                  ))}
-                </Table.Body>
-              </DataTable>
-              <Pager
-                cursor={cursor}
-                nextCursor={page.nextCursor}
-                total={page.totalCount}
-                shown={page.data.length}
-                noun={['role', 'roles']}
-              />
-            </Flex>
+        <PagedTable
+          query={roles}
+          cursor={cursor}
+          label="Roles"
+          noun={['role', 'roles']}
+          empty="No roles."
+          columns={['Role', 'Kind', 'Held by', 'Permissions', 'Actions']}
+          row={(role) => (
+            <Table.Row key={`${role.resourceId}/${role.name}`}>
+              <Table.RowHeaderCell>
+                <Flex direction="column">
+                  <Text weight="medium">{role.title}</Text>
+                  <Text size="1" color="gray" className="gh-break">
+                    {role.name}
+                    {role.description ? ` · ${role.description}` : ''}
+                  </Text>
+                </Flex>
+              </Table.RowHeaderCell>
+              <Table.Cell>
+                <Badge highContrast color={role.isCustom ? 'indigo' : 'gray'}>
+                  {role.isCustom ? 'Custom' : 'Built-in'}
+                </Badge>
+              </Table.Cell>
+              <Table.Cell>
+                {[role.appliesToUsers ? 'People' : null, role.appliesToRobots ? 'API tokens' : null].filter(Boolean).join(', ')}
+              </Table.Cell>
+              <Table.Cell>{role.permissions.length}</Table.Cell>
+              <Table.Cell>
+                <Flex gap="2" wrap="wrap">
+                  <Button size="1" variant="soft" onClick={() => viewing.open(role)} aria-label={`View ${role.title}`}>
+                    View
+                  </Button>
+                  {role.isCustom && (
+                    <>
+                      <RowAction decision={canEdit} onClick={() => editing.open(role)} label={`Edit ${role.title}`}>
+                        Edit
+                      </RowAction>
+                      <RowAction decision={canDelete} danger onClick={() => deleting.open(role)} label={`Delete ${role.title}`}>
+                        Delete
+                      </RowAction>
+                    </>
+                  )}
+                </Flex>
+              </Table.Cell>
+            </Table.Row>
           )}
-        </QueryView>
+        />
       </Section>
       <CustomPermissions resource={resource} />
     </>

@@ -79,7 +79,7 @@ function SsoLogin({ next }: { next: string }) {
         </Flex>
         {lookup.isError && <ErrorCallout error={lookup.error} />}
         {lookup.isSuccess && enabled.length === 0 && (
-          <Callout.Root color="amber" role="alert">
+          <Callout.Root highContrast color="amber" role="alert">
             <Callout.Text>This organization has no single sign-on provider that is switched on.</Callout.Text>
           </Callout.Root>
         )}
@@ -122,7 +122,7 @@ export function SignInPage() {
               </Text>
             </Box>
             {ended && (
-              <Callout.Root color="amber" role="alert">
+              <Callout.Root highContrast color="amber" role="alert">
                 <Callout.Text>
                   <Flex direction="column" gap="1" asChild>
                     <span>
@@ -135,7 +135,7 @@ export function SignInPage() {
               </Callout.Root>
             )}
             {params.get('signedOut') && (
-              <Callout.Root color="green" role="status">
+              <Callout.Root highContrast color="green" role="status">
                 <Callout.Text>You have logged out. Your session has ended on the server.</Callout.Text>
               </Callout.Root>
             )}

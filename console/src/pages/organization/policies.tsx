@@ -102,7 +102,7 @@ function PolicyForm({ organizationId, policies }: { organizationId: string; poli
           </Flex>
           {save.isError && !maxError && !ssoError && <ErrorCallout error={save.error} />}
           {save.isSuccess && (
-            <Callout.Root color="green" role="status">
+            <Callout.Root highContrast color="green" role="status">
               <Callout.Text>Policies saved.</Callout.Text>
             </Callout.Root>
           )}

@@ -6,11 +6,10 @@ import { Link as RouterLink, useNavigate } from 'react-router';
 import { api } from '../../api/client';
 import { useProjects } from '../../api/queries';
 import type { CreateProjectBody, Project } from '../../api/types';
-import { DataTable } from '../../components/data-table';
 import { FormDialog } from '../../components/dialogs';
 import { GatedButton, useDecision } from '../../components/gate';
 import { Section, useTitle } from '../../components/page';
-import { QueryView } from '../../components/states';
+import { ListTable } from '../../components/paged-table';
 import { Time } from '../../components/time';
 import { useOrganizationContext } from './layout';
 
@@ -66,39 +65,27 @@ export function OrganizationProjectsPage() {
           <TextField.Root id={id} value={name} onChange={(e) => setName(e.target.value)} maxLength={80} />
         </Flex>
       </FormDialog>
-      <QueryView
+      <ListTable
         query={projects}
-        label="projects"
+        items={(list) => list}
+        what="projects"
+        label="Projects of the organization"
         empty="You see no project in this organization."
-        isEmpty={(list) => list.length === 0}
-      >
-        {(list) => (
-          <DataTable label="Projects of the organization">
-            <Table.Header>
-              <Table.Row>
-                <Table.ColumnHeaderCell>Project</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Id</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Created</Table.ColumnHeaderCell>
-              </Table.Row>
-            </Table.Header>
-            <Table.Body>
-              {list.map((project) => (
-                <Table.Row key={project.id}>
-                  <Table.RowHeaderCell>
-                    <Link asChild>
-                      <RouterLink to={`/projects/${project.id}`}>{project.displayName}</RouterLink>
-                    </Link>
-                  </Table.RowHeaderCell>
-                  <Table.Cell>{project.id}</Table.Cell>
-                  <Table.Cell>
-                    <Time value={project.createdAt} />
-                  </Table.Cell>
-                </Table.Row>
-              ))}
-            </Table.Body>
-          </DataTable>
+        columns={['Project', 'Id', 'Created']}
+        row={(project) => (
+          <Table.Row key={project.id}>
+            <Table.RowHeaderCell>
+              <Link asChild>
+                <RouterLink to={`/projects/${project.id}`}>{project.displayName}</RouterLink>
+              </Link>
+            </Table.RowHeaderCell>
+            <Table.Cell>{project.id}</Table.Cell>
+            <Table.Cell>
+              <Time value={project.createdAt} />
+            </Table.Cell>
+          </Table.Row>
         )}
-      </QueryView>
+      />
     </Section>
   );
 }

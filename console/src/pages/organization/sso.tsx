@@ -7,9 +7,10 @@ import { Badge, Button, Card, Flex, Heading, Select, Text, TextArea, TextField }
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { api } from '../../api/client';
+import { useChange } from '../../api/queries';
 import type { SsoProvider, SsoProviderInput } from '../../api/types';
 import { CopyField } from '../../components/copy';
-import { ConfirmDialog, FormDialog, useItemDialog } from '../../components/dialogs';
+import { ConfirmItemDialog, FormDialog, useItemDialog } from '../../components/dialogs';
 import { GatedButton, useDecision } from '../../components/gate';
 import { Section, useTitle } from '../../components/page';
 import { QueryView } from '../../components/states';
@@ -194,7 +195,7 @@ function ProviderCard({
 export function SsoPage() {
   const { organization } = useOrganizationContext();
   useTitle('SSO providers', organization.name);
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const providers = useQuery({
     queryKey: ['sso', organization.id],
     queryFn: () => api.get<SsoProvider[]>(`/organizations/${organization.id}/providers`),
@@ -205,13 +206,11 @@ export function SsoPage() {
   const canAdd = useDecision('POST', base);
   const sample = providers.data?.[0]?.id;
   const canDelete = useDecision('DELETE', sample ? `${base}/${sample}` : null);
-  const remove = useMutation({
-    mutationFn: (provider: SsoProvider) => api.delete(`${base}/${provider.id}`),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['sso', organization.id] });
-      deleting.close();
-    },
-  });
+  const remove = useChange(
+    (provider: SsoProvider) => api.delete(`${base}/${provider.id}`),
+    [['sso', organization.id]],
+    deleting.close,
+  );
   return (
     <Section
       title="SSO providers"
@@ -227,21 +226,13 @@ export function SsoPage() {
       }
     >
       <AddProviderDialog organizationId={organization.id} open={adding} onOpenChange={setAdding} />
-      <ConfirmDialog
-        open={deleting.isOpen}
-        onOpenChange={(open) => {
-          if (!open) {
-            remove.reset();
-            deleting.close();
-          }
-        }}
+      <ConfirmItemDialog
+        dialog={deleting}
+        mutation={remove}
         title="Delete SSO provider"
-        description={deleting.item ? `Logins through ${deleting.item.title} stop at once, including ones in progress.` : ''}
+        description={(item) => `Logins through ${item.title} stop at once, including ones in progress.`}
         confirmLabel="Delete provider"
-        confirmText={deleting.item?.title ?? ''}
-        pending={remove.isPending}
-        error={remove.error}
-        onConfirm={() => deleting.item && remove.mutate(deleting.item)}
+        confirmText={(item) => item.title}
       />
       <QueryView query={providers} label="SSO providers" empty="No SSO provider yet." isEmpty={(list) => list.length === 0}>
         {(list) => (

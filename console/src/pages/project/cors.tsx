@@ -7,14 +7,14 @@ import { Badge, Box, Button, Callout, Card, Checkbox, Code, Flex, Table, Text, T
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { api } from '../../api/client';
+import { useChange } from '../../api/queries';
 import type { CorsExplanation, CorsOrigin, CreateCorsOriginBody } from '../../api/types';
 import { ApiNav } from '../../components/api-nav';
-import { DataTable } from '../../components/data-table';
-import { ConfirmDialog, FormDialog, useItemDialog } from '../../components/dialogs';
+import { ConfirmItemDialog, FormDialog, useItemDialog } from '../../components/dialogs';
 import { ErrorCallout, fieldError } from '../../components/errors';
 import { GatedButton, useDecision } from '../../components/gate';
 import { Section, useTitle } from '../../components/page';
-import { QueryView } from '../../components/states';
+import { ListTable, RowAction } from '../../components/paged-table';
 import { Time } from '../../components/time';
 import { useProjectContext } from './layout';
 
@@ -132,7 +132,7 @@ function TestOrigin({ projectId }: { projectId: string }) {
           {explain.isError && <ErrorCallout error={explain.error} />}
           {result && (
             <Box role="status" aria-live="polite">
-              <Callout.Root color={result.allowed ? 'green' : 'amber'} mt="2">
+              <Callout.Root highContrast color={result.allowed ? 'green' : 'amber'} mt="2">
                 <Callout.Text>
                   <Flex direction="column" gap="1" asChild>
                     <span>
@@ -170,7 +170,7 @@ function TestOrigin({ projectId }: { projectId: string }) {
 export function CorsPage() {
   const { project } = useProjectContext();
   useTitle('CORS origins', project.displayName);
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const origins = useQuery({
     queryKey: ['cors', project.id],
     queryFn: () => api.get<CorsOrigin[]>(`/projects/${project.id}/cors`),
@@ -180,13 +180,11 @@ export function CorsPage() {
   const canAdd = useDecision('POST', `/projects/${project.id}/cors`);
   const sample = origins.data?.[0]?.id;
   const canDelete = useDecision('DELETE', sample !== undefined ? `/projects/${project.id}/cors/${sample}` : null);
-  const remove = useMutation({
-    mutationFn: (entry: CorsOrigin) => api.delete(`/projects/${project.id}/cors/${entry.id}`),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['cors', project.id] });
-      deleting.close();
-    },
-  });
+  const remove = useChange(
+    (entry: CorsOrigin) => api.delete(`/projects/${project.id}/cors/${entry.id}`),
+    [['cors', project.id]],
+    deleting.close,
+  );
   return (
     <>
       <ApiNav projectId={project.id} />
@@ -200,77 +198,49 @@ export function CorsPage() {
         }
       >
         <AddOriginDialog projectId={project.id} open={adding} onOpenChange={setAdding} />
-        <ConfirmDialog
-          open={deleting.isOpen}
-          onOpenChange={(open) => {
-            if (!open) {
-              remove.reset();
-              deleting.close();
-            }
-          }}
+        <ConfirmItemDialog
+          dialog={deleting}
+          mutation={remove}
           title="Remove CORS origin"
-          description={deleting.item ? `Pages from ${deleting.item.origin} will no longer be able to call this project.` : ''}
+          description={(item) => `Pages from ${item.origin} will no longer be able to call this project.`}
           confirmLabel="Remove origin"
-          pending={remove.isPending}
-          error={remove.error}
-          onConfirm={() => deleting.item && remove.mutate(deleting.item)}
         />
-        <QueryView
+        <ListTable
           query={origins}
+          items={(list) => list}
+          what="CORS origins"
           label="CORS origins"
           empty="No origin is allowed yet: browsers may not call this project's API from any page."
-          isEmpty={(list) => list.length === 0}
-        >
-          {(list) => (
-            <DataTable label="CORS origins">
-              <Table.Header>
-                <Table.Row>
-                  <Table.ColumnHeaderCell>Origin</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Credentials</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Added</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
-                </Table.Row>
-              </Table.Header>
-              <Table.Body>
-                {list.map((entry) => (
-                  <Table.Row key={entry.id}>
-                    <Table.RowHeaderCell>
-                      <Code variant="ghost" className="gh-break">
-                        {entry.origin}
-                      </Code>
-                    </Table.RowHeaderCell>
-                    <Table.Cell>
-                      {entry.allowCredentials ? (
-                        <Badge highContrast color="amber">
-                          Credentials allowed
-                        </Badge>
-                      ) : (
-                        <Badge highContrast color="gray">
-                          No credentials
-                        </Badge>
-                      )}
-                    </Table.Cell>
-                    <Table.Cell>
-                      <Time value={entry.createdAt} />
-                    </Table.Cell>
-                    <Table.Cell>
-                      <GatedButton
-                        size="1"
-                        variant="soft"
-                        color="red"
-                        decision={canDelete}
-                        onClick={() => deleting.open(entry)}
-                        aria-label={`Remove ${entry.origin}`}
-                      >
-                        Remove
-                      </GatedButton>
-                    </Table.Cell>
-                  </Table.Row>
-                ))}
-              </Table.Body>
-            </DataTable>
+          columns={['Origin', 'Credentials', 'Added', 'Actions']}
+          row={(entry) => (
+            <Table.Row key={entry.id}>
+              <Table.RowHeaderCell>
+                <Code variant="ghost" className="gh-break">
+                  {entry.origin}
+                </Code>
+              </Table.RowHeaderCell>
+              <Table.Cell>
+                {entry.allowCredentials ? (
+                  <Badge highContrast color="amber">
+                    Credentials allowed
+                  </Badge>
+                ) : (
+                  <Badge highContrast color="gray">
+                    No credentials
+                  </Badge>
+                )}
+              </Table.Cell>
+              <Table.Cell>
+                <Time value={entry.createdAt} />
+              </Table.Cell>
+              <Table.Cell>
+                <RowAction decision={canDelete} danger onClick={() => deleting.open(entry)} label={`Remove ${entry.origin}`}>
+                  Remove
+                </RowAction>
+              </Table.Cell>
+            </Table.Row>
           )}
-        </QueryView>
+        />
       </Section>
       <Section title="Test an origin" description="Ask the server whether a page from an origin may call this project, and why.">
         <TestOrigin projectId={project.id} />

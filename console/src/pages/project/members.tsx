@@ -5,11 +5,10 @@ import { Link as RouterLink } from 'react-router';
 import { accessPath, api } from '../../api/client';
 import { useAllRoles } from '../../api/queries';
 import type { Page, Robot } from '../../api/types';
-import { DataTable } from '../../components/data-table';
 import { MembersManager, RoleBadges } from '../../components/members';
 import { Section, useTitle } from '../../components/page';
-import { Pager, useCursor } from '../../components/pager';
-import { QueryView } from '../../components/states';
+import { PagedTable } from '../../components/paged-table';
+import { useCursor } from '../../components/pager';
 import { useProjectContext } from './layout';
 
 function Robots({ projectId }: { projectId: string }) {
@@ -33,46 +32,31 @@ function Robots({ projectId }: { projectId: string }) {
         </>
       }
     >
-      <QueryView query={robots} label="robots" empty="No robots." isEmpty={(page) => page.data.length === 0}>
-        {(page) => (
-          <Flex direction="column" gap="3">
-            <DataTable label="Robots">
-              <Table.Header>
-                <Table.Row>
-                  <Table.ColumnHeaderCell>Name</Table.ColumnHeaderCell>
-                  <Table.ColumnHeaderCell>Roles</Table.ColumnHeaderCell>
-                </Table.Row>
-              </Table.Header>
-              <Table.Body>
-                {page.data.map((robot) => (
-                  <Table.Row key={robot.id}>
-                    <Table.RowHeaderCell>
-                      <Flex gap="2" align="center" wrap="wrap">
-                        <Text weight="medium" className="gh-break">
-                          {robot.label}
-                        </Text>
-                        <Badge highContrast color="amber" variant="outline">
-                          Robot
-                        </Badge>
-                      </Flex>
-                    </Table.RowHeaderCell>
-                    <Table.Cell>
-                      <RoleBadges names={robot.memberships[0]?.roleNames ?? []} roles={roles.data} />
-                    </Table.Cell>
-                  </Table.Row>
-                ))}
-              </Table.Body>
-            </DataTable>
-            <Pager
-              cursor={cursor}
-              nextCursor={page.nextCursor}
-              total={page.totalCount}
-              shown={page.data.length}
-              noun={['robot', 'robots']}
-            />
-          </Flex>
+      <PagedTable
+        query={robots}
+        cursor={cursor}
+        label="Robots"
+        noun={['robot', 'robots']}
+        empty="No robots."
+        columns={['Name', 'Roles']}
+        row={(robot) => (
+          <Table.Row key={robot.id}>
+            <Table.RowHeaderCell>
+              <Flex gap="2" align="center" wrap="wrap">
+                <Text weight="medium" className="gh-break">
+                  {robot.label}
+                </Text>
+                <Badge highContrast color="amber" variant="outline">
+                  Robot
+                </Badge>
+              </Flex>
+            </Table.RowHeaderCell>
+            <Table.Cell>
+              <RoleBadges names={robot.memberships[0]?.roleNames ?? []} roles={roles.data} />
+            </Table.Cell>
+          </Table.Row>
         )}
-      </QueryView>
+      />
     </Section>
   );
 }

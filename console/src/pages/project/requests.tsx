@@ -3,14 +3,13 @@ import { Badge, Flex, Table, Text } from '@radix-ui/themes';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { accessPath, api } from '../../api/client';
-import { roleTitle, useAllRoles } from '../../api/queries';
+import { roleTitle, useAllRoles, useChange } from '../../api/queries';
 import type { AcceptRequestBody, AccessRequest, ResourceRef } from '../../api/types';
-import { DataTable } from '../../components/data-table';
-import { ConfirmDialog, FormDialog, useItemDialog } from '../../components/dialogs';
+import { ConfirmItemDialog, FormDialog, useItemDialog } from '../../components/dialogs';
 import { GatedButton, useDecision } from '../../components/gate';
 import { Section, useTitle } from '../../components/page';
+import { ListTable, RowAction } from '../../components/paged-table';
 import { RolePicker } from '../../components/role-picker';
-import { QueryView } from '../../components/states';
 import { Time } from '../../components/time';
 import { useProjectContext } from './layout';
 
@@ -74,7 +73,7 @@ export function RequestsPage() {
   const { project } = useProjectContext();
   useTitle('Access requests', project.displayName);
   const resource: ResourceRef = { type: 'project', id: project.id };
-  const queryClient = useQueryClient();
+  const _queryClient = useQueryClient();
   const roles = useAllRoles(resource);
   const requests = useQuery({
     queryKey: ['requests', 'project', project.id],
@@ -85,114 +84,87 @@ export function RequestsPage() {
   const sample = requests.data?.[0]?.id;
   const canAccept = useDecision('PUT', sample ? `${accessPath(resource)}/requests/${sample}/accept` : null);
   const canDecline = useDecision('PUT', sample ? `${accessPath(resource)}/requests/${sample}/decline` : null);
-  const decline = useMutation({
-    mutationFn: (request: AccessRequest) => api.put<AccessRequest>(`${accessPath(resource)}/requests/${request.id}/decline`),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['requests', 'project', project.id] });
-      declining.close();
-    },
-  });
+  const decline = useChange(
+    (request: AccessRequest) => api.put<AccessRequest>(`${accessPath(resource)}/requests/${request.id}/decline`),
+    [['requests', 'project', project.id]],
+    declining.close,
+  );
   return (
     <Section
       title="Access requests"
       description="People who asked to join this project, or for another role. The newest come first; a request left pending for 14 days expires."
     >
       <ApproveDialog resource={resource} request={approving.item} onClose={approving.close} />
-      <ConfirmDialog
-        open={declining.isOpen}
-        onOpenChange={(open) => {
-          if (!open) {
-            decline.reset();
-            declining.close();
-          }
-        }}
+      <ConfirmItemDialog
+        dialog={declining}
+        mutation={decline}
         title="Decline access request"
-        description="The person may not ask again for 14 days."
+        description={() => 'The person may not ask again for 14 days.'}
         confirmLabel="Decline"
-        pending={decline.isPending}
-        error={decline.error}
-        onConfirm={() => declining.item && decline.mutate(declining.item)}
       />
-      <QueryView
+      <ListTable
         query={requests}
-        label="access requests"
+        items={(list) => list}
+        what="access requests"
+        label="Access requests"
         empty="Nobody has asked for access."
-        isEmpty={(list) => list.length === 0}
-      >
-        {(list) => (
-          <DataTable label="Access requests">
-            <Table.Header>
-              <Table.Row>
-                <Table.ColumnHeaderCell>Requested by</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Asks for</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Note</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Asked</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
-              </Table.Row>
-            </Table.Header>
-            <Table.Body>
-              {list.map((request) => (
-                <Table.Row key={request.id}>
-                  <Table.RowHeaderCell>
-                    <Flex direction="column">
-                      <Text weight="medium" className="gh-break">
-                        {request.requestedBy?.displayName ?? 'A deleted account'}
-                      </Text>
-                      <Text size="1" color="gray" className="gh-break">
-                        {request.requestedBy?.email ?? request.requestedByUserId}
-                      </Text>
-                    </Flex>
-                  </Table.RowHeaderCell>
-                  <Table.Cell>
-                    {request.type === 'role' ? 'Another role' : 'Access'}
-                    {request.requestedRole ? `: ${roleTitle(roles.data, request.requestedRole)}` : ''}
-                  </Table.Cell>
-                  <Table.Cell>
-                    <Text className="gh-break">{request.note || '—'}</Text>
-                  </Table.Cell>
-                  <Table.Cell>
-                    <Time value={request.createdAt} />
-                  </Table.Cell>
-                  <Table.Cell>
-                    <Badge highContrast color={STATUS_COLOR[request.status]}>
-                      {request.status}
-                    </Badge>
-                  </Table.Cell>
-                  <Table.Cell>
-                    {request.status === 'pending' ? (
-                      <Flex gap="2">
-                        <GatedButton
-                          size="1"
-                          decision={canAccept}
-                          onClick={() => approving.open(request)}
-                          aria-label={`Approve the request of ${requester(request)}`}
-                        >
-                          Approve
-                        </GatedButton>
-                        <GatedButton
-                          size="1"
-                          variant="soft"
-                          color="red"
-                          decision={canDecline}
-                          onClick={() => declining.open(request)}
-                          aria-label={`Decline the request of ${requester(request)}`}
-                        >
-                          Decline
-                        </GatedButton>
-                      </Flex>
-                    ) : (
-                      <Text size="1" color="gray">
-                        Decided <Time value={request.updatedAt} />
-                      </Text>
-                    )}
-                  </Table.Cell>
-                </Table.Row>
-              ))}
-            </Table.Body>
-          </DataTable>
+        columns={['Requested by', 'Asks for', 'Note', 'Asked', 'Status', 'Actions']}
+        row={(request) => (
+          <Table.Row key={request.id}>
+            <Table.RowHeaderCell>
+              <Flex direction="column">
+                <Text weight="medium" className="gh-break">
+                  {request.requestedBy?.displayName ?? 'A deleted account'}
+                </Text>
+                <Text size="1" color="gray" className="gh-break">
+                  {request.requestedBy?.email ?? request.requestedByUserId}
+                </Text>
+              </Flex>
+            </Table.RowHeaderCell>
+            <Table.Cell>
+              {request.type === 'role' ? 'Another role' : 'Access'}
+              {request.requestedRole ? `: ${roleTitle(roles.data, request.requestedRole)}` : ''}
+            </Table.Cell>
+            <Table.Cell>
+              <Text className="gh-break">{request.note || '—'}</Text>
+            </Table.Cell>
+            <Table.Cell>
+              <Time value={request.createdAt} />
+            </Table.Cell>
+            <Table.Cell>
+              <Badge highContrast color={STATUS_COLOR[request.status]}>
+                {request.status}
+              </Badge>
+            </Table.Cell>
+            <Table.Cell>
+              {request.status === 'pending' ? (
+                <Flex gap="2">
+                  <GatedButton
+                    size="1"
+                    decision={canAccept}
+                    onClick={() => approving.open(request)}
+                    aria-label={`Approve the request of ${requester(request)}`}
+                  >
+                    Approve
+                  </GatedButton>
+                  <RowAction
+                    decision={canDecline}
+                    danger
+                    onClick={() => declining.open(request)}
+                    label={`Decline the request of ${requester(request)}`}
+                  >
+                    Decline
+                  </RowAction>
+                </Flex>
+              ) : (
+                <Text size="1" color="gray">
+                  Decided <Time value={request.updatedAt} />
+                </Text>
+              )}
+            </Table.Cell>
+          </Table.Row>
         )}
-      </QueryView>
+      />
     </Section>
   );
 }
