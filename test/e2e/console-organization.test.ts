@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConsoleSuite,
   choose,
+  confirm,
   createPerson,
   hookConsoleSuite,
   issueTokenFor,
@@ -192,14 +193,14 @@ describe('Account', () => {
     await rowOf(page, 'Personal tokens', 'laptop')
       .getByRole('button', { name: /^Revoke/ })
       .click();
-    await openDialog(page).getByRole('button', { name: 'Revoke token' }).click();
+    await confirm(page, 'Revoke token');
     await rowOf(page, 'Personal tokens', 'laptop').waitFor({ state: 'detached' });
     expect((await suite.api('GET', `${V}/auth/id`, { token: laptop })).status).toBe(401);
     expect((await suite.api('GET', `${V}/auth/id`, { token: person.token })).status).toBe(200);
 
     const session = (await context.cookies()).find((c) => c.name === 'gatehouse_session')?.value as string;
     await page.getByRole('button', { name: 'Sign out everywhere' }).click();
-    await openDialog(page).getByRole('button', { name: 'Sign out everywhere' }).click();
+    await confirm(page, 'Sign out everywhere');
     await page.getByText('You have logged out').waitFor();
     for (const token of [person.token, session]) expect((await suite.api('GET', `${V}/auth/id`, { token })).status).toBe(401);
     expect((await suite.api('GET', `${V}/auth/id`, { token: owner.token })).status).toBe(200);

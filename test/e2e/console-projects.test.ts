@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConsoleSuite,
   choose,
+  confirm,
   createPerson,
   hookConsoleSuite,
   openConsole,
@@ -85,7 +86,7 @@ describe('Members', () => {
     const inviteId = invites.body.data[0].id;
 
     await row.getByRole('button', { name: 'Revoke' }).click();
-    await openDialog(page).getByRole('button', { name: 'Revoke invitation' }).click();
+    await confirm(page, 'Revoke invitation');
     await page.getByText('No pending invitations.').waitFor();
     const after = await suite.api('GET', `${V}/access/project/${projectId}/invites?status=revoked`, { token: owner.token });
     expect(after.body.data.map((i: { id: string }) => i.id)).toEqual([inviteId]);
@@ -128,7 +129,7 @@ describe('Members', () => {
     expect(await rolesOf(projectId, owner.userId)).toEqual(['administrator']);
 
     await rowOf(page, 'People', ben.email).getByRole('button', { name: 'Remove' }).click();
-    await openDialog(page).getByRole('button', { name: 'Remove member' }).click();
+    await confirm(page, 'Remove member');
     await rowOf(page, 'People', ben.email).waitFor({ state: 'detached' });
     expect(await rolesOf(projectId, ben.userId)).toEqual([]);
     await context.close();
@@ -205,7 +206,7 @@ describe('Access requests', () => {
     await evanRow.getByText(evan.email).waitFor();
     const fayRow = rowOf(page, 'Access requests', fay.email);
     await fayRow.getByRole('button', { name: 'Decline' }).click();
-    await openDialog(page).getByRole('button', { name: 'Decline' }).click();
+    await confirm(page, 'Decline');
     await fayRow.getByText('declined').waitFor();
     const mine = await suite.api('GET', `${V}/access/requests/me`, { token: fay.token });
     expect(mine.body[0]).toMatchObject({ resourceId: projectId, status: 'declined' });

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConsoleSuite,
   choose,
+  confirm,
   createPerson,
   hookConsoleSuite,
   openConsole,
@@ -101,7 +102,7 @@ describe('Roles', () => {
     ]);
 
     await rowOf(page, 'Roles', 'Release manager').getByRole('button', { name: 'Delete' }).click();
-    await openDialog(page).getByRole('button', { name: 'Delete role' }).click();
+    await confirm(page, 'Delete role');
     await rowOf(page, 'Roles', 'Release manager').waitFor({ state: 'detached' });
     expect((await suite.api('GET', path, { token: owner.token })).status).toBe(404);
     await context.close();

@@ -11,7 +11,7 @@
  */
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
 import { launchBrowser } from './browser.js';
 import { issuePersonalToken, V } from './fixtures.js';
 import { type Api, apiClient, startTestServer, type TestServer, type TestServerOptions } from './server.js';
@@ -69,6 +69,8 @@ export function hookConsoleSuite(
   assign: (suite: ConsoleSuite) => void,
   options: TestServerOptions | (() => TestServerOptions) = {},
 ): void {
+  // A flow is a dozen page steps; on a busy machine each can take seconds.
+  vi.setConfig({ testTimeout: 120_000 });
   let suite: ConsoleSuite | undefined;
   beforeAll(async () => {
     suite = await startConsoleSuite(typeof options === 'function' ? options() : options);
@@ -190,6 +192,16 @@ export async function openConsole(
 /** The dialog that is open (a dialog or an alert dialog). */
 export function openDialog(page: Page): Locator {
   return page.locator('[role="dialog"], [role="alertdialog"]').last();
+}
+
+/**
+ * Presses `button` in the open dialog and waits for the dialog to close: only then has the change
+ * it confirms been made (while a dialog is open, the page behind it is hidden from its roles).
+ */
+export async function confirm(page: Page, button: string): Promise<void> {
+  const dialog = openDialog(page);
+  await dialog.getByRole('button', { name: button, exact: true }).click();
+  await dialog.waitFor({ state: 'detached' });
 }
 
 /** Picks `option` in the select menu labelled `label` (the UI kit's combobox), inside `scope`. */
