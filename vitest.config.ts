@@ -21,6 +21,8 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // The console's own logic (console/src), in Node: no browser, no server.
+      { esbuild: { jsx: 'automatic' }, test: { ...shared, name: 'console', include: ['console/src/**/*.test.{ts,tsx}'] } },
       ...databases.map((dialect) => ({
         test: { ...shared, name: dialect, include: ['test/e2e/**/*.test.ts'], env: { GATEHOUSE_TEST_DB: dialect } },
       })),

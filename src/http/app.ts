@@ -12,6 +12,7 @@ import { Problem } from '../model/errors.js';
 import type { Services } from '../services/index.js';
 import { JsonText } from '../services/page-cache.js';
 import { authorizationHooks } from './auth.js';
+import { registerConsole } from './console.js';
 import { registerCors } from './cors.js';
 import { checkContentEncoding, clientErrorHandler, errorHandler, notFoundHandler } from './errors.js';
 import { describeOperation } from './openapi.js';
@@ -32,6 +33,8 @@ export interface AppOptions {
   validateResponses?: boolean;
   routes?: readonly AnyRoute[];
   trustProxy?: boolean | string[];
+  /** The built web console (default: `dist/console/`, see http/console.ts). */
+  consoleDir?: string;
 }
 
 export const BODY_LIMIT = 64 * 1024;
@@ -135,6 +138,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   for (const route of routes) registerRoute(app, route, options.services, options.validateResponses ?? false);
+  await registerConsole(app, options.consoleDir !== undefined ? { dir: options.consoleDir } : {});
 
   return app;
 }

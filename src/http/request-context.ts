@@ -42,3 +42,8 @@ export function projectContextOf(request: FastifyRequest): string | null {
   const header = request.headers['x-sanity-project-id'];
   return typeof header === 'string' && PROJECT_ID.test(header) ? header : null;
 }
+
+/** The origin the client used to reach this server: `<protocol>://<Host>` (behind a trusted proxy, its forwarded values). */
+export function requestOriginOf(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}

@@ -87,6 +87,7 @@ export const Robot = Type.Object({
   tokenId: Nullable(Type.String({ description: 'Id of the robot’s live token (the legacy token id).' })),
   tokenHint: Nullable(Type.String({ description: 'Last four characters of the token, to tell tokens apart.' })),
   lastUsedAt: Nullable(Timestamp),
+  lastUsedIp: Nullable(Type.String({ description: 'The client address of that last use (see GATEHOUSE_TRUST_PROXY).' })),
   memberships: Type.Array(Membership),
   managedBy: Type.Null(),
 });

@@ -33,6 +33,7 @@ import { findMembership, lockMemberships, rolesByMembership, setMembershipRoles 
 import { findOrganization } from '../store/organizations.js';
 import { findProject } from '../store/projects.js';
 import type { AccessRequestRow, Executor } from '../store/schema.js';
+import { findUsers } from '../store/users.js';
 import { audit } from './audit.js';
 import type { AuthService } from './auth.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
@@ -115,10 +116,19 @@ export class AccessRequestService {
     private readonly auth: AuthService,
   ) {}
 
-  async list(resource: ResourceRef, includeChildren: boolean): Promise<AccessRequestView[]> {
+  /**
+   * The requests of a resource, for those who decide them: each with who asked (name and e-mail
+   * address), since the requester is not a member whose profile they could look up.
+   */
+  async list(
+    resource: ResourceRef,
+    includeChildren: boolean,
+  ): Promise<Array<AccessRequestView & { requestedBy: { displayName: string; email: string } | null }>> {
     const rows = await listAccessRequests(this.deps.db, resource, includeChildren, MAX_LISTED);
     const now = this.deps.now();
-    return rows.map((row) => accessRequestView(row, now));
+    const users = await findUsers(this.deps.db, [...new Set(rows.map((row) => row.requested_by_user_id))]);
+    const byId = new Map(users.map((user) => [user.id, { displayName: user.display_name, email: user.email }]));
+    return rows.map((row) => ({ ...accessRequestView(row, now), requestedBy: byId.get(row.requested_by_user_id) ?? null }));
   }
 
   async mine(principal: UserPrincipal): Promise<AccessRequestView[]> {

@@ -50,11 +50,32 @@ export function isInviteToken(token: string): boolean {
 
 export type InviteView = ReturnType<typeof inviteView>;
 
+/** Most roles one invitation may give. */
+export const MAX_INVITE_ROLES = 20;
+
+/** Every role an invitation gives, in the order they were asked for. */
+export function inviteRoles(row: Pick<InviteRow, 'role_name' | 'role_names'>): string[] {
+  if (row.role_names === null) return [row.role_name];
+  const names = JSON.parse(row.role_names) as unknown;
+  return Array.isArray(names) && names.length > 0 ? names.map(String) : [row.role_name];
+}
+
+/** The roles asked for: `roleNames`, or the one `role`; exactly one of the two. */
+function requestedRoles(input: { role?: string | undefined; roleNames?: string[] | undefined }): string[] {
+  if (input.role !== undefined && input.roleNames !== undefined) {
+    throw problems.invalidInput('Send role (one role) or roleNames (one or more), not both', 'roleNames');
+  }
+  const names = input.roleNames ?? (input.role !== undefined ? [input.role] : []);
+  if (names.length === 0) throw problems.invalidInput('Send role (one role) or roleNames (one or more)', 'role');
+  return [...new Set(names)];
+}
+
 export function inviteView(row: InviteRow) {
   return {
     id: row.id,
     email: row.email,
     role: row.role_name,
+    roleNames: inviteRoles(row),
     status: row.status as InviteStatus,
     resourceType: row.resource_type,
     resourceId: row.resource_id,
@@ -120,13 +141,20 @@ export class InviteService {
     return { ...page, data: page.data.map(inviteView) };
   }
 
-  async create(actor: Actor, resource: ResourceRef, granter: Granter, input: { email: string; role: string }, log: MailLog) {
+  async create(
+    actor: Actor,
+    resource: ResourceRef,
+    granter: Granter,
+    input: { email: string; role?: string | undefined; roleNames?: string[] | undefined },
+    log: MailLog,
+  ) {
     const email = normalizeEmail(input.email);
+    const roleNames = requestedRoles(input);
     const now = this.deps.now();
     const token = generateInviteToken();
     const digests = this.digests(token);
     return inTransaction(this.deps, async (trx) => {
-      const [role] = await checkGrantable(trx, resource, [input.role], 'user', granter);
+      const roles = await checkGrantable(trx, resource, roleNames, 'user', granter);
       const pending = await findPendingInvite(trx, resource, email, iso(now));
       if (pending) {
         throw problems.conflict(`${email} already has a pending invitation to ${resource.type} ${resource.id}`, {
@@ -140,7 +168,8 @@ export class InviteService {
         resource_type: resource.type,
         resource_id: resource.id,
         email,
-        role_name: input.role,
+        role_name: roleNames[0] as string,
+        role_names: JSON.stringify(roleNames),
         token_digest: digests[0] as string,
         status: 'pending',
         invited_by_id: actor.principal?.id ?? 'system',
@@ -154,11 +183,11 @@ export class InviteService {
         action: 'invite.create',
         resource,
         target: { type: 'invite', id: row.id },
-        after: { email, role: row.role_name, expiresAt: row.expires_at },
+        after: { email, role: row.role_name, roleNames, expiresAt: row.expires_at },
       });
       const name = await this.displayName(trx, resource);
       const link = `${this.deps.baseUrl()}/v1/invites/${token}`;
-      const title = role?.definition.title ?? row.role_name;
+      const title = roleNames.map((name, i) => roles[i]?.definition.title ?? name).join(', ');
       await this.mail.send(
         {
           to: email,
@@ -205,7 +234,7 @@ export class InviteService {
         action: 'invite.revoke',
         resource,
         target: { type: 'invite', id: row.id },
-        before: { email: row.email, role: row.role_name, status: 'pending' },
+        before: { email: row.email, role: row.role_name, roleNames: inviteRoles(row), status: 'pending' },
         after: { status: 'revoked' },
       });
     });
@@ -231,11 +260,11 @@ export class InviteService {
     const gone = inviteGone(row, this.deps.now());
     if (gone) throw gone;
     const resource = { type: row.resource_type as ResourceRef['type'], id: row.resource_id };
-    const role = roleSummary(resource.type, row.role_name);
+    const titles = (await resolveRoles(this.deps.db, resource, inviteRoles(row))).map((r) => r.definition.title);
     return {
       ...inviteView(row),
       resourceDisplayName: await this.displayName(this.deps.db, resource),
-      roleTitle: role.title,
+      roleTitle: titles.join(', '),
     };
   }
 
@@ -258,11 +287,13 @@ export class InviteService {
       }
       const resource: ResourceRef = { type: row.resource_type as ResourceRef['type'], id: row.resource_id };
       await lockMemberships(trx, resource);
-      const [role] = await resolveRoles(trx, resource, [row.role_name]);
-      if (!role?.definition.appliesToUsers) {
-        throw new Problem(409, `Role ${row.role_name} can no longer be given to users`, {
+      const given = inviteRoles(row);
+      const resolved = await resolveRoles(trx, resource, given);
+      const unusable = given.find((_name, i) => !resolved[i]?.definition.appliesToUsers);
+      if (unusable !== undefined) {
+        throw new Problem(409, `Role ${unusable} can no longer be given to users`, {
           code: 'role_not_applicable',
-          role: row.role_name,
+          role: unusable,
           hint: 'The role was changed after the invitation was sent: ask for a new invitation.',
         });
       }
@@ -276,18 +307,19 @@ export class InviteService {
       let membership = await findMembership(trx, resource, user.id);
       let before: string[] = [];
       if (!membership) {
-        membership = await addMember(trx, resource, { kind: 'user', id: user.id }, [row.role_name], now);
+        membership = await addMember(trx, resource, { kind: 'user', id: user.id }, given, now);
       } else {
         before = (await rolesByMembership(trx, [membership.id])).get(membership.id) ?? [];
-        if (!before.includes(row.role_name)) await setMembershipRoles(trx, membership, before, [...before, row.role_name]);
+        const added = given.filter((name) => !before.includes(name));
+        if (added.length > 0) await setMembershipRoles(trx, membership, before, [...before, ...added]);
       }
-      const after = [...new Set([...before, row.role_name])].sort();
+      const after = [...new Set([...before, ...given])].sort();
       await audit(trx, actor, now, {
         action: 'invite.accept',
         resource,
         target: { type: 'user', id: user.id },
         before: { roleNames: before },
-        after: { inviteId: row.id, role: row.role_name, roleNames: after },
+        after: { inviteId: row.id, role: row.role_name, roleNamesGiven: given, roleNames: after },
       });
       const roles = await rolesByMembership(trx, [membership.id]);
       return accessUserView(user, [membershipView(membership, roles.get(membership.id) ?? [])]);
@@ -314,7 +346,7 @@ export class InviteService {
       isAccepted: row.status === 'accepted',
       isRevoked: row.status === 'revoked',
       acceptedByUserId: row.accepted_by_user_id,
-      roles: [roleSummary('project', row.role_name)],
+      roles: inviteRoles(row).map((name) => roleSummary('project', name)),
     }));
   }
 

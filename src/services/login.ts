@@ -7,9 +7,10 @@
  *   GET /auth/fetch?sid=…                                      → fetchSession: the personal token
  *
  * Only loopback origins (`http://localhost:<port>`, `http://127.0.0.1:<port>`, `http://[::1]:<port>`,
- * what CLIs listen on) and the configured console origins may receive a login, so a login link can
- * never send somebody's token to a site of an attacker's choosing. The token is issued only when
- * the sid is fetched; the database holds the sid's digest, never a token.
+ * what CLIs listen on), this server's own origin (its web console at `/console/`) and the
+ * configured console origins may receive a login, so a login link can never send somebody's token
+ * to a site of an attacker's choosing. The token is issued only when the sid is fetched; the
+ * database holds the sid's digest, never a token.
  */
 import { randomBytes } from 'node:crypto';
 import { Problem, problems } from '../model/errors.js';
@@ -41,6 +42,8 @@ export const FLOW_TTL_MS = 10 * 60_000;
 export const SID_TTL_MS = 2 * 60_000;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Listening on every address: the server's own URL then names no host a browser could use. */
+const UNSPECIFIED_HOSTS = new Set(['0.0.0.0', '[::]']);
 
 export type LoginType = 'token' | 'stampedToken';
 
@@ -51,6 +54,8 @@ export interface StartFlowInput {
   label: string;
   /** What the provider needs back when it answers (PKCE verifier, nonce, SAML request id…). */
   data?: Record<string, unknown>;
+  /** The origin the browser used to reach this server (`http://host:port`), see `ownOrigins`. */
+  requestOrigin?: string | null | undefined;
 }
 
 export interface FinishInput {
@@ -78,7 +83,7 @@ export function invalidOrigin(origin: string, consoleOrigins: readonly string[])
   return new Problem(400, `This origin may not receive a login: ${origin.slice(0, 200)}`, {
     code: 'invalid_origin',
     field: 'origin',
-    hint: `Logins are sent only to http://localhost:<port> or http://127.0.0.1:<port> (the CLI), or to a configured console origin${consoleOrigins.length > 0 ? ` (${consoleOrigins.join(', ')})` : ' (GATEHOUSE_CONSOLE_ORIGINS)'}.`,
+    hint: `Logins are sent only to http://localhost:<port> or http://127.0.0.1:<port> (the CLI), to this server's own origin (its console at /console/), or to a configured console origin${consoleOrigins.length > 0 ? ` (${consoleOrigins.join(', ')})` : ' (GATEHOUSE_CONSOLE_ORIGINS)'}.`,
   });
 }
 
@@ -92,8 +97,27 @@ export function loginExpired(): Problem {
 export class LoginService {
   constructor(private readonly deps: Deps) {}
 
+  /**
+   * This server's own origins, which always receive logins (the console at `/console/`): the
+   * origin of its public URL (GATEHOUSE_PUBLIC_URL, or the address it listens on). When it listens
+   * on every address without a public URL, that address names no host, so the origin the browser
+   * used (`requestOrigin`, from the Host header) stands in. The Host header is trusted only then:
+   * otherwise a name that an attacker points at this server (DNS rebinding) could receive logins.
+   */
+  ownOrigins(requestOrigin?: string | null): string[] {
+    let base: URL;
+    try {
+      base = new URL(this.deps.baseUrl());
+    } catch {
+      return [];
+    }
+    const origins = [base.origin];
+    if (UNSPECIFIED_HOSTS.has(base.hostname) && requestOrigin) origins.push(requestOrigin);
+    return origins;
+  }
+
   /** The origin as a URL, if it may receive a login; a 400 `invalid_origin` otherwise. */
-  checkOrigin(origin: string): URL {
+  checkOrigin(origin: string, requestOrigin?: string | null): URL {
     const consoleOrigins = this.deps.identity.consoleOrigins;
     let url: URL;
     try {
@@ -102,15 +126,32 @@ export class LoginService {
       throw invalidOrigin(origin, consoleOrigins);
     }
     const loopback = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname) && url.port !== '';
-    if (url.username !== '' || url.password !== '' || url.hash !== '' || !(loopback || consoleOrigins.includes(url.origin))) {
+    const allowed = loopback || consoleOrigins.includes(url.origin) || this.ownOrigins(requestOrigin).includes(url.origin);
+    if (url.username !== '' || url.password !== '' || url.hash !== '' || !allowed) {
       throw invalidOrigin(origin, consoleOrigins);
     }
     return url;
   }
 
+  /**
+   * Whether `/auth/fetch` called from `origin` (its `Origin` header, or the origin the browser used
+   * for a same-origin fetch, which carries none) also opens a browser session there: a configured
+   * console origin, or this server's own origin when logins may go to it.
+   */
+  opensSession(origin: string | undefined, requestOrigin: string | null): boolean {
+    if (origin === undefined) return false;
+    if (this.deps.identity.consoleOrigins.includes(origin)) return true;
+    if (origin !== requestOrigin) return false;
+    try {
+      return this.checkOrigin(origin, requestOrigin).origin === origin;
+    } catch {
+      return false;
+    }
+  }
+
   /** A login in progress, as a single-use id (the OIDC `state`, the SAML `RelayState`, a form field). */
   async startFlow(input: StartFlowInput): Promise<string> {
-    this.checkOrigin(input.origin);
+    this.checkOrigin(input.origin, input.requestOrigin);
     const now = this.deps.now();
     const id = randomBytes(24).toString('base64url');
     await insertLoginFlow(this.deps.db, {

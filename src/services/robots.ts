@@ -10,6 +10,7 @@ import type { ResourceType } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import type { RobotPrincipal } from '../model/principals.js';
 import { deleteMembershipsOf, membershipsOfPrincipals } from '../store/memberships.js';
+import { governingOrganization } from '../store/organizations.js';
 import { countRobots, deleteRobot, findRobot, insertRobot, listRobots, updateRobot } from '../store/robots.js';
 import type { Executor, RobotRow, TokenRow } from '../store/schema.js';
 import { findToken, liveTokensOf, replaceToken, revokeTokensExcept, revokeTokensOf } from '../store/tokens.js';
@@ -35,6 +36,17 @@ export interface UpdateRobotInput {
 
 /** Longest grace period a rotation may give the replaced token: one day. */
 export const MAX_GRACE_PERIOD_SECONDS = 86_400;
+
+const DAY_MS = 86_400_000;
+
+function checkGracePeriod(gracePeriodSeconds: number): void {
+  if (!Number.isInteger(gracePeriodSeconds) || gracePeriodSeconds < 0 || gracePeriodSeconds > MAX_GRACE_PERIOD_SECONDS) {
+    throw problems.invalidInput(
+      `gracePeriodSeconds must be a whole number of seconds from 0 to ${MAX_GRACE_PERIOD_SECONDS}`,
+      'gracePeriodSeconds',
+    );
+  }
+}
 
 /** `projects` → `project`: the path accepts both spellings; storage uses one. */
 export function normalizeResourceType(type: string): ResourceType | null {
@@ -166,41 +178,87 @@ export class RobotService {
    * label, roles and expiry stay as they are.
    */
   async rotate(actor: Actor, principal: RobotPrincipal, gracePeriodSeconds = 0) {
-    if (!Number.isInteger(gracePeriodSeconds) || gracePeriodSeconds < 0 || gracePeriodSeconds > MAX_GRACE_PERIOD_SECONDS) {
-      throw problems.invalidInput(
-        `gracePeriodSeconds must be a whole number of seconds from 0 to ${MAX_GRACE_PERIOD_SECONDS}`,
-        'gracePeriodSeconds',
-      );
-    }
-    const now = this.deps.now();
+    checkGracePeriod(gracePeriodSeconds);
     return inTransaction(this.deps, async (trx) => {
       const robot = await findRobot(trx, principal.id);
       if (!robot) throw notCurrentToken(undefined);
-      const { token, row } = await issueToken(trx, this.deps, {
-        kind: 'robot',
-        principalId: robot.id,
-        label: robot.label,
-        expiresAt: null, // the robot's own expiresAt governs its tokens, and rotation keeps it
-      });
-      const graceEndsAt = iso(new Date(now.getTime() + gracePeriodSeconds * 1000));
-      // Conditional on the calling token still being current: a token already replaced (in its
-      // grace period, so it authenticated) cannot rotate again, and neither can a concurrent twin.
-      if (!(await replaceToken(trx, principal.tokenId, row.id, graceEndsAt))) {
-        throw notCurrentToken(await findToken(trx, principal.tokenId));
-      }
-      await revokeTokensExcept(trx, robot.id, [principal.tokenId, row.id], iso(now));
-      const resource: ResourceRef = { type: robot.resource_type as ResourceType, id: robot.resource_id };
-      await audit(trx, actor, now, {
-        action: 'robot.rotate',
-        resource,
-        target: { type: 'robot', id: robot.id },
-        before: { tokenId: principal.tokenId },
-        after: { tokenId: row.id, gracePeriodSeconds, previousTokenRevokedAt: graceEndsAt },
-      });
-      const [view] = await this.views(trx, [robot]);
-      if (!view) throw new Error('a view per robot');
-      return { ...view, token };
+      return this.replaceToken(trx, actor, robot, principal.tokenId, gracePeriodSeconds, async () =>
+        notCurrentToken(await findToken(trx, principal.tokenId)),
+      );
     });
+  }
+
+  /**
+   * Rotates a robot's token on its behalf (the console's "Rotate"): the same replacement as
+   * `rotate`, for someone who manages the resource's tokens. A new secret is a way of handing out
+   * the robot's roles again, so, as for a new expiry, only someone who could grant them may do it.
+   */
+  async rotateFor(actor: Actor, resource: ResourceRef, granter: Granter, robotId: string, gracePeriodSeconds = 0) {
+    checkGracePeriod(gracePeriodSeconds);
+    return inTransaction(this.deps, async (trx) => {
+      const robot = await this.find(trx, resource, robotId);
+      const [membership] = await membershipsOfPrincipals(trx, [robot.id]);
+      await checkGrantable(trx, resource, membership?.roleNames ?? [], 'robot', granter);
+      const [current] = await liveTokensOf(trx, [robot.id]);
+      return this.replaceToken(trx, actor, robot, current?.id ?? null, gracePeriodSeconds, async () =>
+        problems.conflict(`Robot ${robot.id} was rotated at the same moment by another request`, {
+          code: 'rotation_conflict',
+          hint: 'Another rotation replaced the token first. List the robots to see its current token, and rotate again if needed.',
+        }),
+      );
+    });
+  }
+
+  /**
+   * The rules a new robot of this resource is created under: the lifetime limit of the organization
+   * that governs it, and the latest expiry that allows from now (null: no limit).
+   */
+  async policy(resource: ResourceRef) {
+    const org = await governingOrganization(this.deps.db, resource);
+    const maxDays = org?.robot_token_max_lifetime_days ?? null;
+    return {
+      organizationId: org?.id ?? null,
+      robotTokenMaxLifetimeDays: maxDays,
+      latestExpiresAt: maxDays === null ? null : iso(new Date(this.deps.now().getTime() + maxDays * DAY_MS)),
+    };
+  }
+
+  /**
+   * Issues the robot's new token and retires `currentTokenId` (after the grace period) and any
+   * other token still working (at once). `lost` is the error when `currentTokenId` turns out to
+   * have been replaced already (a concurrent rotation).
+   */
+  private async replaceToken(
+    trx: Executor,
+    actor: Actor,
+    robot: RobotRow,
+    currentTokenId: string | null,
+    gracePeriodSeconds: number,
+    lost: () => Promise<Error>,
+  ) {
+    const now = this.deps.now();
+    const { token, row } = await issueToken(trx, this.deps, {
+      kind: 'robot',
+      principalId: robot.id,
+      label: robot.label,
+      expiresAt: null, // the robot's own expiresAt governs its tokens, and rotation keeps it
+    });
+    const graceEndsAt = iso(new Date(now.getTime() + gracePeriodSeconds * 1000));
+    // Conditional on the replaced token still being current: a token already replaced (in its
+    // grace period, so it authenticated) cannot rotate again, and neither can a concurrent twin.
+    if (currentTokenId !== null && !(await replaceToken(trx, currentTokenId, row.id, graceEndsAt))) throw await lost();
+    await revokeTokensExcept(trx, robot.id, currentTokenId === null ? [row.id] : [currentTokenId, row.id], iso(now));
+    const resource: ResourceRef = { type: robot.resource_type as ResourceType, id: robot.resource_id };
+    await audit(trx, actor, now, {
+      action: 'robot.rotate',
+      resource,
+      target: { type: 'robot', id: robot.id },
+      before: { tokenId: currentTokenId },
+      after: { tokenId: row.id, gracePeriodSeconds, previousTokenRevokedAt: graceEndsAt },
+    });
+    const [view] = await this.views(trx, [robot]);
+    if (!view) throw new Error('a view per robot');
+    return { ...view, token };
   }
 
   async remove(actor: Actor, resource: ResourceRef, robotId: string): Promise<void> {

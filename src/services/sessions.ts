@@ -179,12 +179,26 @@ export class SessionService {
     });
   }
 
-  // --- The browser session cookie -----------------------------------------------------------------
-
-  /** Whether a request's `Origin` is one of the configured console origins. */
-  isConsoleOrigin(origin: string | undefined): origin is string {
-    return origin !== undefined && this.deps.identity.consoleOrigins.includes(origin);
+  /**
+   * `DELETE /auth/tokens`: signs the caller out everywhere, revoking every personal token of theirs
+   * that still works, the calling one included. Returns how many stopped working.
+   */
+  async revokeAllOwnTokens(actor: Actor & { principal: UserPrincipal }): Promise<number> {
+    const now = this.deps.now();
+    return inTransaction(this.deps, async (trx) => {
+      const revoked = await revokeLiveTokensOf(trx, actor.principal.id, iso(now));
+      if (revoked > 0) {
+        await audit(trx, actor, now, {
+          action: 'user.tokens.revoke',
+          target: { type: 'user', id: actor.principal.id },
+          after: { revokedTokens: revoked, revokedAt: iso(now) },
+        });
+      }
+      return revoked;
+    });
   }
+
+  // --- The browser session cookie -----------------------------------------------------------------
 
   /** The CSRF value bound to a session: HMAC-SHA-256 of `csrf:<tokenId>` under the newest server key. */
   csrfFor(tokenId: string): string {

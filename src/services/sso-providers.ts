@@ -224,6 +224,8 @@ export interface ProviderView {
   disabled: boolean;
   loginUrl: string;
   callbackUrl: string;
+  entityId: string | null;
+  metadataUrl: string | null;
   config: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
@@ -246,6 +248,11 @@ export class SsoProviderService {
       : `${this.deps.baseUrl()}/v1/auth/saml/acs/${id}`;
   }
 
+  /** SAML: the service provider's metadata document, whose URL is also its entity id (services/identity/saml.ts). */
+  metadataUrl(id: string): string {
+    return `${this.deps.baseUrl()}/v1/auth/saml/metadata/${id}`;
+  }
+
   view(row: IdentityProviderRow): ProviderView {
     const type = row.kind as ProviderType;
     let config: Record<string, unknown>;
@@ -265,6 +272,8 @@ export class SsoProviderService {
       disabled: row.disabled !== 0,
       loginUrl: this.loginUrl(row.id),
       callbackUrl: this.callbackUrl(row.id, type),
+      entityId: type === 'saml' ? this.metadataUrl(row.id) : null,
+      metadataUrl: type === 'saml' ? this.metadataUrl(row.id) : null,
       config,
       createdAt: row.created_at,
       updatedAt: row.updated_at,

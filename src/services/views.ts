@@ -54,6 +54,7 @@ export function robotView(robot: RobotRow, token: TokenRow | undefined, membersh
     tokenId: token?.id ?? null,
     tokenHint: token?.hint ?? null,
     lastUsedAt: token?.last_used_at ?? null,
+    lastUsedIp: token?.last_used_ip ?? null,
     memberships,
     managedBy: null,
   };

@@ -132,7 +132,10 @@ export interface InvitesTable {
   resource_type: string;
   resource_id: string;
   email: string;
+  /** The first role the invitation gives (all of them are in `role_names`). */
   role_name: string;
+  /** JSON array of every role the invitation gives; NULL for invitations made before it existed (`[role_name]`). */
+  role_names: string | null;
   token_digest: string;
   status: string;
   invited_by_id: string;

@@ -770,7 +770,6 @@ describe('versions and unknown routes', () => {
       ['GET', `${V}/nope`],
       ['GET', `${V}/access/project/${projectId}/nope`],
       ['GET', '/nope'],
-      ['GET', '/'],
       ['DELETE', `${V}/projects`],
       ['PUT', `${V}/projects/${projectId}`],
       ['POST', '/health'],

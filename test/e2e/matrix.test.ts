@@ -92,6 +92,8 @@ interface Target {
   params: Record<string, string>;
   /** Whether the object still exists, asked as the fixture owner. */
   exists: () => Promise<boolean>;
+  /** The token user cells call with, when the object is the caller's own sessions (a throwaway user's). */
+  userToken?: string;
 }
 
 /**
@@ -111,6 +113,26 @@ const THROWAWAY_TARGETS: Record<string, (ctx: CallContext) => Promise<Target>> =
     const robot = await createRobot(api, member.token, r, [r.type === 'project' ? 'viewer' : 'member'], 'disposable');
     const path = `${V}/access/${r.type}/${r.id}/robots/${robot.id}`;
     return { params: { robotId: robot.id }, exists: async () => (await ownerGet(path)) === 200 };
+  },
+  // For a rotation, "exists" means "the robot's token is unchanged".
+  'POST /access/:resourceType/:resourceId/robots/:robotId/rotate': async ({ resource }) => {
+    const r = resource as { type: ResourceKind; id: string };
+    const robot = await createRobot(api, member.token, r, [r.type === 'project' ? 'viewer' : 'member'], 'to rotate');
+    const path = `${V}/access/${r.type}/${r.id}/robots/${robot.id}`;
+    return {
+      params: { robotId: robot.id },
+      exists: async () => (await api('GET', path, { token: member.token })).body.tokenId === robot.tokenId,
+    };
+  },
+  // Signing out everywhere ends every session of the caller: user cells call as a throwaway user,
+  // whose token must still work unless the call was allowed.
+  'DELETE /auth/tokens': async () => {
+    const user = await server.createUser();
+    return {
+      params: {},
+      userToken: user.token,
+      exists: async () => (await api('GET', `${V}/auth/id`, { token: user.token })).status === 200,
+    };
   },
   'DELETE /access/:resourceType/:resourceId/roles/:roleName': async ({ resource }) => {
     const r = resource as { type: ResourceKind; id: string };
@@ -740,9 +762,12 @@ for (const route of routes) {
           outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
 
           const userId = ENDS_CALLERS_SESSION.has(routeKey(route)) ? userIds.get(principal.name) : undefined;
-          const callToken = userId
-            ? (await issuePersonalToken(server, userId, 'matrix throwaway')).token
-            : tokens.get(principal.name);
+          const callToken =
+            target?.userToken !== undefined && principal.kind === 'user'
+              ? target.userToken
+              : userId
+                ? (await issuePersonalToken(server, userId, 'matrix throwaway')).token
+                : tokens.get(principal.name);
           // Counted around the call alone: the setup above (targets, fresh inputs) makes changes of its own.
           const eventsBefore = await countAuditEvents();
           const encoded = sample ? encodeBody(route, { ...sample(ctx), ...fresh?.body }) : undefined;

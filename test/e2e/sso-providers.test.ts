@@ -108,6 +108,8 @@ describe('OpenID Connect providers', () => {
       disabled: false,
       loginUrl: `${server.url}/v1/auth/login/${id}`,
       callbackUrl: `${server.url}/v1/auth/callback/oidc/${id}`,
+      entityId: null,
+      metadataUrl: null,
       config: {
         issuer: 'https://login.acme.example/realms/acme',
         clientId: 'gatehouse',
@@ -235,6 +237,9 @@ describe('SAML providers', () => {
       name: id,
       loginUrl: `${server.url}/v1/auth/login/${id}`,
       callbackUrl: `${server.url}/v1/auth/saml/acs/${id}`,
+      // The service provider's entity id is the URL of its metadata, which names it so.
+      entityId: `${server.url}/v1/auth/saml/metadata/${id}`,
+      metadataUrl: `${server.url}/v1/auth/saml/metadata/${id}`,
       config: {
         entryPoint: 'https://idp.acme.example/sso/saml',
         idpIssuer: 'https://idp.acme.example/metadata',
@@ -245,6 +250,8 @@ describe('SAML providers', () => {
         roleMappings: [{ group: 'engineering', projectId, roleNames: ['editor'] }],
       },
     });
+    const metadata = await fetch(res.body.metadataUrl);
+    expect(await metadata.text()).toContain(`entityID="${res.body.entityId}"`);
     // The base64 body of the certificate is accepted too.
     const body = CERT.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
     const bare = await create(saml({ idpCert: body, emailAttribute: 'mail' }));

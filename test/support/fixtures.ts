@@ -160,6 +160,7 @@ export const SAMPLE_BODIES: Record<string, (ctx: SampleContext) => Record<string
   'PUT /access/:resourceType/:resourceId/robots/:robotId': () => ({ label: 'sample label' }),
   // A long grace period, so the rotated token keeps working for the rest of a test.
   'POST /access/robots/me/rotate': () => ({ gracePeriodSeconds: 86_400 }),
+  'POST /access/:resourceType/:resourceId/robots/:robotId/rotate': () => ({ gracePeriodSeconds: 3_600 }),
   'PATCH /organizations/:organizationId/policies': () => ({ robotsMayManageMembers: true }),
   'POST /organizations/:organizationId/providers': () => ({
     type: 'oidc',

@@ -22,7 +22,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
       ctx.stderr(
         `Gatehouse listening on ${server.url}\n` +
           `  database: ${String(summary.database)}\n` +
-          `  API docs: ${server.url}/docs\n`,
+          `  API docs: ${server.url}/docs\n` +
+          `  console:  ${server.url}/console/\n`,
       );
 
       // The first signal closes gracefully; the handler is registered once, so a second one

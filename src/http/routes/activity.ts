@@ -29,7 +29,7 @@ const filterProperties = {
   nextCursor: Type.Optional(Type.String({ maxLength: 200, description: 'The `nextCursor` of the previous page.' })),
 };
 
-const ActivityEvent = Type.Object({
+export const ActivityEvent = Type.Object({
   id: Type.String(),
   action: Type.String(),
   actorId: Nullable(Type.String()),
@@ -57,6 +57,11 @@ const policy = {
   note: 'events of projects and organizations where the caller holds sanity.{project|organization}.update, and the caller’s own',
 } as const;
 
+export const ActivityPage = Type.Object({
+  data: Type.Array(ActivityEvent),
+  nextCursor: Nullable(Type.String({ description: 'Pass as `nextCursor` for the next page; null on the last page.' })),
+});
+
 export const activityRoutes = [
   defineRoute({
     method: 'GET',
@@ -75,10 +80,7 @@ export const activityRoutes = [
       },
       { additionalProperties: false },
     ),
-    response: Type.Object({
-      data: Type.Array(ActivityEvent),
-      nextCursor: Nullable(Type.String({ description: 'Pass as `nextCursor` for the next page; null on the last page.' })),
-    }),
+    response: ActivityPage,
     handler: (ctx) => ctx.services.activity.list(principalOf(ctx), ctx.query),
   }),
   defineRoute({

@@ -35,7 +35,7 @@ const CallbackQuery = Type.Object(
   { additionalProperties: Type.String({ maxLength: 2000 }), maxProperties: 30 },
 );
 
-const OrganizationProvider = Type.Object({
+export const OrganizationProvider = Type.Object({
   id: Type.String(),
   name: Type.String({ description: 'The provider’s name in login URLs: its id' }),
   title: Type.String({ description: 'What the organization calls it' }),

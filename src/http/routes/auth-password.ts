@@ -79,6 +79,14 @@ async function answerForm(
   }
 }
 
+export const ChangePasswordBody = Type.Object(
+  {
+    currentPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    newPassword: Password,
+  },
+  { additionalProperties: false },
+);
+
 export const authPasswordRoutes = [
   defineRoute({
     method: 'POST',
@@ -153,13 +161,7 @@ export const authPasswordRoutes = [
       accepts: ['user'],
       note: 'robots have no password: their credential is their token, which they rotate instead',
     },
-    body: Type.Object(
-      {
-        currentPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-        newPassword: Password,
-      },
-      { additionalProperties: false },
-    ),
+    body: ChangePasswordBody,
     status: 204,
     response: Type.Null(),
     handler: async (ctx) => {

@@ -1,6 +1,7 @@
 /**
  * Personal tokens as sessions (reference §3.3): `GET /auth/id`, `POST /auth/logout`, and the
- * caller's own token list (`GET /auth/tokens`, `DELETE /auth/tokens/{tokenId}`). These are the only
+ * caller's own token list (`GET /auth/tokens`, `DELETE /auth/tokens/{tokenId}`, and
+ * `DELETE /auth/tokens` to sign out everywhere). These are the only
  * routes under `/auth/` that a browser session cookie authenticates (http/auth.ts).
  */
 import { Type } from 'typebox';
@@ -8,7 +9,7 @@ import { robotLogout } from '../../services/sessions.js';
 import { defineRoute, principalOf, userActor } from '../route.js';
 import { Empty, Id, Nullable, PageOf, PageQuery, Timestamp } from '../schemas.js';
 
-const PersonalToken = Type.Object({
+export const PersonalToken = Type.Object({
   id: Type.String({ description: 'Token id (never the secret).' }),
   label: Type.String({ description: 'What the login called it, e.g. "laptop / Linux".' }),
   source: Nullable(
@@ -67,6 +68,21 @@ export const authTokenRoutes = [
     query: PageQuery,
     response: PageOf(PersonalToken),
     handler: (ctx) => ctx.services.sessions.listTokens(userActor(ctx).principal, ctx.query),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/auth/tokens',
+    summary: 'Sign out everywhere: revoke all your personal tokens',
+    description:
+      'Every personal token of yours that still works stops on the next request, on every node, the one this request is made with included; the session cookies are cleared. Log in again to get a new one. Robot tokens are not affected.',
+    tags: ['Auth'],
+    policy: { accepts: ['user'], note: 'personal tokens belong to people; a robot ends its token by rotation or deletion' },
+    status: 204,
+    response: Empty,
+    handler: async (ctx) => {
+      await ctx.services.sessions.revokeAllOwnTokens(userActor(ctx));
+      ctx.reply.header('set-cookie', ctx.services.sessions.clearedCookies()).header('cache-control', 'no-store');
+    },
   }),
   defineRoute({
     method: 'DELETE',

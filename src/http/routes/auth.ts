@@ -3,17 +3,18 @@
  * starts, and where the CLI or console collects the token at the end.
  */
 import { Type } from 'typebox';
+import { requestOriginOf } from '../request-context.js';
 import { defineRoute, redirectTo, sendHtml } from '../route.js';
 import { StringEnum } from '../schemas.js';
 
-const Provider = Type.Object({ name: Type.String(), title: Type.String(), url: Type.String() });
+export const LoginProvider = Type.Object({ name: Type.String(), title: Type.String(), url: Type.String() });
 
 export const LoginQuery = Type.Object({
   origin: Type.String({
     minLength: 1,
     maxLength: 2000,
     description:
-      'Where to send the browser back with `?sid=…`: `http://localhost:<port>/…` or `http://127.0.0.1:<port>/…` (the CLI), or a configured console origin.',
+      'Where to send the browser back with `?sid=…`: `http://localhost:<port>/…` or `http://127.0.0.1:<port>/…` (the CLI), this server’s own origin (its console at `/console/`), or a configured console origin.',
   }),
   type: Type.Optional(
     StringEnum(['token', 'stampedToken'] as const, { description: '`token` (default): a personal token, as the CLI asks.' }),
@@ -34,7 +35,7 @@ export const authRoutes = [
       '`sanity` (e-mail and password) and, when configured, a global OpenID Connect provider. Organizations’ own providers are listed under `/auth/organizations/by-slug/{slug}/providers`.',
     tags: ['Auth'],
     policy: { accepts: ['anonymous', 'user', 'robot'], note: 'anybody may see how to log in' },
-    response: Type.Object({ providers: Type.Array(Provider) }),
+    response: Type.Object({ providers: Type.Array(LoginProvider) }),
     handler: (ctx) => ctx.services.identity.providers(),
   }),
   defineRoute({
@@ -54,6 +55,7 @@ export const authRoutes = [
         origin: ctx.query.origin,
         type: ctx.query.type ?? 'token',
         label: ctx.query.label ?? 'Gatehouse login',
+        requestOrigin: requestOriginOf(ctx.reply.request),
       });
       return 'redirect' in answer
         ? redirectTo(ctx, answer.redirect)
@@ -65,7 +67,7 @@ export const authRoutes = [
     path: '/auth/fetch',
     summary: 'Exchange a login’s single-use sid for a personal token',
     description:
-      'The sid arrives at the login’s origin. It works once, within two minutes. Called from a configured console origin (`Origin` header), it also sets the browser session: the `gatehouse_session` cookie (HttpOnly) and the `gatehouse_csrf` cookie whose value cookie-authenticated writes send as `X-CSRF-Token`.',
+      'The sid arrives at the login’s origin. It works once, within two minutes. Called by a browser from this server’s own origin (its console) or from a configured console origin, it also sets the browser session: the `gatehouse_session` cookie (HttpOnly) and the `gatehouse_csrf` cookie whose value cookie-authenticated writes send as `X-CSRF-Token`.',
     tags: ['Auth'],
     policy: { accepts: ['anonymous', 'user', 'robot'], note: 'the sid is the credential' },
     query: Type.Object({ sid: Type.String({ minLength: 20, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' }) }),
@@ -73,8 +75,12 @@ export const authRoutes = [
     handler: async (ctx) => {
       const session = await ctx.services.login.fetchSession(ctx.actor, ctx.query.sid);
       ctx.reply.header('cache-control', 'no-store');
-      // A console (a configured origin) gets the token as a browser session too: cookie + CSRF value.
-      if (ctx.services.sessions.isConsoleOrigin(ctx.reply.request.headers.origin)) {
+      // A console gets the token as a browser session too: cookie + CSRF value. A same-origin
+      // fetch carries no Origin header; the browser's Sec-Fetch-Site says where it came from.
+      const request = ctx.reply.request;
+      const requestOrigin = requestOriginOf(request);
+      const origin = request.headers.origin ?? (request.headers['sec-fetch-site'] === 'same-origin' ? requestOrigin : undefined);
+      if (ctx.services.login.opensSession(origin, requestOrigin)) {
         ctx.reply.header('set-cookie', await ctx.services.sessions.sessionCookies(session.token, session.expiresAt));
       }
       return session;

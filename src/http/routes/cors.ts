@@ -10,7 +10,7 @@ import { Problem } from '../../model/errors.js';
 import { type AnyRoute, defineRoute, resourceOf } from '../route.js';
 import { Empty, Id, Nullable, Timestamp } from '../schemas.js';
 
-const CorsOrigin = Type.Object({
+export const CorsOrigin = Type.Object({
   id: Type.Integer({ description: 'Numeric id, as Sanity’s.' }),
   origin: Type.String({ description: 'protocol://host[:port], `*`, `null` or `file:///*`.' }),
   allowCredentials: Type.Boolean({ description: 'Whether pages from this origin may send a token or cookies.' }),
@@ -22,7 +22,7 @@ const CorsOrigin = Type.Object({
 
 const CorsEntry = Type.Object({ id: Type.Integer(), origin: Type.String(), allowCredentials: Type.Boolean() });
 
-const Explanation = Type.Object({
+export const CorsExplanation = Type.Object({
   origin: Type.String(),
   normalized: Nullable(Type.String()),
   allowed: Type.Boolean(),
@@ -41,7 +41,7 @@ const Explanation = Type.Object({
   summary: Type.String(),
 });
 
-const CreateBody = Type.Object(
+export const CreateCorsOriginBody = Type.Object(
   {
     origin: Type.String({ minLength: 1, maxLength: MAX_ORIGIN_LENGTH, description: 'e.g. https://studio.example.com' }),
     allowCredentials: Type.Optional(Type.Boolean({ description: 'Default false.' })),
@@ -85,7 +85,7 @@ function corsRoutes(prefix: string, alias: boolean): AnyRoute[] {
       tags: TAGS,
       policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.cors.create' },
       ...(params ? { params } : {}),
-      body: CreateBody,
+      body: CreateCorsOriginBody,
       status: 201,
       response: CorsOrigin,
       handler: (ctx) => ctx.services.cors.create(ctx.actor, resourceOf(ctx).id, ctx.body),
@@ -119,7 +119,7 @@ export const corsRoutesTable: AnyRoute[] = [
       { origin: Type.String({ minLength: 1, maxLength: MAX_ORIGIN_LENGTH, description: 'The page’s origin.' }) },
       { additionalProperties: false },
     ),
-    response: Explanation,
+    response: CorsExplanation,
     handler: (ctx) => ctx.services.cors.explain(ctx.params.projectId, ctx.query.origin),
   }),
   ...corsRoutes('', true),

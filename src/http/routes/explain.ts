@@ -4,7 +4,7 @@ import { explainRequest, routeMatchers } from '../explain.js';
 import { type AnyRoute, defineRoute } from '../route.js';
 import { Id, Nullable, StringEnum } from '../schemas.js';
 
-const Explanation = Type.Object({
+export const Explanation = Type.Object({
   allowed: Type.Boolean({ description: 'Whether the call would get past authorization.' }),
   status: Type.Integer({ description: 'The status the call would get: the route’s success status, or the denial’s.' }),
   message: Type.String(),

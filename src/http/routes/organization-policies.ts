@@ -5,7 +5,7 @@ import { Id, Nullable, Timestamp } from '../schemas.js';
 
 const OrganizationParams = Type.Object({ organizationId: Id('Organization id (`o…`)') });
 
-const OrganizationPolicies = Type.Object({
+export const OrganizationPolicies = Type.Object({
   organizationId: Type.String(),
   robotTokenMaxLifetimeDays: Nullable(
     Type.Integer({
@@ -26,6 +26,15 @@ const OrganizationPolicies = Type.Object({
 });
 
 const path = '/organizations/:organizationId/policies';
+
+export const UpdateOrganizationPoliciesBody = Type.Object(
+  {
+    robotTokenMaxLifetimeDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 3650 }))),
+    robotsMayManageMembers: Type.Optional(Type.Boolean()),
+    ssoTokenLifetimeDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 365 }))),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 
 export const organizationPolicyRoutes = [
   defineRoute({
@@ -53,14 +62,7 @@ export const organizationPolicyRoutes = [
       note: 'robots cannot change the rules that govern robots',
     },
     params: OrganizationParams,
-    body: Type.Object(
-      {
-        robotTokenMaxLifetimeDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 3650 }))),
-        robotsMayManageMembers: Type.Optional(Type.Boolean()),
-        ssoTokenLifetimeDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 365 }))),
-      },
-      { additionalProperties: false, minProperties: 1 },
-    ),
+    body: UpdateOrganizationPoliciesBody,
     response: OrganizationPolicies,
     handler: (ctx) => ctx.services.policies.update(ctx.actor, ctx.params.organizationId, ctx.body),
   }),

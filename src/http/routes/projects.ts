@@ -4,6 +4,16 @@ import { Id, includeMembersQuery, Nullable, Project } from '../schemas.js';
 
 const Metadata = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { description: 'Free-form metadata (≤ 8 KiB).' });
 
+export const CreateProjectBody = Type.Object(
+  {
+    displayName: Type.String({ minLength: 1, maxLength: 80 }),
+    organizationId: Type.Optional(Id('Create the project inside this organization')),
+    metadata: Type.Optional(Metadata),
+    subscription: Type.Optional(Type.Object({ planId: Type.Optional(Type.String({ maxLength: 100 })) })),
+  },
+  { additionalProperties: false },
+);
+
 export const projectRoutes = [
   defineRoute({
     method: 'GET',
@@ -31,15 +41,7 @@ export const projectRoutes = [
       'With `organizationId`, the project is created inside that organization, which needs `sanity.organization.projects.attach` on it (404 if you are not a member).',
     tags: ['Projects'],
     policy: { accepts: ['user'], note: 'a project needs a human owner who becomes its administrator' },
-    body: Type.Object(
-      {
-        displayName: Type.String({ minLength: 1, maxLength: 80 }),
-        organizationId: Type.Optional(Id('Create the project inside this organization')),
-        metadata: Type.Optional(Metadata),
-        subscription: Type.Optional(Type.Object({ planId: Type.Optional(Type.String({ maxLength: 100 })) })),
-      },
-      { additionalProperties: false },
-    ),
+    body: CreateProjectBody,
     status: 201,
     response: Project,
     handler: (ctx) => ctx.services.projects.create(userActor(ctx), ctx.body),

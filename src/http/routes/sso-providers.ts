@@ -88,7 +88,7 @@ const ConfigInput = Type.Object(
   },
 );
 
-const ProviderInput = Type.Object(
+export const ProviderInput = Type.Object(
   {
     type: StringEnum(['oidc', 'saml'] as const, { description: 'OpenID Connect or SAML 2.0; a provider keeps its type' }),
     title: Type.String({ minLength: 1, maxLength: 100, description: 'What login pages call it, e.g. "Acme SSO"' }),
@@ -117,7 +117,7 @@ const SamlConfigView = Type.Object({
   roleMappings: Type.Array(Type.Object({ group: Type.String(), projectId: Type.String(), roleNames: Type.Array(Type.String()) })),
 });
 
-const Provider = Type.Object({
+export const SsoProvider = Type.Object({
   id: Type.String(),
   type: StringEnum(['oidc', 'saml'] as const),
   name: Type.String({ description: 'The provider’s name in login URLs: its id' }),
@@ -128,6 +128,12 @@ const Provider = Type.Object({
   callbackUrl: Type.String({
     description: 'Register this at the identity provider: the OIDC redirect URI, or the SAML assertion consumer service',
   }),
+  entityId: Nullable(
+    Type.String({ description: 'SAML: the service provider’s entity id (the audience assertions must name); null for OIDC' }),
+  ),
+  metadataUrl: Nullable(
+    Type.String({ description: 'SAML: the service provider’s metadata (XML) to give the identity provider; null for OIDC' }),
+  ),
   config: Type.Union([OidcConfigView, SamlConfigView]),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -145,7 +151,7 @@ export const ssoProviderRoutes = [
     tags,
     policy: { accepts: ['user', 'robot'], resource: 'organization', permission: 'sanity.organization.sso.read' },
     params: OrganizationParams,
-    response: Type.Array(Provider),
+    response: Type.Array(SsoProvider),
     handler: (ctx) => ctx.services.ssoProviders.list(ctx.params.organizationId),
   }),
   defineRoute({
@@ -165,7 +171,7 @@ export const ssoProviderRoutes = [
     params: OrganizationParams,
     body: ProviderInput,
     status: 201,
-    response: Provider,
+    response: SsoProvider,
     handler: (ctx) => ctx.services.ssoProviders.create(ctx.actor, ctx.params.organizationId, ctx.body),
   }),
   defineRoute({
@@ -175,7 +181,7 @@ export const ssoProviderRoutes = [
     tags,
     policy: { accepts: ['user', 'robot'], resource: 'organization', permission: 'sanity.organization.sso.read' },
     params: ProviderParams,
-    response: Provider,
+    response: SsoProvider,
     handler: (ctx) => ctx.services.ssoProviders.get(ctx.params.organizationId, ctx.params.providerId),
   }),
   defineRoute({
@@ -194,7 +200,7 @@ export const ssoProviderRoutes = [
     },
     params: ProviderParams,
     body: ProviderInput,
-    response: Provider,
+    response: SsoProvider,
     handler: (ctx) => ctx.services.ssoProviders.update(ctx.actor, ctx.params.organizationId, ctx.params.providerId, ctx.body),
   }),
   defineRoute({

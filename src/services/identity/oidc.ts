@@ -149,7 +149,7 @@ export class OidcLogin {
   /** `GET /auth/login/{name}` for the global provider, or an organization's (`row`). */
   async start(row: IdentityProviderRow | null, request: LoginRequest): Promise<LoginStart> {
     // A bad origin is refused before anything is asked of the provider.
-    this.login.checkOrigin(request.origin);
+    this.login.checkOrigin(request.origin, request.requestOrigin);
     const provider = this.resolveRow(row);
     const config = await this.configuration(provider);
     const codeVerifier = client.randomPKCECodeVerifier();
@@ -159,6 +159,7 @@ export class OidcLogin {
       origin: request.origin,
       type: request.type,
       label: request.label,
+      requestOrigin: request.requestOrigin,
       data: { codeVerifier, nonce },
     });
     const url = client.buildAuthorizationUrl(config, {

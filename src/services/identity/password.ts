@@ -130,6 +130,7 @@ export class PasswordLogin {
       origin: request.origin,
       type: request.type,
       label: request.label,
+      requestOrigin: request.requestOrigin,
     });
     // The dummy hash is ready before the form comes back (so an unknown address costs no more).
     this.dummyHash().catch(() => {});

@@ -137,6 +137,7 @@ export class SamlLogin {
       origin: request.origin,
       type: request.type,
       label: request.label,
+      requestOrigin: request.requestOrigin,
       data: { requestId },
     });
     const saml = this.serviceProvider(row, config, { requestId });

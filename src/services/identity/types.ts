@@ -13,6 +13,8 @@ export interface LoginRequest {
   origin: string;
   type: LoginType;
   label: string;
+  /** The origin the browser used to reach this server, for `LoginService.ownOrigins`. */
+  requestOrigin?: string | null | undefined;
 }
 
 /** A provider as `/auth/providers` and `/auth/organizations/by-slug/{slug}/providers` list it. */

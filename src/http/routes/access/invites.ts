@@ -4,7 +4,7 @@
  */
 import { Type } from 'typebox';
 import { DEFAULT_LIMIT } from '../../../model/pagination.js';
-import { escapeHtml, INVITE_TOKEN_PATTERN } from '../../../services/invites.js';
+import { escapeHtml, INVITE_TOKEN_PATTERN, MAX_INVITE_ROLES } from '../../../services/invites.js';
 import { accessOf, defineRoute, resourceOf, sendHtml, userActor } from '../../route.js';
 import { AccessUser, Empty, Id, Nullable, PageOf, PageQuery, ResourceParams, StringEnum, Timestamp } from '../../schemas.js';
 
@@ -13,7 +13,8 @@ const InviteStatus = StringEnum(['pending', 'accepted', 'revoked']);
 export const Invite = Type.Object({
   id: Type.String(),
   email: Type.String(),
-  role: Type.String({ description: 'The role the invitee gets on acceptance.' }),
+  role: Type.String({ description: 'The (first) role the invitee gets on acceptance.' }),
+  roleNames: Type.Array(Type.String(), { description: 'Every role the invitee gets on acceptance.' }),
   status: InviteStatus,
   resourceType: Type.String(),
   resourceId: Type.String(),
@@ -27,7 +28,7 @@ const InviteWithResource = Type.Intersect([
   Invite,
   Type.Object({
     resourceDisplayName: Type.String({ description: 'The name of the project or organization.' }),
-    roleTitle: Type.String(),
+    roleTitle: Type.String({ description: 'The titles of the roles, separated by commas.' }),
   }),
 ]);
 
@@ -40,10 +41,22 @@ const InviteToken = Type.String({
 const InviteParams = Type.Object({ ...ResourceParams.properties, inviteId: Id('Invite id') });
 const TokenParams = Type.Object({ ...ResourceParams.properties, inviteToken: InviteToken });
 
+const InviteRoleName = Type.String({
+  pattern: '^[a-z0-9_-]{1,64}$',
+  description: 'A role that applies to users and that you may grant.',
+});
+
 export const CreateInviteBody = Type.Object(
   {
     email: Type.String({ minLength: 3, maxLength: 320, description: 'Who to invite.' }),
-    role: Type.String({ pattern: '^[a-z0-9_-]{1,64}$', description: 'A role that applies to users and that you may grant.' }),
+    role: Type.Optional(InviteRoleName),
+    roleNames: Type.Optional(
+      Type.Array(InviteRoleName, {
+        minItems: 1,
+        maxItems: MAX_INVITE_ROLES,
+        description: 'Several roles, all given on acceptance. Send `role` or `roleNames`.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -74,7 +87,7 @@ export const accessInviteRoutes = [
     path: '/access/:resourceType/:resourceId/invites',
     summary: 'Invite a person by e-mail',
     description:
-      'Sends an e-mail with a single-use link that expires (GATEHOUSE_INVITE_TTL_DAYS, default 7). The role must apply to users and you must hold every permission it contains; only administrators invite administrators. Without SMTP configured, the message is written to the outbox folder of the data dir and the link is logged.',
+      'Sends an e-mail with a single-use link that expires (GATEHOUSE_INVITE_TTL_DAYS, default 7). One role (`role`) or several (`roleNames`), all given on acceptance. Each role must apply to users and you must hold every permission it contains; only administrators invite administrators. Without SMTP configured, the message is written to the outbox folder of the data dir and the link is logged.',
     tags: ['Access: invites'],
     policy: {
       accepts: ['user', 'robot'],

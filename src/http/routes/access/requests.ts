@@ -20,6 +20,19 @@ export const AccessRequest = Type.Object({
   note: Nullable(Type.String()),
 });
 
+/** A request as those who decide it see it: with who asked. */
+export const AccessRequestWithRequester = Type.Intersect([
+  AccessRequest,
+  Type.Object({
+    requestedBy: Nullable(
+      Type.Object(
+        { displayName: Type.String(), email: Type.String() },
+        { description: 'Who asked (null: the account is gone).' },
+      ),
+    ),
+  }),
+]);
+
 const RequestParams = Type.Object({ ...ResourceParams.properties, requestId: Id('Access request id') });
 
 const RoleName = Type.String({ pattern: '^[a-z0-9_-]{1,64}$', maxLength: 64, description: 'Role name' });
@@ -30,6 +43,11 @@ const MANAGES_REQUESTS = {
   permission: 'sanity.{resourceType}.members.invite',
   managesAccess: true,
 } as const;
+
+export const AcceptRequestBody = Type.Object(
+  { roleNames: Type.Optional(Type.Array(RoleName, { minItems: 1, maxItems: 20, description: 'Roles to give.' })) },
+  { additionalProperties: false },
+);
 
 export const accessRequestRoutes = [
   defineRoute({
@@ -46,7 +64,7 @@ export const accessRequestRoutes = [
     path: '/access/:resourceType/:resourceId/requests',
     summary: 'List the access requests of a project or organization, newest first',
     description:
-      'An array, not a page (as the reference): at most the 500 newest requests. On an organization, `includeChildren=true` adds the requests for its projects.',
+      'An array, not a page (as the reference): at most the 500 newest requests, each with who asked (`requestedBy`: name and e-mail address). On an organization, `includeChildren=true` adds the requests for its projects.',
     tags: ['Access: requests'],
     policy: { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.{resourceType}.members.read' },
     params: ResourceParams,
@@ -55,7 +73,7 @@ export const accessRequestRoutes = [
         Type.Boolean({ description: "On an organization: also the requests for the organization's projects." }),
       ),
     }),
-    response: Type.Array(AccessRequest),
+    response: Type.Array(AccessRequestWithRequester),
     handler: (ctx) => ctx.services.accessRequests.list(resourceOf(ctx), ctx.query.includeChildren ?? false),
   }),
   defineRoute({
@@ -106,10 +124,7 @@ export const accessRequestRoutes = [
     tags: ['Access: requests'],
     policy: MANAGES_REQUESTS,
     params: RequestParams,
-    body: Type.Object(
-      { roleNames: Type.Optional(Type.Array(RoleName, { minItems: 1, maxItems: 20, description: 'Roles to give.' })) },
-      { additionalProperties: false },
-    ),
+    body: AcceptRequestBody,
     response: AccessRequest,
     handler: (ctx) =>
       ctx.services.accessRequests.accept(ctx.actor, resourceOf(ctx), accessOf(ctx), ctx.params.requestId, ctx.body?.roleNames),

@@ -4,6 +4,7 @@ import { accessOf, defineRoute, resourceOf, robotPrincipal } from '../../route.j
 import {
   Empty,
   Id,
+  Nullable,
   PageOf,
   PageQuery,
   ResourceParams,
@@ -65,6 +66,21 @@ export const RotateRobotBody = Type.Object(
   },
   { additionalProperties: false, default: {} },
 );
+
+export const RobotPolicy = Type.Object({
+  organizationId: Nullable(Type.String({ description: 'The organization whose policy governs these robots; null: none.' })),
+  robotTokenMaxLifetimeDays: Nullable(
+    Type.Integer({
+      description: 'Longest a robot token may live, in days from its creation or last change of expiry; null: no limit.',
+    }),
+  ),
+  latestExpiresAt: Nullable(
+    Type.String({
+      format: 'date-time',
+      description: 'The latest `expiresAt` a robot created now may have; null: no limit (and no expiry is allowed).',
+    }),
+  ),
+});
 
 export const accessRobotRoutes = [
   defineRoute({
@@ -159,6 +175,43 @@ export const accessRobotRoutes = [
     handler: async (ctx) => {
       await ctx.services.robots.remove(ctx.actor, resourceOf(ctx), ctx.params.robotId);
     },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/access/:resourceType/:resourceId/robots/:robotId/rotate',
+    summary: 'Rotate a robot’s token',
+    description:
+      'For whoever manages the resource’s tokens (a robot rotates its own with `POST /access/robots/me/rotate`). Returns the robot with a new secret in `token`, shown once. The current token keeps working for `gracePeriodSeconds` (default 0: it stops now); any older token still in a grace period stops at once. You must be able to grant the robot’s roles. The body is optional.',
+    tags: ['Access: robots'],
+    policy: {
+      accepts: ['user', 'robot'],
+      resource: 'path',
+      permission: 'sanity.{resourceType}.tokens.create',
+      managesAccess: true,
+    },
+    params: RobotParams,
+    body: RotateRobotBody,
+    response: RobotWithToken,
+    handler: (ctx) =>
+      ctx.services.robots.rotateFor(
+        ctx.actor,
+        resourceOf(ctx),
+        accessOf(ctx),
+        ctx.params.robotId,
+        ctx.body?.gracePeriodSeconds ?? 0,
+      ),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/access/:resourceType/:resourceId/robot-policy',
+    summary: 'The rules new robots of a project or organization are created under',
+    description:
+      'The robot token lifetime limit of the governing organization (`robotTokenMaxLifetimeDays` in `/organizations/{id}/policies`), readable by whoever may see the resource’s robots, and the latest `expiresAt` it allows from now. Creating a robot past it is refused with 400 `token_lifetime_exceeded`.',
+    tags: ['Access: robots'],
+    policy: { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.{resourceType}.tokens.read' },
+    params: ResourceParams,
+    response: RobotPolicy,
+    handler: (ctx) => ctx.services.robots.policy(resourceOf(ctx)),
   }),
   defineRoute({
     method: 'GET',

@@ -5,7 +5,7 @@ import { PageOf, PageQuery, ResourceParams } from '../../schemas.js';
 
 export const MAX_CHECKED_PERMISSIONS = 100;
 
-const EffectivePermission = Type.Object({
+export const EffectivePermission = Type.Object({
   name: Type.String({ description: 'Permission name, e.g. `sanity-project-members`' }),
   type: Type.String({ description: 'Permission type, e.g. `sanity.project.members`' }),
   action: Type.String({ description: 'Action, e.g. `read`; `/check` asks for `<type>.<action>`' }),
