@@ -92,6 +92,8 @@ export interface StartOptions {
   validateResponses?: boolean;
   now?: () => Date;
   lastUsedWriteIntervalMs?: number;
+  /** How long a client may take to send a request's headers (http/errors.ts#rawHttpOptions). */
+  headersTimeoutMs?: number;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -119,6 +121,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger,
     validateResponses: options.validateResponses ?? false,
     trustProxy: config.trustProxy,
+    ...(options.headersTimeoutMs !== undefined ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
   });
   try {
     await app.listen({ port: config.port, host: config.host });

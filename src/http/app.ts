@@ -13,12 +13,20 @@ import type { Services } from '../services/index.js';
 import { JsonText } from '../services/page-cache.js';
 import { authorizationHooks } from './auth.js';
 import { registerCors } from './cors.js';
-import { checkContentEncoding, clientErrorHandler, errorHandler, notFoundHandler } from './errors.js';
+import {
+  checkContentEncoding,
+  checkRequestFraming,
+  clientErrorHandler,
+  errorHandler,
+  notFoundHandler,
+  rawHttpOptions,
+} from './errors.js';
 import { describeOperation } from './openapi.js';
 import { projectContextOf, traceIdOf, traceparentFor } from './request-context.js';
 import type { AnyRoute } from './route.js';
 import { routes as defaultRoutes } from './routes/index.js';
 import { ErrorBody } from './schemas.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { convertTextValue } from './text-values.js';
 import './formats.js';
 
@@ -32,6 +40,8 @@ export interface AppOptions {
   validateResponses?: boolean;
   routes?: readonly AnyRoute[];
   trustProxy?: boolean | string[];
+  /** How long a client may take to send a request's headers (default 10 s; http/errors.ts#rawHttpOptions). */
+  headersTimeoutMs?: number;
 }
 
 export const BODY_LIMIT = 64 * 1024;
@@ -52,6 +62,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // get the same envelope as every other error, not Fastify's own body.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     clientErrorHandler,
+    http: rawHttpOptions(options.headersTimeoutMs),
     trustProxy: options.trustProxy ?? false,
     genReqId: (request) => traceIdOf(request.headers.traceparent),
     // `/v1/projects/` is `/v1/projects`: clients build URLs by concatenation, and a redirect is not an option.
@@ -91,8 +102,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('traceparent', traceparentFor(request.id));
+    checkRequestFraming(request);
     checkContentEncoding(request);
   });
+  registerSecurityHeaders(app);
   // CORS: the project's allowed origins, on every request with an Origin in a project context.
   app.decorateRequest('corsVary', false);
   registerCors(app, options.services);

@@ -41,6 +41,8 @@ export interface TestServerOptions {
    * limits are raised out of the way unless a test sets them.
    */
   identity?: Partial<IdentityConfig>;
+  /** How long a client may take to send a request's headers (raw HTTP tests shorten it). */
+  headersTimeoutMs?: number;
 }
 
 const TEST_RATE_LIMITS: IdentityConfig['rateLimits'] = {
@@ -75,6 +77,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     validateResponses: true,
     now: () => new Date(Date.now() + offset),
     ...(options.lastUsedWriteIntervalMs !== undefined ? { lastUsedWriteIntervalMs: options.lastUsedWriteIntervalMs } : {}),
+    ...(options.headersTimeoutMs !== undefined ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
   });
   return {
     url: running.url,
