@@ -22,7 +22,7 @@ import type { Executor, InviteRow } from '../store/schema.js';
 import { findUser } from '../store/users.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
-import { checkGrantable, type Granter } from './invariants.js';
+import { checkGrantable, ensureInviterMayStillGrant, type Granter } from './invariants.js';
 import { type MailLog, MailService } from './mail.js';
 import { addMember } from './memberships.js';
 import { normalizeResourceType } from './robots.js';
@@ -266,6 +266,7 @@ export class InviteService {
           hint: 'The role was changed after the invitation was sent: ask for a new invitation.',
         });
       }
+      await ensureInviterMayStillGrant(trx, resource, row.invited_by_id, row.role_name);
       if (!(await closeInvite(trx, row.id, 'accepted', user.id, iso(now)))) {
         // Somebody accepted or revoked it between the read and now.
         throw new Problem(410, 'This invitation is no longer pending', {

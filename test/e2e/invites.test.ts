@@ -325,6 +325,67 @@ describe('who may invite whom', () => {
     expect((await api('POST', base, { token: viewer.token, body: { email: freshEmail(), role: 'viewer' } })).status).toBe(403);
   });
 
+  it('an invitation to administrator no longer works once its inviter was demoted to viewer (403 inviter_not_allowed)', async () => {
+    const { owner, projectId, base } = await project();
+    const resource = { type: 'project' as const, id: projectId };
+    const inviter = await server.createUser();
+    await addMember(server, resource, inviter.userId, ['administrator']);
+    const email = freshEmail('admin-invitee');
+    const sent = await invite(base, inviter.token, email, 'administrator');
+    const invitee = await server.createUser(email);
+
+    // The owner demotes the inviter after the invitation went out.
+    const demoted = await api('PUT', `${V}/access/project/${projectId}/users/${inviter.userId}/roles`, {
+      token: owner.token,
+      body: { roleNames: ['viewer'] },
+    });
+    expect(demoted.status, demoted.text).toBe(200);
+
+    const accept = await api('POST', `${base}/token/${sent.token}/accept`, { token: invitee.token });
+    expectErrorEnvelope(accept, 403, 'inviter_not_allowed');
+    expect(accept.body.reason).toMatchObject({ role: 'administrator' });
+    expect(accept.body.message).toBe('Whoever sent this invitation can no longer give this role');
+    // Nothing happened: not a member, the invitation still pending (an administrator may revoke it).
+    expect((await api('GET', `${V}/access/project/${projectId}/users/${invitee.userId}`, { token: owner.token })).status).toBe(
+      404,
+    );
+    const listed = await api('GET', `${base}?status=pending`, { token: owner.token });
+    expect(listed.body.data.map((i: { id: string }) => i.id)).toContain(sent.invite.id);
+    expect(await auditActions(projectId, 'invite.accept')).toHaveLength(0);
+
+    // Promoted again, the inviter's invitation works again: the rule is about now, not about then.
+    await api('PUT', `${V}/access/project/${projectId}/users/${inviter.userId}/roles`, {
+      token: owner.token,
+      body: { roleNames: ['administrator'] },
+    });
+    const again = await api('POST', `${base}/token/${sent.token}/accept`, { token: invitee.token });
+    expect(again.status, again.text).toBe(200);
+    expect(again.body.memberships[0].roleNames).toEqual(['administrator']);
+  });
+
+  it('an invitation sent by a robot stops working when the robot is deleted', async () => {
+    const { owner, projectId, base } = await project();
+    const robot = await api('POST', `${V}/access/project/${projectId}/robots`, {
+      token: owner.token,
+      body: {
+        label: 'inviter bot',
+        memberships: [{ resourceType: 'project', resourceId: projectId, roleNames: ['administrator'] }],
+      },
+    });
+    expect(robot.status, robot.text).toBe(201);
+    const email = freshEmail('robot-invitee');
+    const sent = await invite(base, robot.body.token, email, 'editor');
+    const invitee = await server.createUser(email);
+    expect((await api('DELETE', `${V}/access/project/${projectId}/robots/${robot.body.id}`, { token: owner.token })).status).toBe(
+      204,
+    );
+    expectErrorEnvelope(
+      await api('POST', `${base}/token/${sent.token}/accept`, { token: invitee.token }),
+      403,
+      'inviter_not_allowed',
+    );
+  });
+
   it('refuses roles that do not exist or do not apply to people, and a second pending invitation', async () => {
     const { owner, projectId, base } = await project();
     expectErrorEnvelope(await api('POST', base, { token: owner.token, body: { email: freshEmail(), role: 'nope' } }), 404);

@@ -146,6 +146,8 @@ export const accessRobotRoutes = [
     method: 'DELETE',
     path: '/access/:resourceType/:resourceId/robots/:robotId',
     summary: 'Delete a robot; its token stops working on the next request',
+    description:
+      'Deleting takes the robot’s roles away, so it follows the rules of revoking them: you must hold every permission of its roles, and only administrators delete an administrator robot (403 `administrator_only`).',
     tags: ['Access: robots'],
     policy: {
       accepts: ['user', 'robot'],
@@ -157,7 +159,7 @@ export const accessRobotRoutes = [
     status: 204,
     response: Empty,
     handler: async (ctx) => {
-      await ctx.services.robots.remove(ctx.actor, resourceOf(ctx), ctx.params.robotId);
+      await ctx.services.robots.remove(ctx.actor, resourceOf(ctx), accessOf(ctx), ctx.params.robotId);
     },
   }),
   defineRoute({
