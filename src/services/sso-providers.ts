@@ -30,6 +30,7 @@ import type { Executor, IdentityProviderRow } from '../store/schema.js';
 import { audit } from './audit.js';
 import type { AuthService } from './auth.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
+import { type DomainView, listDomains } from './identity/sso-accounts.js';
 import { checkGrantable, type Granter } from './invariants.js';
 
 export type ProviderType = 'oidc' | 'saml';
@@ -269,6 +270,11 @@ export class SsoProviderService {
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
+  }
+
+  /** The e-mail domains the operator approved for the organization's providers (identity/sso-accounts.ts). */
+  domains(organizationId: string): Promise<DomainView[]> {
+    return listDomains(this.deps.db, organizationId);
   }
 
   async list(organizationId: string): Promise<ProviderView[]> {

@@ -24,6 +24,7 @@ import { grantsOfBuiltIns, ORGANIZATION_ROLES, PROJECT_ROLES } from '../../src/m
 import { verifyAuditLog } from '../../src/services/audit.js';
 import {
   addMember,
+  approveSsoDomain,
   createOrganization,
   createProject,
   createRobot,
@@ -616,6 +617,8 @@ beforeAll(async () => {
     standingRole.set(type, await createCustomRole({ type, id }, 'standing'));
     standingPermission.set(type, await createCustomPermission({ type, id }, 'standing'));
   }
+  // The operator vouches for the organization's providers over matrix.example addresses.
+  await approveSsoDomain(server, organizationId, 'matrix.example');
   standingProvider = await createProvider(organizationId, 'standing');
   standingSamlProvider = await createSamlProvider(organizationId);
   // Somebody who logs in with a password, for the login routes' fresh inputs.

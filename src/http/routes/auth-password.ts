@@ -45,7 +45,8 @@ interface FormContext {
   reply: FastifyReply;
 }
 
-function wantsHtml(ctx: FormContext): boolean {
+/** Whether the caller is a browser that wants pages (its `Accept` names `text/html`). */
+export function wantsHtml(ctx: FormContext): boolean {
   const accept = ctx.reply.request.headers.accept;
   return typeof accept === 'string' && accept.includes('text/html');
 }

@@ -137,7 +137,25 @@ const path = '/organizations/:organizationId/providers';
 const tags = ['Organizations: SSO'];
 const writeNote = 'identity providers decide who can log in: only people configure them';
 
+const ApprovedDomain = Type.Object({
+  domain: Type.String({ description: 'The part after the @ (lowercase; internationalized names in punycode)' }),
+  organizationId: Type.String(),
+  addedAt: Timestamp,
+});
+
 export const ssoProviderRoutes = [
+  defineRoute({
+    method: 'GET',
+    path: '/organizations/:organizationId/domains',
+    summary: 'The e-mail domains the operator approved for an organization’s single sign-on',
+    description:
+      'An organization’s providers log in only addresses of these domains, and only accounts that belong to the organization alone; with none, they log nobody in (403 `sso_not_approved`). Only the server’s operator approves domains (`gatehouse orgs domains add`), since any administrator can make a provider assert any address.',
+    tags,
+    policy: { accepts: ['user', 'robot'], resource: 'organization', permission: 'sanity.organization.sso.read' },
+    params: OrganizationParams,
+    response: Type.Array(ApprovedDomain),
+    handler: (ctx) => ctx.services.ssoProviders.domains(ctx.params.organizationId),
+  }),
   defineRoute({
     method: 'GET',
     path,

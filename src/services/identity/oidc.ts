@@ -15,9 +15,9 @@
  * Who an identity is: the global provider is the operator's choice and is trusted like the
  * password form, so its first login links the existing account with the same e-mail address. An
  * organization's provider is configured by that organization's administrators, who must not be
- * able to log in as anybody by asserting their address: its identities only ever reach accounts
- * they created or were linked to, and a first login whose address belongs to another account is
- * refused (403 `sso_account_conflict`).
+ * able to log in as anybody by asserting their address: it starts logins only for organizations
+ * the operator approved, and at every login the address must be in an approved domain and the
+ * account must belong to that organization alone (services/identity/sso-accounts.ts).
  */
 import * as client from 'openid-client';
 import { Problem } from '../../model/errors.js';
@@ -25,7 +25,7 @@ import { SecretBoxError } from '../../model/secret-box.js';
 import { findIdentityProvider } from '../../store/identity.js';
 import { findOrganization } from '../../store/organizations.js';
 import type { IdentityProviderRow, LoginFlowRow } from '../../store/schema.js';
-import type { Deps } from '../context.js';
+import { type Actor, type Deps, systemActor } from '../context.js';
 import type { LoginService } from '../login.js';
 import {
   DEFAULT_EMAIL_CLAIM,
@@ -36,6 +36,7 @@ import {
   readOidcConfig,
 } from '../sso-providers.js';
 import { normalizeEmail } from '../validation.js';
+import { accountForIdentity, checkSsoLogin, ensureSsoApproved } from './sso-accounts.js';
 import type { LoginRequest, LoginStart } from './types.js';
 
 /** How long a discovered configuration (metadata, and the JWKS it caches) is reused. */
@@ -151,6 +152,7 @@ export class OidcLogin {
     // A bad origin is refused before anything is asked of the provider.
     this.login.checkOrigin(request.origin);
     const provider = this.resolveRow(row);
+    if (row) await ensureSsoApproved(this.deps.db, row.organization_id);
     const config = await this.configuration(provider);
     const codeVerifier = client.randomPKCECodeVerifier();
     const nonce = client.randomNonce();
@@ -176,7 +178,7 @@ export class OidcLogin {
    * `GET /auth/callback/oidc/{name}`: the provider's answer. Returns where to send the browser;
    * throws an OidcRejection (shown as an error page) for anything else.
    */
-  async callback(name: string, query: CallbackQuery): Promise<string> {
+  async callback(name: string, query: CallbackQuery, actor: Actor = systemActor()): Promise<string> {
     const provider = await this.resolveName(name);
     const state = query.state;
     if (!state) {
@@ -280,18 +282,19 @@ export class OidcLogin {
 
     const identityProviderId = provider.row ? provider.row.id : `oidc:${provider.settings.issuer}`;
     if (provider.row) {
-      const existing = await this.login.takeoverRisk(provider.row.organization_id, identityProviderId, subject, email);
-      if (existing) {
-        throw new OidcRejection(
-          403,
-          `An account with the e-mail address ${email} already exists`,
-          {
-            code: 'sso_account_conflict',
-            hint: 'An organization’s single sign-on only logs in accounts that belong to that organization alone. Log in to this account the way you usually do.',
-          },
-          `first login through ${provider.name} for an address that belongs to user ${existing.id}`,
-        );
-      }
+      // An organization's provider, at every login: see services/identity/sso-accounts.ts.
+      await checkSsoLogin(
+        this.deps.db,
+        {
+          organizationId: provider.row.organization_id,
+          providerId: identityProviderId,
+          email,
+          user: await accountForIdentity(this.deps.db, identityProviderId, subject, email),
+          actor,
+          now: this.deps.now(),
+        },
+        (status, message, reason, detail) => new OidcRejection(status, message, reason, detail),
+      );
     }
     const givenName = text(profile.given_name, 200);
     const familyName = text(profile.family_name, 200);

@@ -32,6 +32,7 @@ import { disabledAccount, FLOW_TTL_MS, type LoginService } from '../login.js';
 import { addMember } from '../memberships.js';
 import { resolveRoles } from '../role-catalog.js';
 import { normalizeEmail } from '../validation.js';
+import { accountForIdentity, checkSsoLogin, ensureSsoApproved } from './sso-accounts.js';
 import type { LoginRequest, LoginStart } from './types.js';
 
 /** How far the identity provider's clock may be from ours. */
@@ -131,6 +132,7 @@ export class SamlLogin {
   /** `GET /auth/login/{providerId}` for an organization's SAML provider: the AuthnRequest redirect. */
   async start(row: IdentityProviderRow, request: LoginRequest): Promise<LoginStart> {
     const config = parseConfig(row);
+    await ensureSsoApproved(this.deps.db, row.organization_id);
     const requestId = `_${randomBytes(20).toString('hex')}`;
     const flowId = await this.login.startFlow({
       provider: row.id,
@@ -189,7 +191,19 @@ export class SamlLogin {
     const requestId = requestIdOf(flow);
     const profile = await this.validate(row, config, body, flow, requestId);
     const identity = identityOf(config, profile);
-    await this.checkAccountTakeover(row, identity);
+    // An organization's provider, at every login: see services/identity/sso-accounts.ts.
+    await checkSsoLogin(
+      this.deps.db,
+      {
+        organizationId: row.organization_id,
+        providerId: row.id,
+        email: identity.email,
+        user: await accountForIdentity(this.deps.db, row.id, identity.subject, identity.email),
+        actor,
+        now: this.deps.now(),
+      },
+      (status, message, reason, detail) => new SamlRejection(status, message, reason, detail),
+    );
 
     // The answer is good: the flow is used now, exactly once.
     const taken = await this.login.takeFlow(body.RelayState, row.id);
@@ -213,21 +227,6 @@ export class SamlLogin {
       lifetimeDays: organization?.sso_token_lifetime_days ?? this.deps.identity.ssoTokenLifetimeDays,
     });
     return { redirect, userId: user.id, changes, skipped };
-  }
-
-  /** See LoginService.takeoverRisk: an assertion must not hand over an account outside the organization. */
-  private async checkAccountTakeover(row: IdentityProviderRow, identity: { subject: string; email: string }): Promise<void> {
-    const existing = await this.login.takeoverRisk(row.organization_id, row.id, identity.subject, identity.email);
-    if (!existing) return;
-    throw new SamlRejection(
-      403,
-      'An account with this e-mail address already exists outside this organization',
-      {
-        code: 'sso_account_conflict',
-        hint: 'An organization’s single sign-on only logs in accounts that belong to that organization alone. Log in to this account the way you usually do.',
-      },
-      `a first login would link user ${existing.id}, who belongs to nothing, or to something outside organization ${row.organization_id}`,
-    );
   }
 
   /** The checks of the answer: signature, issuer, audience, recipient, InResponseTo, validity window. */
