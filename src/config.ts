@@ -6,6 +6,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { AllowedHosts } from './model/addresses.js';
 import { generateServerSecret, parseServerSecrets, type ServerKey } from './model/tokens.js';
 
 export interface Config {
@@ -42,6 +43,12 @@ export interface IdentityConfig {
   /** A global OpenID Connect provider, offered to everybody next to e-mail and password. */
   oidc: { name: string; title: string; issuer: string; clientId: string; clientSecret: string | null } | null;
   rateLimits: RateLimits;
+  /**
+   * Hosts (names, addresses or CIDR ranges) that organizations' identity providers may be reached
+   * at although they are not public (GATEHOUSE_IDP_ALLOWED_HOSTS); a listed loopback host may also
+   * use plain http. Everything else must be https on a public address (services/identity/outbound.ts).
+   */
+  idpAllowedHosts: string[];
   /** Outgoing e-mail (invitations). Kept here because services receive identity settings. */
   mail: MailConfig;
 }
@@ -251,8 +258,20 @@ function loadIdentityConfig(env: NodeJS.ProcessEnv): Omit<IdentityConfig, 'mail'
       clientSecret: env.GATEHOUSE_OIDC_CLIENT_SECRET ?? null,
     };
   }
+  const idpAllowedHosts = (env.GATEHOUSE_IDP_ALLOWED_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  try {
+    new AllowedHosts(idpAllowedHosts);
+  } catch (error) {
+    throw new ConfigError(
+      `GATEHOUSE_IDP_ALLOWED_HOSTS must be a comma list of host names, addresses or CIDR ranges: ${(error as Error).message}`,
+    );
+  }
   return {
     signup,
+    idpAllowedHosts,
     personalTokenLifetimeDays: positiveInteger(env, 'GATEHOUSE_TOKEN_LIFETIME_DAYS', 365, 3650),
     ssoTokenLifetimeDays: positiveInteger(env, 'GATEHOUSE_SSO_TOKEN_LIFETIME_DAYS', 7, 3650),
     consoleOrigins,

@@ -26,6 +26,7 @@ export const DEFAULT_IDENTITY: IdentityConfig = {
   consoleOrigins: [],
   oidc: null,
   rateLimits: DEFAULT_RATE_LIMITS,
+  idpAllowedHosts: [],
   mail: { smtpUrl: null, from: 'Gatehouse <gatehouse@localhost>', inviteTtlDays: 7, outboxDir: '.gatehouse/outbox' },
 };
 

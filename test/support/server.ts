@@ -38,7 +38,8 @@ export interface TestServerOptions {
   sameDatabaseAs?: TestServer;
   /**
    * Login settings over the defaults. Tests send many bad tokens from 127.0.0.1, so the abuse
-   * limits are raised out of the way unless a test sets them.
+   * limits are raised out of the way unless a test sets them; and identity providers on 127.0.0.1
+   * are allowed (GATEHOUSE_IDP_ALLOWED_HOSTS) unless a test says otherwise.
    */
   identity?: Partial<IdentityConfig>;
   /** How long a client may take to send a request's headers (raw HTTP tests shorten it). */
@@ -62,7 +63,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const loaded = loadConfig({ dataDir, databaseUrl, port: 0, host: '127.0.0.1', secret, logLevel: 'info' }, {});
   const config: Config = {
     ...loaded,
-    identity: { ...loaded.identity, rateLimits: TEST_RATE_LIMITS, ...options.identity },
+    identity: {
+      ...loaded.identity,
+      rateLimits: TEST_RATE_LIMITS,
+      // The test identity providers listen on 127.0.0.1, as a developer's would: the operator allows it.
+      idpAllowedHosts: ['127.0.0.1', 'localhost'],
+      ...options.identity,
+    },
   };
   let logText = '';
   const sink = new Writable({

@@ -61,8 +61,13 @@ export const authRoutes = [
           label: ctx.query.label ?? 'Gatehouse login',
         });
       } catch (error) {
+        if (!(error instanceof Problem)) throw error;
+        const detail = (error as Problem & { detail?: unknown }).detail;
+        if (typeof detail === 'string') {
+          ctx.reply.log.warn({ provider: ctx.params.provider, code: error.reason.code, detail }, 'login start refused');
+        }
         // A browser gets a page that explains the refusal; programs get the envelope.
-        if (!(error instanceof Problem) || !wantsHtml(ctx)) throw error;
+        if (!wantsHtml(ctx)) throw error;
         return sendHtml(ctx, loginErrorPage(error), error.status);
       }
       return 'redirect' in answer

@@ -38,7 +38,9 @@ const ConfigInput = Type.Object(
   {
     // OpenID Connect
     issuer: Type.Optional(
-      Url('OIDC: the issuer; `<issuer>/.well-known/openid-configuration` must answer. https (http only for localhost).'),
+      Url(
+        'OIDC: the issuer; `<issuer>/.well-known/openid-configuration` must answer. https at a public address, unless the operator allowed the host (GATEHOUSE_IDP_ALLOWED_HOSTS); 400 `idp_url_not_allowed` otherwise.',
+      ),
     ),
     clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'OIDC: the client id' })),
     clientSecret: Type.Optional(
@@ -61,7 +63,11 @@ const ConfigInput = Type.Object(
     emailClaim: Type.Optional(ClaimName('OIDC: the claim with the e-mail address (default `email`)')),
     nameClaim: Type.Optional(ClaimName('OIDC: the claim with the display name (default `name`)')),
     // SAML
-    entryPoint: Type.Optional(Url('SAML: the identity provider’s single sign-on URL (HTTP-Redirect binding)')),
+    entryPoint: Type.Optional(
+      Url(
+        'SAML: the identity provider’s single sign-on URL (HTTP-Redirect binding); https at a public address, like an OIDC issuer',
+      ),
+    ),
     idpIssuer: Type.Optional(
       Type.String({ minLength: 1, maxLength: 1000, description: 'SAML: the identity provider’s entity id' }),
     ),

@@ -36,6 +36,7 @@ import {
   readOidcConfig,
 } from '../sso-providers.js';
 import { normalizeEmail } from '../validation.js';
+import { OutboundRefused, outboundPolicyOf } from './outbound.js';
 import { accountForIdentity, checkSsoLogin, ensureSsoApproved } from './sso-accounts.js';
 import type { LoginRequest, LoginStart } from './types.js';
 
@@ -93,6 +94,27 @@ function unavailable(title: string, detail: string): OidcRejection {
     },
     detail,
   );
+}
+
+/** A request to the provider the outbound policy refused (services/identity/outbound.ts). */
+export function addressRefused(title: string, detail: string): OidcRejection {
+  return new OidcRejection(
+    502,
+    `${title} is at an address this server does not connect to`,
+    {
+      code: 'provider_address_refused',
+      hint: 'Identity providers must be reached over https at a public address. Ask the organization’s administrators to check the provider; the server’s operator can allow a private host in GATEHOUSE_IDP_ALLOWED_HOSTS.',
+    },
+    detail,
+  );
+}
+
+/** The OutboundRefused behind an error, however deep openid-client wrapped it. */
+function outboundRefusal(error: unknown): OutboundRefused | null {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof OutboundRefused) return e;
+  }
+  return null;
 }
 
 function invalidAnswer(title: string, detail: string): OidcRejection {
@@ -227,6 +249,8 @@ export class OidcLogin {
         idTokenExpected: true,
       });
     } catch (error) {
+      const refusal = outboundRefusal(error);
+      if (refusal) throw addressRefused(provider.title, `code exchange refused: ${refusal.message}`);
       throw invalidAnswer(provider.title, `code exchange or ID token check failed: ${describe(error)}`);
     }
     const claims = tokens.claims();
@@ -240,6 +264,8 @@ export class OidcLogin {
       try {
         source = { ...(await client.fetchUserInfo(config, tokens.access_token, subject)) };
       } catch (error) {
+        const refusal = outboundRefusal(error);
+        if (refusal) throw addressRefused(provider.title, `userinfo request refused: ${refusal.message}`);
         throw invalidAnswer(provider.title, `userinfo request failed: ${describe(error)}`);
       }
     }
@@ -388,16 +414,28 @@ export class OidcLogin {
     const cached = this.configurations.get(provider.cacheKey);
     if (cached && cached.expires > now) return cached.config;
     const { issuer, clientId, clientSecret } = provider.settings;
-    const config = client.discovery(
-      new URL(issuer),
-      clientId,
-      clientSecret ? { client_secret: clientSecret } : undefined,
-      clientSecret ? client.ClientSecretBasic(clientSecret) : client.None(),
-      {
-        timeout: HTTP_TIMEOUT_SECONDS,
-        ...(isLoopback(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
-      },
-    );
+    // An organization's provider is reached only through the outbound policy (https, public
+    // addresses, checked at every connection: services/identity/outbound.ts); the operator's global
+    // provider is the operator's own choice.
+    const outbound = provider.row ? outboundPolicyOf(this.deps.identity) : null;
+    const config = client
+      .discovery(
+        new URL(issuer),
+        clientId,
+        clientSecret ? { client_secret: clientSecret } : undefined,
+        clientSecret ? client.ClientSecretBasic(clientSecret) : client.None(),
+        {
+          timeout: HTTP_TIMEOUT_SECONDS,
+          ...(isLoopback(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
+          ...(outbound ? { [client.customFetch]: outbound.fetch as client.CustomFetch } : {}),
+        },
+      )
+      .then((discovered) => {
+        // Where browsers will be sent: the policy's scheme and host rules apply there too.
+        const authorize = discovered.serverMetadata().authorization_endpoint;
+        if (outbound && authorize) outbound.checkUrl(new URL(authorize));
+        return discovered;
+      });
     if (this.configurations.size >= MAX_CACHED) {
       for (const [key, entry] of this.configurations) if (entry.expires <= now) this.configurations.delete(key);
       if (this.configurations.size >= MAX_CACHED) this.configurations.clear();
@@ -407,6 +445,8 @@ export class OidcLogin {
       return await config;
     } catch (error) {
       this.configurations.delete(provider.cacheKey);
+      const refusal = outboundRefusal(error);
+      if (refusal) throw addressRefused(provider.title, `discovery of ${issuer} refused: ${refusal.message}`);
       throw unavailable(provider.title, `discovery of ${issuer} failed: ${describe(error)}`);
     }
   }

@@ -32,6 +32,7 @@ import { disabledAccount, FLOW_TTL_MS, type LoginService } from '../login.js';
 import { addMember } from '../memberships.js';
 import { resolveRoles } from '../role-catalog.js';
 import { normalizeEmail } from '../validation.js';
+import { OutboundRefused, outboundPolicyOf } from './outbound.js';
 import { accountForIdentity, checkSsoLogin, ensureSsoApproved } from './sso-accounts.js';
 import type { LoginRequest, LoginStart } from './types.js';
 
@@ -133,6 +134,21 @@ export class SamlLogin {
   async start(row: IdentityProviderRow, request: LoginRequest): Promise<LoginStart> {
     const config = parseConfig(row);
     await ensureSsoApproved(this.deps.db, row.organization_id);
+    // Browsers are sent there: it must still be allowed (the operator may have withdrawn a host).
+    try {
+      outboundPolicyOf(this.deps.identity).checkUrl(new URL(config.entryPoint));
+    } catch (error) {
+      if (!(error instanceof OutboundRefused)) throw error;
+      throw new SamlRejection(
+        502,
+        `${row.title} is at an address this server does not send people to`,
+        {
+          code: 'provider_address_refused',
+          hint: 'Identity providers must be reached over https at a public address. Ask the organization’s administrators to check the provider; the server’s operator can allow a private host in GATEHOUSE_IDP_ALLOWED_HOSTS.',
+        },
+        `entry point refused: ${error.message}`,
+      );
+    }
     const requestId = `_${randomBytes(20).toString('hex')}`;
     const flowId = await this.login.startFlow({
       provider: row.id,
