@@ -95,21 +95,33 @@ export function loadMailConfig(env: NodeJS.ProcessEnv, dataDir: string): MailCon
 }
 
 export interface RateLimits {
-  /** Failed logins per account, then per client IP, within `loginWindowSeconds`. */
+  /** Failed logins for one account from one client address, within `loginWindowSeconds`. */
   loginFailuresPerAccount: number;
+  /** Failed logins from one client address, whatever the account, within `loginWindowSeconds`. */
   loginFailuresPerIp: number;
   loginWindowSeconds: number;
+  /**
+   * Failed logins of one account from all addresses after which the account slows down: addresses
+   * with failed logins then get one attempt per `accountSlowdownSeconds` for it; clean addresses none.
+   */
+  accountSlowdownAfter: number;
+  accountSlowdownSeconds: number;
   /** Failed token authentications (unknown, revoked, expired tokens) per client IP within `tokenWindowSeconds`. */
   tokenFailuresPerIp: number;
   tokenWindowSeconds: number;
+  /** Where the counters live: this node's memory, or the database every node shares (services/rate-limits.ts). */
+  store: 'memory' | 'database';
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   loginFailuresPerAccount: 5,
   loginFailuresPerIp: 20,
   loginWindowSeconds: 900,
+  accountSlowdownAfter: 10,
+  accountSlowdownSeconds: 30,
   tokenFailuresPerIp: 100,
   tokenWindowSeconds: 60,
+  store: 'memory',
 };
 
 /** What `gatehouse serve` and friends accept as flags; each maps to one GATEHOUSE_* variable. */
@@ -192,7 +204,17 @@ export function loadConfig(
     );
   }
 
-  const identity = { ...loadIdentityConfig(env), mail: loadMailConfig(env, dataDir) };
+  const loadedIdentity = loadIdentityConfig(env);
+  // Several nodes share a PostgreSQL database: their abuse limits must be shared too.
+  const store = env.GATEHOUSE_RATE_LIMIT_STORE || (database.dialect === 'postgres' ? 'database' : 'memory');
+  if (store !== 'memory' && store !== 'database') {
+    throw new ConfigError(`GATEHOUSE_RATE_LIMIT_STORE must be memory or database, got "${store}"`);
+  }
+  const identity = {
+    ...loadedIdentity,
+    rateLimits: { ...loadedIdentity.rateLimits, store },
+    mail: loadMailConfig(env, dataDir),
+  } as IdentityConfig;
 
   return {
     identity,
@@ -290,6 +312,18 @@ function loadIdentityConfig(env: NodeJS.ProcessEnv): Omit<IdentityConfig, 'mail'
         1_000_000,
       ),
       loginWindowSeconds: positiveInteger(env, 'GATEHOUSE_LOGIN_WINDOW_SECONDS', DEFAULT_RATE_LIMITS.loginWindowSeconds, 86_400),
+      accountSlowdownAfter: positiveInteger(
+        env,
+        'GATEHOUSE_LOGIN_ACCOUNT_SLOWDOWN_AFTER',
+        DEFAULT_RATE_LIMITS.accountSlowdownAfter,
+        1_000_000,
+      ),
+      accountSlowdownSeconds: positiveInteger(
+        env,
+        'GATEHOUSE_LOGIN_ACCOUNT_SLOWDOWN_SECONDS',
+        DEFAULT_RATE_LIMITS.accountSlowdownSeconds,
+        86_400,
+      ),
       tokenFailuresPerIp: positiveInteger(
         env,
         'GATEHOUSE_TOKEN_FAILURES_PER_IP',
@@ -297,6 +331,7 @@ function loadIdentityConfig(env: NodeJS.ProcessEnv): Omit<IdentityConfig, 'mail'
         1_000_000,
       ),
       tokenWindowSeconds: positiveInteger(env, 'GATEHOUSE_TOKEN_WINDOW_SECONDS', DEFAULT_RATE_LIMITS.tokenWindowSeconds, 86_400),
+      store: DEFAULT_RATE_LIMITS.store,
     },
   };
 }

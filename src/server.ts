@@ -114,6 +114,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     lastUsedWriteIntervalMs: options.lastUsedWriteIntervalMs ?? 5 * 60_000,
     identity: config.identity,
     baseUrl: () => baseUrl,
+    log: logger,
   });
   const app = await buildApp({
     services,

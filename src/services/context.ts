@@ -16,6 +16,8 @@ export interface Deps {
   identity: IdentityConfig;
   /** The URL clients reach this server at (configured, or where it listens), without a trailing slash. */
   baseUrl: () => string;
+  /** The server's logger, for services that report outside a request (abuse-limit warnings, mail). */
+  log?: { warn(details: object, message: string): void; info(details: object, message: string): void };
 }
 
 /** Identity settings for code paths that need Deps without a server (operator commands, tests). */

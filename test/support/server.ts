@@ -41,15 +41,19 @@ export interface TestServerOptions {
    * limits are raised out of the way unless a test sets them; and identity providers on 127.0.0.1
    * are allowed (GATEHOUSE_IDP_ALLOWED_HOSTS) unless a test says otherwise.
    */
-  identity?: Partial<IdentityConfig>;
+  identity?: Partial<Omit<IdentityConfig, 'rateLimits'>> & { rateLimits?: Partial<IdentityConfig['rateLimits']> };
   /** How long a client may take to send a request's headers (raw HTTP tests shorten it). */
   headersTimeoutMs?: number;
+  /** Believe X-Forwarded-For (GATEHOUSE_TRUST_PROXY=true): tests play clients at other addresses. */
+  trustProxy?: boolean;
 }
 
-const TEST_RATE_LIMITS: IdentityConfig['rateLimits'] = {
+const TEST_RATE_LIMITS: Omit<IdentityConfig['rateLimits'], 'store'> = {
   loginFailuresPerAccount: 1_000_000,
   loginFailuresPerIp: 1_000_000,
   loginWindowSeconds: 900,
+  accountSlowdownAfter: 1_000_000,
+  accountSlowdownSeconds: 30,
   tokenFailuresPerIp: 1_000_000,
   tokenWindowSeconds: 60,
 };
@@ -63,12 +67,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const loaded = loadConfig({ dataDir, databaseUrl, port: 0, host: '127.0.0.1', secret, logLevel: 'info' }, {});
   const config: Config = {
     ...loaded,
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     identity: {
       ...loaded.identity,
-      rateLimits: TEST_RATE_LIMITS,
       // The test identity providers listen on 127.0.0.1, as a developer's would: the operator allows it.
       idpAllowedHosts: ['127.0.0.1', 'localhost'],
       ...options.identity,
+      // The store follows the dialect, as in production (memory for SQLite, the database for PostgreSQL).
+      rateLimits: { ...TEST_RATE_LIMITS, store: loaded.identity.rateLimits.store, ...options.identity?.rateLimits },
     },
   };
   let logText = '';
