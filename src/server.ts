@@ -4,6 +4,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import { type Config, describeConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { createServices, type Services } from './services/index.js';
+import type { MailTiming } from './services/mail.js';
 import { openStore, type Store } from './store/db.js';
 import { migrateToLatest } from './store/migrate.js';
 
@@ -94,6 +95,8 @@ export interface StartOptions {
   lastUsedWriteIntervalMs?: number;
   /** How long a client may take to send a request's headers (http/errors.ts#rawHttpOptions). */
   headersTimeoutMs?: number;
+  /** How the mail outbox retries and polls (services/mail.ts). */
+  mailTiming?: MailTiming;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -115,6 +118,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     identity: config.identity,
     baseUrl: () => baseUrl,
     log: logger,
+    ...(options.mailTiming ? { mailTiming: options.mailTiming } : {}),
   });
   const app = await buildApp({
     services,
@@ -136,6 +140,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   if (!config.publicUrlConfigured) baseUrl = url;
+  // Messages left in the outbox by an earlier run (or another node) go out now.
+  services.mail.start();
   logger.info({ config: describeConfig(config) }, 'gatehouse listening');
   return {
     url,
@@ -144,6 +150,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     services,
     close: async () => {
       await app.close();
+      // After the last request: what it enqueued is in the database, for the next start or another node.
+      await services.mail.stop();
       await store.close();
     },
   };

@@ -8,6 +8,7 @@ import { CorsService } from './cors.js';
 import { IdentityService } from './identity/registry.js';
 import { InviteService } from './invites.js';
 import { LoginService } from './login.js';
+import { MailService } from './mail.js';
 import { MemberService } from './members.js';
 import { OrganizationService } from './organizations.js';
 import { PermissionService } from './permissions.js';
@@ -40,6 +41,8 @@ export interface Services {
   ssoProviders: SsoProviderService;
   cors: CorsService;
   invites: InviteService;
+  /** The mail outbox's sender: started and stopped with the server (server.ts). */
+  mail: MailService;
   activity: ActivityService;
   accessRequests: AccessRequestService;
 }
@@ -48,6 +51,7 @@ export function createServices(deps: Deps): Services {
   const login = new LoginService(deps);
   const rateLimits = rateLimitsOf(deps);
   const auth = new AuthService(deps, rateLimits);
+  const mail = new MailService(deps, deps.identity.mail, deps.mailTiming);
   return {
     login,
     identity: new IdentityService(deps, login),
@@ -65,7 +69,8 @@ export function createServices(deps: Deps): Services {
     sessions: new SessionService(deps),
     rateLimits,
     ssoProviders: new SsoProviderService(deps, auth),
-    invites: new InviteService(deps),
+    invites: new InviteService(deps, mail),
+    mail,
     cors: new CorsService(deps),
     activity: new ActivityService(deps),
     accessRequests: new AccessRequestService(deps, auth),

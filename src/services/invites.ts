@@ -23,7 +23,7 @@ import { findUser } from '../store/users.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { checkGrantable, ensureInviterMayStillGrant, type Granter } from './invariants.js';
-import { type MailLog, MailService } from './mail.js';
+import { enqueueMail, type MailService, SECRET_PLACEHOLDER } from './mail.js';
 import { addMember } from './memberships.js';
 import { normalizeResourceType } from './robots.js';
 import { resolveRoles } from './role-catalog.js';
@@ -94,11 +94,11 @@ function inviteGone(row: InviteRow, now: Date): Problem | null {
 }
 
 export class InviteService {
-  readonly mail: MailService;
-
-  constructor(private readonly deps: Deps) {
-    this.mail = new MailService(deps.identity.mail);
-  }
+  constructor(
+    private readonly deps: Deps,
+    /** The outbox's sender, woken after an invitation commits. */
+    private readonly mail: Pick<MailService, 'wake'>,
+  ) {}
 
   private digests(token: string): string[] {
     return this.deps.keys.map((key) => digestToken(token, key));
@@ -120,12 +120,12 @@ export class InviteService {
     return { ...page, data: page.data.map(inviteView) };
   }
 
-  async create(actor: Actor, resource: ResourceRef, granter: Granter, input: { email: string; role: string }, log: MailLog) {
+  async create(actor: Actor, resource: ResourceRef, granter: Granter, input: { email: string; role: string }) {
     const email = normalizeEmail(input.email);
     const now = this.deps.now();
     const token = generateInviteToken();
     const digests = this.digests(token);
-    return inTransaction(this.deps, async (trx) => {
+    const created = await inTransaction(this.deps, async (trx) => {
       const [role] = await checkGrantable(trx, resource, [input.role], 'user', granter);
       const pending = await findPendingInvite(trx, resource, email, iso(now));
       if (pending) {
@@ -157,29 +157,31 @@ export class InviteService {
         after: { email, role: row.role_name, expiresAt: row.expires_at },
       });
       const name = await this.displayName(trx, resource);
-      const link = `${this.deps.baseUrl()}/v1/invites/${token}`;
+      // The token goes into the message only when it is sent: stored sealed until then (services/mail.ts).
+      const link = `${this.deps.baseUrl()}/v1/invites/${SECRET_PLACEHOLDER}`;
       const title = role?.definition.title ?? row.role_name;
-      await this.mail.send(
-        {
-          to: email,
-          subject: `You are invited to ${name} on Gatehouse`,
+      await enqueueMail(trx, this.deps.keys, now, {
+        kind: 'invite',
+        to: email,
+        subject: `You are invited to ${name} on Gatehouse`,
+        secret: token,
+        text: [
+          `You have been invited to join ${resource.type} "${name}" (${resource.id}) as ${title}.`,
+          '',
+          `Open this link to see the invitation and how to accept it (it works once, until ${row.expires_at}):`,
           link,
-          text: [
-            `You have been invited to join ${resource.type} "${name}" (${resource.id}) as ${title}.`,
-            '',
-            `Open this link to see the invitation and how to accept it (it works once, until ${row.expires_at}):`,
-            link,
-            '',
-            `Or, logged in as ${email}, run: gatehouse invites accept ${token}`,
-            '',
-            'If you did not expect this, ignore this message.',
-          ].join('\n'),
-          html: `<p>You have been invited to join ${escapeHtml(resource.type)} <strong>${escapeHtml(name)}</strong> as ${escapeHtml(title)}.</p><p><a href="${escapeHtml(link)}">See the invitation and accept it</a> (it works once, until ${escapeHtml(row.expires_at)}).</p><p>If you did not expect this, ignore this message.</p>`,
-        },
-        log,
-      );
+          '',
+          `Or, logged in as ${email}, run: gatehouse invites accept ${SECRET_PLACEHOLDER}`,
+          '',
+          'If you did not expect this, ignore this message.',
+        ].join('\n'),
+        html: `<p>You have been invited to join ${escapeHtml(resource.type)} <strong>${escapeHtml(name)}</strong> as ${escapeHtml(title)}.</p><p><a href="${escapeHtml(link)}">See the invitation and accept it</a> (it works once, until ${escapeHtml(row.expires_at)}).</p><p>If you did not expect this, ignore this message.</p>`,
+      });
       return inviteView(row);
     });
+    // Committed: the message can go now.
+    this.mail.wake();
+    return created;
   }
 
   async revoke(actor: Actor, resource: ResourceRef, inviteId: string): Promise<void> {

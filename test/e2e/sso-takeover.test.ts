@@ -100,7 +100,7 @@ async function invite(token: string, projectId: string, email: string): Promise<
 
 async function accept(token: string, projectId: string): Promise<void> {
   const email = (await api('GET', `${V}/users/me`, { token })).body.email;
-  const inviteToken = await outboxInviteToken(server.config.identity.mail.outboxDir, email);
+  const inviteToken = await outboxInviteToken(server.config.identity.mail.outboxDir, email, projectId);
   const res = await api('POST', `${V}/access/project/${projectId}/invites/token/${inviteToken}/accept`, { token });
   expect(res.status, res.text).toBe(200);
 }

@@ -13,7 +13,7 @@ export function decodeQuotedPrintable(raw: string): string {
   return raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
-export async function outboxMessage(outboxDir: string, to: string, timeoutMs = 5_000): Promise<string> {
+export async function outboxMessage(outboxDir: string, to: string, { mentioning = '', timeoutMs = 5_000 } = {}): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let files: string[] = [];
@@ -26,7 +26,7 @@ export async function outboxMessage(outboxDir: string, to: string, timeoutMs = 5
       .map((f) => ({ path: join(outboxDir, f), mtime: statSync(join(outboxDir, f)).mtimeMs }))
       .sort((a, b) => a.mtime - b.mtime)
       .map((f) => decodeQuotedPrintable(readFileSync(f.path, 'utf8')))
-      .filter((text) => new RegExp(`^To: .*${to.replace(/[.+]/g, '\\$&')}`, 'mi').test(text));
+      .filter((text) => new RegExp(`^To: .*${to.replace(/[.+]/g, '\\$&')}`, 'mi').test(text) && text.includes(mentioning));
     const last = messages.at(-1);
     if (last) return last;
     if (Date.now() > deadline) throw new Error(`no e-mail to ${to} in ${outboxDir}`);
@@ -34,9 +34,9 @@ export async function outboxMessage(outboxDir: string, to: string, timeoutMs = 5
   }
 }
 
-/** The invite token of the newest invitation e-mailed to `to`. */
-export async function outboxInviteToken(outboxDir: string, to: string): Promise<string> {
-  const token = INVITE_TOKEN.exec(await outboxMessage(outboxDir, to))?.[0];
+/** The invite token of the newest invitation to `resourceId` e-mailed to `to`. */
+export async function outboxInviteToken(outboxDir: string, to: string, resourceId: string): Promise<string> {
+  const token = INVITE_TOKEN.exec(await outboxMessage(outboxDir, to, { mentioning: `(${resourceId})` }))?.[0];
   if (!token) throw new Error(`no invite token in the e-mail to ${to}`);
   return token;
 }

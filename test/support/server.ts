@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { type Config, type IdentityConfig, loadConfig } from '../../src/config.js';
 import { createLogger, type RunningServer, startServer } from '../../src/server.js';
 import { createUserWithToken } from '../../src/services/bootstrap.js';
+import type { MailTiming } from '../../src/services/mail.js';
 import { dropDatabase, freshDatabaseConfig, type TestDatabaseConfig } from './database.js';
 
 export interface TestServer {
@@ -46,6 +47,8 @@ export interface TestServerOptions {
   headersTimeoutMs?: number;
   /** Believe X-Forwarded-For (GATEHOUSE_TRUST_PROXY=true): tests play clients at other addresses. */
   trustProxy?: boolean;
+  /** How the mail outbox retries and polls (tests of a mail server that goes away shorten it). */
+  mailTiming?: MailTiming;
 }
 
 const TEST_RATE_LIMITS: Omit<IdentityConfig['rateLimits'], 'store'> = {
@@ -91,6 +94,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     now: () => new Date(Date.now() + offset),
     ...(options.lastUsedWriteIntervalMs !== undefined ? { lastUsedWriteIntervalMs: options.lastUsedWriteIntervalMs } : {}),
     ...(options.headersTimeoutMs !== undefined ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
+    ...(options.mailTiming ? { mailTiming: options.mailTiming } : {}),
   });
   return {
     url: running.url,
