@@ -97,6 +97,8 @@ export interface StartOptions {
   headersTimeoutMs?: number;
   /** How the mail outbox retries and polls (services/mail.ts). */
   mailTiming?: MailTiming;
+  /** How often robots' permission usage is written (services/usage.ts). */
+  usageFlushMs?: number;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -119,6 +121,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     baseUrl: () => baseUrl,
     log: logger,
     ...(options.mailTiming ? { mailTiming: options.mailTiming } : {}),
+    ...(options.usageFlushMs !== undefined ? { usageFlushMs: options.usageFlushMs } : {}),
   });
   const app = await buildApp({
     services,
@@ -142,6 +145,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (!config.publicUrlConfigured) baseUrl = url;
   // Messages left in the outbox by an earlier run (or another node) go out now.
   services.mail.start();
+  services.usage.start();
   logger.info({ config: describeConfig(config) }, 'gatehouse listening');
   return {
     url,
@@ -150,8 +154,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     services,
     close: async () => {
       await app.close();
-      // After the last request: what it enqueued is in the database, for the next start or another node.
+      // After the last request: what it enqueued is in the database, for the next start or another node;
+      // the permission usage counted in memory is written.
       await services.mail.stop();
+      await services.usage.stop();
       await store.close();
     },
   };

@@ -17,6 +17,8 @@ export interface Deps {
   identity: IdentityConfig;
   /** The URL clients reach this server at (configured, or where it listens), without a trailing slash. */
   baseUrl: () => string;
+  /** How often robots' permission usage is written (services/usage.ts); default one minute. */
+  usageFlushMs?: number;
   /** How the mail outbox retries and polls (services/mail.ts); tests shorten it. */
   mailTiming?: MailTiming;
   /** The server's logger, for services that report outside a request (abuse-limit warnings, mail). */

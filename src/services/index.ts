@@ -7,6 +7,7 @@ import type { Deps } from './context.js';
 import { CorsService } from './cors.js';
 import { IdentityService } from './identity/registry.js';
 import { InviteService } from './invites.js';
+import { LeakService } from './leaks.js';
 import { LoginService } from './login.js';
 import { MailService } from './mail.js';
 import { MemberService } from './members.js';
@@ -19,6 +20,7 @@ import { RobotService } from './robots.js';
 import { RoleService } from './roles.js';
 import { SessionService } from './sessions.js';
 import { SsoProviderService } from './sso-providers.js';
+import { UsageService } from './usage.js';
 import { UserService } from './users.js';
 
 export interface Services {
@@ -43,6 +45,10 @@ export interface Services {
   invites: InviteService;
   /** The mail outbox's sender: started and stopped with the server (server.ts). */
   mail: MailService;
+  /** Leaked-token reports (`POST /tokens/leaked`). */
+  leaks: LeakService;
+  /** Robots' permission usage, counted in memory and written in batches (started and stopped with the server). */
+  usage: UsageService;
   activity: ActivityService;
   accessRequests: AccessRequestService;
 }
@@ -71,6 +77,8 @@ export function createServices(deps: Deps): Services {
     ssoProviders: new SsoProviderService(deps, auth),
     invites: new InviteService(deps, mail),
     mail,
+    usage: new UsageService(deps),
+    leaks: new LeakService(deps),
     cors: new CorsService(deps),
     activity: new ActivityService(deps),
     accessRequests: new AccessRequestService(deps, auth),

@@ -380,6 +380,31 @@ export class RateLimitService {
     };
   }
 
+  /**
+   * A plain per-address limit on some kind of request (leak reports): counts it, and refuses with
+   * 429 past the limit. Shared across nodes with the database store, like the login counters.
+   */
+  async countEvent(
+    bucket: string,
+    ip: string | null,
+    rule: { limit: number; windowSeconds: number },
+    hint: string,
+  ): Promise<void> {
+    const address = clientKey(ip);
+    const window = await this.logins.hit(bucket, address, rule.windowSeconds * 1000);
+    this.warnAt(`${bucket}:${address}`, window.count, rule.limit, window.resetAt, { scope: bucket, ip: address });
+    if (window.count > rule.limit) {
+      throw tooMany(
+        'Too many requests from this address',
+        'ip',
+        this.state(window, rule.limit),
+        rule.windowSeconds,
+        this.now(),
+        hint,
+      );
+    }
+  }
+
   private state(window: { count: number; resetAt: number }, limit: number): WindowState {
     return {
       count: window.count,

@@ -211,6 +211,8 @@ export const SAMPLE_BODIES: Record<string, (ctx: SampleContext) => Record<string
     email: `signup-${uniqueSuffix()}@example.com`,
     password: SAMPLE_PASSWORD,
   }),
+  // A well-formed token whose checksum is wrong: it names nothing, so the report changes nothing.
+  'POST /tokens/leaked': () => ({ token: `gth_robot_${'A'.repeat(49)}`, url: 'https://example.com/where-it-was-found' }),
   'POST /auth/saml/acs/:providerId': () => ({
     SAMLResponse: Buffer.from('<samlp:Response/>').toString('base64'),
     RelayState: NO_SUCH_FLOW,

@@ -49,6 +49,8 @@ export interface TestServerOptions {
   trustProxy?: boolean;
   /** How the mail outbox retries and polls (tests of a mail server that goes away shorten it). */
   mailTiming?: MailTiming;
+  /** How often robots' permission usage is written (services/usage.ts). */
+  usageFlushMs?: number;
 }
 
 const TEST_RATE_LIMITS: Omit<IdentityConfig['rateLimits'], 'store'> = {
@@ -95,6 +97,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.lastUsedWriteIntervalMs !== undefined ? { lastUsedWriteIntervalMs: options.lastUsedWriteIntervalMs } : {}),
     ...(options.headersTimeoutMs !== undefined ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
     ...(options.mailTiming ? { mailTiming: options.mailTiming } : {}),
+    ...(options.usageFlushMs !== undefined ? { usageFlushMs: options.usageFlushMs } : {}),
   });
   return {
     url: running.url,
