@@ -38,6 +38,8 @@ export interface IdentityConfig {
   personalTokenLifetimeDays: number;
   /** Lifetime of personal tokens from an organization's SSO, unless the organization sets its own. */
   ssoTokenLifetimeDays: number;
+  /** Personal tokens unused for this long stop working (GATEHOUSE_TOKEN_IDLE_TIMEOUT_MINUTES); null: no timeout. */
+  tokenIdleTimeoutMinutes: number | null;
   /** Origins besides `http://localhost:<port>` / `http://127.0.0.1:<port>` that may receive a login. */
   consoleOrigins: string[];
   /** A global OpenID Connect provider, offered to everybody next to e-mail and password. */
@@ -241,6 +243,25 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number,
   return value;
 }
 
+/**
+ * The shortest inactivity timeout accepted: three bookkeeping intervals, since `lastUsedAt` is
+ * written at most every five minutes (services/token-activity.ts).
+ */
+export const MIN_IDLE_TIMEOUT_MINUTES = 15;
+
+/** GATEHOUSE_TOKEN_IDLE_TIMEOUT_MINUTES: unset for none, else 15 to a year. */
+function idleTimeout(env: NodeJS.ProcessEnv): number | null {
+  const text = env.GATEHOUSE_TOKEN_IDLE_TIMEOUT_MINUTES;
+  if (text === undefined || text === '') return null;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < MIN_IDLE_TIMEOUT_MINUTES || value > 525_600) {
+    throw new ConfigError(
+      `GATEHOUSE_TOKEN_IDLE_TIMEOUT_MINUTES must be a whole number of minutes from ${MIN_IDLE_TIMEOUT_MINUTES} to 525600, got "${text}"`,
+    );
+  }
+  return value;
+}
+
 function loadIdentityConfig(env: NodeJS.ProcessEnv): Omit<IdentityConfig, 'mail'> {
   const signup = env.GATEHOUSE_SIGNUP ?? 'closed';
   if (signup !== 'open' && signup !== 'closed') {
@@ -296,6 +317,7 @@ function loadIdentityConfig(env: NodeJS.ProcessEnv): Omit<IdentityConfig, 'mail'
     idpAllowedHosts,
     personalTokenLifetimeDays: positiveInteger(env, 'GATEHOUSE_TOKEN_LIFETIME_DAYS', 365, 3650),
     ssoTokenLifetimeDays: positiveInteger(env, 'GATEHOUSE_SSO_TOKEN_LIFETIME_DAYS', 7, 3650),
+    tokenIdleTimeoutMinutes: idleTimeout(env),
     consoleOrigins,
     oidc,
     rateLimits: {

@@ -16,6 +16,7 @@ import { accessHoldings, touchMembership } from '../store/memberships.js';
 import { governingOrganization } from '../store/organizations.js';
 import { findCredential, recordTokenUse } from '../store/tokens.js';
 import { type Deps, iso } from './context.js';
+import { idleTokenProblem } from './token-activity.js';
 
 function sessionNotFound(code: string, detail: string): Problem {
   return new Problem(
@@ -79,6 +80,8 @@ export class AuthService {
       }
       throw sessionNotFound('token_revoked', `This token was revoked at ${row.revoked_at}. Create a new one.`);
     }
+    const idle = idleTokenProblem(row, now, this.deps.identity.tokenIdleTimeoutMinutes);
+    if (idle) throw idle;
     const expiresAt = row.expires_at ?? row.robot_expires_at;
     if (expiresAt !== null && Date.parse(expiresAt) <= now.getTime()) {
       throw new Problem(

@@ -30,6 +30,7 @@ export const DEFAULT_IDENTITY: IdentityConfig = {
   signup: 'closed',
   personalTokenLifetimeDays: 365,
   ssoTokenLifetimeDays: 7,
+  tokenIdleTimeoutMinutes: null,
   consoleOrigins: [],
   oidc: null,
   rateLimits: DEFAULT_RATE_LIMITS,
