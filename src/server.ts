@@ -61,6 +61,33 @@ export function loggableUrl(rawUrl: string): string {
   return `${url.slice(0, mark)}?${query}`;
 }
 
+/** The most log output kept in memory while the destination is slower than the server (16 MiB). */
+export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Standard output as the log destination, written asynchronously but **bounded**: pino's default
+ * buffers without limit whenever stdout is slower than the request rate (a terminal, a busy log
+ * shipper), which under load grew the server by hundreds of megabytes that stayed. Past
+ * LOG_BUFFER_MAX_BYTES, lines are dropped, counted, and reported in one line once the buffer has
+ * room again.
+ */
+export function boundedStdout(fd = 1): DestinationStream {
+  const stream = pino.destination({ dest: fd, minLength: 0, maxLength: LOG_BUFFER_MAX_BYTES, sync: false });
+  let dropped = 0;
+  stream.on('drop', () => {
+    dropped += 1;
+  });
+  stream.on('drain', () => {
+    if (dropped === 0) return;
+    const count = dropped;
+    dropped = 0;
+    stream.write(
+      `${JSON.stringify({ level: 40, time: Date.now(), msg: `${count} log lines were dropped: the log destination was slower than the server`, droppedLines: count })}\n`,
+    );
+  });
+  return stream;
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -76,7 +103,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         }),
       },
     },
-    destination ?? pino.destination(1),
+    destination ?? boundedStdout(),
   );
 }
 
