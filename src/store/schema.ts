@@ -341,4 +341,5 @@ export type CorsOriginRow = Selectable<CorsOriginsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type OrganizationDomainRow = Selectable<OrganizationDomainsTable>;
 export type MailOutboxRow = Selectable<MailOutboxTable>;
+export type RobotPermissionUsageRow = Selectable<RobotPermissionUsageTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;

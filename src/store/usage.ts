@@ -1,16 +1,9 @@
 /** The permissions robots exercised, per UTC day (services/usage.ts writes them in batches). */
 import { sql } from 'kysely';
-import type { Executor } from './schema.js';
+import type { Executor, RobotPermissionUsageRow } from './schema.js';
 
-export interface UsageDelta {
-  robot_id: string;
-  resource_type: string;
-  resource_id: string;
-  permission: string;
-  day: string;
-  count: number;
-  last_used_at: string;
-}
+/** Counts to add for one robot, resource, permission and day. */
+export type UsageDelta = RobotPermissionUsageRow;
 
 /** Adds a batch of counts, one statement for all of them (both dialects upsert the same way). */
 export async function addUsage(db: Executor, rows: readonly UsageDelta[]): Promise<void> {

@@ -32,8 +32,9 @@ let api: Api;
 const DAY_MS = 86_400_000;
 const TOKEN = /gth_invite_[0-9A-Za-z]{49}/;
 
-beforeAll(async () => {
-  smtp = new SMTPServer({
+/** A mail server that keeps every message it receives in `into`. */
+function smtpSink(into: Received[]): SMTPServer {
+  return new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
@@ -44,11 +45,15 @@ beforeAll(async () => {
         raw += chunk;
       });
       stream.on('end', () => {
-        inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+        into.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
         callback();
       });
     },
   });
+}
+
+beforeAll(async () => {
+  smtp = smtpSink(inbox);
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   smtpPort = (smtp.server.address() as AddressInfo).port;
   outboxDir = mkdtempSync(join(tmpdir(), 'gatehouse-unused-outbox-'));
@@ -478,23 +483,7 @@ describe('a mail server that is down', () => {
   it('never blocks or loses an invitation: 201 at once, delivered when the server is back, with one Message-ID', async () => {
     // A mail server on a port of its own, which the test stops and starts again.
     const received: Received[] = [];
-    const sink = () =>
-      new SMTPServer({
-        authOptional: true,
-        disabledCommands: ['STARTTLS', 'AUTH'],
-        logger: false,
-        onData(stream, session, callback) {
-          let raw = '';
-          stream.setEncoding('utf8');
-          stream.on('data', (chunk: string) => {
-            raw += chunk;
-          });
-          stream.on('end', () => {
-            received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-            callback();
-          });
-        },
-      });
+    const sink = () => smtpSink(received);
     let mailServer = sink();
     await new Promise<void>((resolve) => mailServer.listen(0, '127.0.0.1', resolve));
     const port = (mailServer.server.address() as AddressInfo).port;
