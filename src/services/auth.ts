@@ -80,8 +80,6 @@ export class AuthService {
       }
       throw sessionNotFound('token_revoked', `This token was revoked at ${row.revoked_at}. Create a new one.`);
     }
-    const idle = idleTokenProblem(row, now, this.deps.identity.tokenIdleTimeoutMinutes);
-    if (idle) throw idle;
     const expiresAt = row.expires_at ?? row.robot_expires_at;
     if (expiresAt !== null && Date.parse(expiresAt) <= now.getTime()) {
       throw new Problem(
@@ -91,6 +89,9 @@ export class AuthService {
         { errorCode: 'SIO-401-AEX', headers: { 'www-authenticate': `Bearer realm="gatehouse", error="invalid_token"` } },
       );
     }
+
+    const idle = idleTokenProblem(row, now, this.deps.identity.tokenIdleTimeoutMinutes);
+    if (idle) throw idle;
 
     let principal: Principal;
     if (row.kind === 'user' && row.email !== null && row.display_name !== null) {
