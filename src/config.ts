@@ -6,6 +6,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { AllowedHosts } from './model/addresses.js';
 import { generateServerSecret, parseServerSecrets, type ServerKey } from './model/tokens.js';
 
 export interface Config {
@@ -37,11 +38,19 @@ export interface IdentityConfig {
   personalTokenLifetimeDays: number;
   /** Lifetime of personal tokens from an organization's SSO, unless the organization sets its own. */
   ssoTokenLifetimeDays: number;
+  /** Personal tokens unused for this long stop working (GATEHOUSE_TOKEN_IDLE_TIMEOUT_MINUTES); null: no timeout. */
+  tokenIdleTimeoutMinutes: number | null;
   /** Origins besides `http://localhost:<port>` / `http://127.0.0.1:<port>` that may receive a login. */
   consoleOrigins: string[];
   /** A global OpenID Connect provider, offered to everybody next to e-mail and password. */
   oidc: { name: string; title: string; issuer: string; clientId: string; clientSecret: string | null } | null;
   rateLimits: RateLimits;
+  /**
+   * Hosts (names, addresses or CIDR ranges) that organizations' identity providers may be reached
+   * at although they are not public (GATEHOUSE_IDP_ALLOWED_HOSTS); a listed loopback host may also
+   * use plain http. Everything else must be https on a public address (services/identity/outbound.ts).
+   */
+  idpAllowedHosts: string[];
   /** Outgoing e-mail (invitations). Kept here because services receive identity settings. */
   mail: MailConfig;
 }
@@ -88,21 +97,33 @@ export function loadMailConfig(env: NodeJS.ProcessEnv, dataDir: string): MailCon
 }
 
 export interface RateLimits {
-  /** Failed logins per account, then per client IP, within `loginWindowSeconds`. */
+  /** Failed logins for one account from one client address, within `loginWindowSeconds`. */
   loginFailuresPerAccount: number;
+  /** Failed logins from one client address, whatever the account, within `loginWindowSeconds`. */
   loginFailuresPerIp: number;
   loginWindowSeconds: number;
+  /**
+   * Failed logins of one account from all addresses after which the account slows down: addresses
+   * with failed logins then get one attempt per `accountSlowdownSeconds` for it; clean addresses none.
+   */
+  accountSlowdownAfter: number;
+  accountSlowdownSeconds: number;
   /** Failed token authentications (unknown, revoked, expired tokens) per client IP within `tokenWindowSeconds`. */
   tokenFailuresPerIp: number;
   tokenWindowSeconds: number;
+  /** Where the counters live: this node's memory, or the database every node shares (services/rate-limits.ts). */
+  store: 'memory' | 'database';
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   loginFailuresPerAccount: 5,
   loginFailuresPerIp: 20,
   loginWindowSeconds: 900,
+  accountSlowdownAfter: 10,
+  accountSlowdownSeconds: 30,
   tokenFailuresPerIp: 100,
   tokenWindowSeconds: 60,
+  store: 'memory',
 };
 
 /** What `gatehouse serve` and friends accept as flags; each maps to one GATEHOUSE_* variable. */
@@ -185,7 +206,17 @@ export function loadConfig(
     );
   }
 
-  const identity = { ...loadIdentityConfig(env), mail: loadMailConfig(env, dataDir) };
+  const loadedIdentity = loadIdentityConfig(env);
+  // Several nodes share a PostgreSQL database: their abuse limits must be shared too.
+  const store = env.GATEHOUSE_RATE_LIMIT_STORE || (database.dialect === 'postgres' ? 'database' : 'memory');
+  if (store !== 'memory' && store !== 'database') {
+    throw new ConfigError(`GATEHOUSE_RATE_LIMIT_STORE must be memory or database, got "${store}"`);
+  }
+  const identity = {
+    ...loadedIdentity,
+    rateLimits: { ...loadedIdentity.rateLimits, store },
+    mail: loadMailConfig(env, dataDir),
+  } as IdentityConfig;
 
   return {
     identity,
@@ -208,6 +239,25 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number,
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < 1 || value > max) {
     throw new ConfigError(`${name} must be an integer from 1 to ${max}, got "${text}"`);
+  }
+  return value;
+}
+
+/**
+ * The shortest inactivity timeout accepted: three bookkeeping intervals, since `lastUsedAt` is
+ * written at most every five minutes (services/token-activity.ts).
+ */
+export const MIN_IDLE_TIMEOUT_MINUTES = 15;
+
+/** GATEHOUSE_TOKEN_IDLE_TIMEOUT_MINUTES: unset for none, else 15 to a year. */
+function idleTimeout(env: NodeJS.ProcessEnv): number | null {
+  const text = env.GATEHOUSE_TOKEN_IDLE_TIMEOUT_MINUTES;
+  if (text === undefined || text === '') return null;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < MIN_IDLE_TIMEOUT_MINUTES || value > 525_600) {
+    throw new ConfigError(
+      `GATEHOUSE_TOKEN_IDLE_TIMEOUT_MINUTES must be a whole number of minutes from ${MIN_IDLE_TIMEOUT_MINUTES} to 525600, got "${text}"`,
+    );
   }
   return value;
 }
@@ -251,10 +301,23 @@ function loadIdentityConfig(env: NodeJS.ProcessEnv): Omit<IdentityConfig, 'mail'
       clientSecret: env.GATEHOUSE_OIDC_CLIENT_SECRET ?? null,
     };
   }
+  const idpAllowedHosts = (env.GATEHOUSE_IDP_ALLOWED_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  try {
+    new AllowedHosts(idpAllowedHosts);
+  } catch (error) {
+    throw new ConfigError(
+      `GATEHOUSE_IDP_ALLOWED_HOSTS must be a comma list of host names, addresses or CIDR ranges: ${(error as Error).message}`,
+    );
+  }
   return {
     signup,
+    idpAllowedHosts,
     personalTokenLifetimeDays: positiveInteger(env, 'GATEHOUSE_TOKEN_LIFETIME_DAYS', 365, 3650),
     ssoTokenLifetimeDays: positiveInteger(env, 'GATEHOUSE_SSO_TOKEN_LIFETIME_DAYS', 7, 3650),
+    tokenIdleTimeoutMinutes: idleTimeout(env),
     consoleOrigins,
     oidc,
     rateLimits: {
@@ -271,6 +334,18 @@ function loadIdentityConfig(env: NodeJS.ProcessEnv): Omit<IdentityConfig, 'mail'
         1_000_000,
       ),
       loginWindowSeconds: positiveInteger(env, 'GATEHOUSE_LOGIN_WINDOW_SECONDS', DEFAULT_RATE_LIMITS.loginWindowSeconds, 86_400),
+      accountSlowdownAfter: positiveInteger(
+        env,
+        'GATEHOUSE_LOGIN_ACCOUNT_SLOWDOWN_AFTER',
+        DEFAULT_RATE_LIMITS.accountSlowdownAfter,
+        1_000_000,
+      ),
+      accountSlowdownSeconds: positiveInteger(
+        env,
+        'GATEHOUSE_LOGIN_ACCOUNT_SLOWDOWN_SECONDS',
+        DEFAULT_RATE_LIMITS.accountSlowdownSeconds,
+        86_400,
+      ),
       tokenFailuresPerIp: positiveInteger(
         env,
         'GATEHOUSE_TOKEN_FAILURES_PER_IP',
@@ -278,6 +353,7 @@ function loadIdentityConfig(env: NodeJS.ProcessEnv): Omit<IdentityConfig, 'mail'
         1_000_000,
       ),
       tokenWindowSeconds: positiveInteger(env, 'GATEHOUSE_TOKEN_WINDOW_SECONDS', DEFAULT_RATE_LIMITS.tokenWindowSeconds, 86_400),
+      store: DEFAULT_RATE_LIMITS.store,
     },
   };
 }

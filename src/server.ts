@@ -4,6 +4,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import { type Config, describeConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { createServices, type Services } from './services/index.js';
+import type { MailTiming } from './services/mail.js';
 import { openStore, type Store } from './store/db.js';
 import { migrateToLatest } from './store/migrate.js';
 
@@ -60,6 +61,33 @@ export function loggableUrl(rawUrl: string): string {
   return `${url.slice(0, mark)}?${query}`;
 }
 
+/** The most log output kept in memory while the destination is slower than the server (16 MiB). */
+export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Standard output as the log destination, written asynchronously but **bounded**: pino's default
+ * buffers without limit whenever stdout is slower than the request rate (a terminal, a busy log
+ * shipper), which under load grew the server by hundreds of megabytes that stayed. Past
+ * LOG_BUFFER_MAX_BYTES, lines are dropped, counted, and reported in one line once the buffer has
+ * room again.
+ */
+export function boundedStdout(fd = 1): DestinationStream {
+  const stream = pino.destination({ dest: fd, minLength: 0, maxLength: LOG_BUFFER_MAX_BYTES, sync: false });
+  let dropped = 0;
+  stream.on('drop', () => {
+    dropped += 1;
+  });
+  stream.on('drain', () => {
+    if (dropped === 0) return;
+    const count = dropped;
+    dropped = 0;
+    stream.write(
+      `${JSON.stringify({ level: 40, time: Date.now(), msg: `${count} log lines were dropped: the log destination was slower than the server`, droppedLines: count })}\n`,
+    );
+  });
+  return stream;
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -75,7 +103,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         }),
       },
     },
-    destination ?? pino.destination(1),
+    destination ?? boundedStdout(),
   );
 }
 
@@ -92,6 +120,12 @@ export interface StartOptions {
   validateResponses?: boolean;
   now?: () => Date;
   lastUsedWriteIntervalMs?: number;
+  /** How long a client may take to send a request's headers (http/errors.ts#rawHttpOptions). */
+  headersTimeoutMs?: number;
+  /** How the mail outbox retries and polls (services/mail.ts). */
+  mailTiming?: MailTiming;
+  /** How often robots' permission usage is written (services/usage.ts). */
+  usageFlushMs?: number;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -112,6 +146,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     lastUsedWriteIntervalMs: options.lastUsedWriteIntervalMs ?? 5 * 60_000,
     identity: config.identity,
     baseUrl: () => baseUrl,
+    log: logger,
+    ...(options.mailTiming ? { mailTiming: options.mailTiming } : {}),
+    ...(options.usageFlushMs !== undefined ? { usageFlushMs: options.usageFlushMs } : {}),
   });
   const app = await buildApp({
     services,
@@ -119,6 +156,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger,
     validateResponses: options.validateResponses ?? false,
     trustProxy: config.trustProxy,
+    ...(options.headersTimeoutMs !== undefined ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
   });
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -132,6 +170,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   if (!config.publicUrlConfigured) baseUrl = url;
+  // Messages left in the outbox by an earlier run (or another node) go out now.
+  services.mail.start();
+  services.usage.start();
   logger.info({ config: describeConfig(config) }, 'gatehouse listening');
   return {
     url,
@@ -140,6 +181,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     services,
     close: async () => {
       await app.close();
+      // After the last request: what it enqueued is in the database, for the next start or another node;
+      // the permission usage counted in memory is written.
+      await services.mail.stop();
+      await services.usage.stop();
       await store.close();
     },
   };

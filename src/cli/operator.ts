@@ -7,8 +7,10 @@
  */
 import type { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.js';
+import { Problem } from '../model/errors.js';
+import type { Store } from '../store/db.js';
 import type { CliContext } from './context.js';
-import { usageError } from './errors.js';
+import { ApiError, CliError, usageError } from './errors.js';
 
 export interface ConfigOptions {
   dataDir?: string;
@@ -65,4 +67,35 @@ export function loadOperatorConfig(ctx: CliContext, options: ConfigOptions): Con
 export function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0] ?? message;
+}
+
+/** Runs one operator use case on the configured database, turning refusals into CLI errors. */
+export async function onDatabase<T>(
+  ctx: CliContext,
+  options: ConfigOptions,
+  what: string,
+  work: (store: Store, config: Config) => Promise<T>,
+): Promise<T> {
+  const config = loadOperatorConfig(ctx, options);
+  const { openStore } = await import('../store/db.js');
+  const store = openStore(config.database);
+  try {
+    return await work(store, config);
+  } catch (error) {
+    throw asCliError(error, what);
+  } finally {
+    await store.close();
+  }
+}
+
+/** A service refusal (duplicate email, unknown user, bad input) reads like the server's own error would. */
+function asCliError(error: unknown, what: string): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof Problem) {
+    const body = error.toBody();
+    const details = [`  status: ${body.statusCode} ${body.error}`, `  reason: ${body.reason.code}`];
+    if (typeof body.reason.hint === 'string') details.push(`  hint: ${body.reason.hint}`);
+    return new ApiError(body.statusCode, body, body.message, details);
+  }
+  return new CliError(`cannot ${what}: ${firstLine(error)}`);
 }

@@ -14,12 +14,20 @@ import { JsonText } from '../services/page-cache.js';
 import { authorizationHooks } from './auth.js';
 import { registerConsole } from './console.js';
 import { registerCors } from './cors.js';
-import { checkContentEncoding, clientErrorHandler, errorHandler, notFoundHandler } from './errors.js';
+import {
+  checkContentEncoding,
+  checkRequestFraming,
+  clientErrorHandler,
+  errorHandler,
+  notFoundHandler,
+  rawHttpOptions,
+} from './errors.js';
 import { describeOperation } from './openapi.js';
 import { projectContextOf, traceIdOf, traceparentFor } from './request-context.js';
 import type { AnyRoute } from './route.js';
 import { routes as defaultRoutes } from './routes/index.js';
 import { ErrorBody } from './schemas.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { convertTextValue } from './text-values.js';
 import './formats.js';
 
@@ -35,6 +43,8 @@ export interface AppOptions {
   trustProxy?: boolean | string[];
   /** The built web console (default: `dist/console/`, see http/console.ts). */
   consoleDir?: string;
+  /** How long a client may take to send a request's headers (default 10 s; http/errors.ts#rawHttpOptions). */
+  headersTimeoutMs?: number;
 }
 
 export const BODY_LIMIT = 64 * 1024;
@@ -55,6 +65,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // get the same envelope as every other error, not Fastify's own body.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     clientErrorHandler,
+    http: rawHttpOptions(options.headersTimeoutMs),
     trustProxy: options.trustProxy ?? false,
     genReqId: (request) => traceIdOf(request.headers.traceparent),
     // `/v1/projects/` is `/v1/projects`: clients build URLs by concatenation, and a redirect is not an option.
@@ -94,8 +105,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('traceparent', traceparentFor(request.id));
+    checkRequestFraming(request);
     checkContentEncoding(request);
   });
+  registerSecurityHeaders(app);
   // CORS: the project's allowed origins, on every request with an Origin in a project context.
   app.decorateRequest('corsVary', false);
   registerCors(app, options.services);

@@ -234,6 +234,8 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
     const access = resource ? await services.auth.accessOf(state.principal, resource, withPolicy) : null;
     const decision = decideResource(route.policy, state.principal, resource, access);
     if (!decision.allowed) throw decision.problem;
+    // The permissions-used report: counted in memory (services/usage.ts), no database write here.
+    if (decision.permission) services.usage.record(state.principal, resource, decision.permission);
     state.resource = resource;
     state.access = access;
   }

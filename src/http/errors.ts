@@ -109,8 +109,42 @@ export function toProblem(error: FastifyError | Problem | Error): Problem | null
   return null;
 }
 
+/**
+ * 403s that mean "this token may not do that" (RFC 6750 §3.1 `insufficient_scope`), as opposed to
+ * refusals about the request itself (a CSRF header, an invitation for another address…).
+ */
+const INSUFFICIENT_SCOPE_CODES = new Set([
+  'missing_permission',
+  'principal_not_accepted',
+  'robots_may_not_manage_members',
+  'privilege_escalation',
+  'administrator_only',
+]);
+
+/**
+ * The RFC 6750 challenge of a 403 that refuses the token's privileges: `error="insufficient_scope"`
+ * and, when one permission is missing, `scope="<permission>"` (a space-separated list when several are).
+ */
+export function insufficientScopeChallenge(problem: Problem): string | null {
+  if (problem.status !== 403 || !INSUFFICIENT_SCOPE_CODES.has(problem.reason.code)) return null;
+  const missing = problem.reason.missingPermissions;
+  const scopes =
+    typeof problem.reason.permission === 'string'
+      ? [problem.reason.permission]
+      : Array.isArray(missing)
+        ? missing.filter((p): p is string => typeof p === 'string')
+        : [];
+  // Scope tokens are printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3).
+  const scope = scopes.filter((p) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(p)).join(' ');
+  return `Bearer realm="gatehouse", error="insufficient_scope"${scope ? `, scope="${scope}"` : ''}`;
+}
+
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   for (const [name, value] of Object.entries(problem.extra.headers ?? {})) reply.header(name, value);
+  if (!reply.hasHeader('www-authenticate')) {
+    const challenge = insufficientScopeChallenge(problem);
+    if (challenge) reply.header('www-authenticate', challenge);
+  }
   return reply.code(problem.status).type('application/json; charset=utf-8').send(problem.toBody());
 }
 
@@ -158,26 +192,116 @@ export function versionProblem(message: string, segment: string): Problem {
 }
 
 /**
+ * Options of the Node HTTP server that let Gatehouse answer malformed requests itself, in the
+ * envelope, instead of Node answering with an empty body or not at all:
+ * - `requireHostHeader: false`: Node's own refusal of an HTTP/1.1 request without `Host` is an
+ *   empty 400; {@link checkRequestFraming} refuses it with the envelope instead;
+ * - `headersTimeout` with a short `connectionsCheckingInterval`: a connection that sends nothing
+ *   but blank lines (which HTTP says to skip before a request line), or headers too slowly, gets
+ *   `408 request_timeout` after `headersTimeoutMs` rather than holding the socket until some
+ *   keep-alive timer ends it.
+ */
+export function rawHttpOptions(headersTimeoutMs = DEFAULT_HEADERS_TIMEOUT_MS) {
+  return {
+    requireHostHeader: false,
+    headersTimeout: headersTimeoutMs,
+    // Node checks for the timeout on this interval; a fraction of the timeout keeps the answer prompt.
+    connectionsCheckingInterval: Math.max(250, Math.min(5_000, Math.floor(headersTimeoutMs / 4))),
+  };
+}
+
+/** How long a client may take to send a request's headers (and the blank lines before them). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+
+/** `host[:port]`: a registered name, an IPv4 address or a bracketed IPv6 address (RFC 9110 §7.2). */
+const HOST_HEADER = /^(?:[A-Za-z0-9._~!$&'()*+,;=%-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** A request this malformed may be a smuggling attempt: nothing else is read from its connection. */
+const CLOSE = { headers: { connection: 'close' } };
+
+/**
+ * RFC 9112 §3.2: an HTTP/1.1 request without `Host`, with more than one, or with an invalid one is
+ * answered with 400. Node keeps only the first of two `Host` headers, so they are counted in the
+ * raw headers. (HTTP/1.0 requests may leave `Host` out.)
+ */
+export function checkRequestFraming(request: FastifyRequest): void {
+  const raw = request.raw.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+  }
+  if (hosts > 1) {
+    throw new Problem(
+      400,
+      'The request has more than one Host header',
+      {
+        code: 'invalid_host',
+        hint: 'Send exactly one Host header.',
+      },
+      CLOSE,
+    );
+  }
+  const host = request.headers.host;
+  if (host === undefined) {
+    if (request.raw.httpVersion === '1.0') return;
+    throw new Problem(
+      400,
+      'The request has no Host header',
+      {
+        code: 'missing_host',
+        hint: 'HTTP/1.1 requests must name the server in a Host header.',
+      },
+      CLOSE,
+    );
+  }
+  if (!HOST_HEADER.test(host)) {
+    throw new Problem(
+      400,
+      'The Host header is not a valid host',
+      {
+        code: 'invalid_host',
+        hint: 'Send Host: <name or address>[:<port>].',
+      },
+      CLOSE,
+    );
+  }
+}
+
+/**
  * Requests Node's HTTP parser rejects before Fastify sees them (a Content-Length that lies,
- * oversized headers): still the envelope, written straight to the socket, then the connection closes.
+ * oversized headers, a request line that is not HTTP, headers that never finish): still the
+ * envelope, written straight to the socket, then the connection closes.
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
-  const problem =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? new Problem(431, 'Request headers are too large', { code: 'headers_too_large' })
-      : new Problem(400, 'Malformed HTTP request', {
-          code: 'malformed_request',
-          hint: 'Check Content-Length and the request line.',
-        });
+  const problem = rawClientProblem(error.code);
   const body = JSON.stringify(problem.toBody());
   socket.end(
     `HTTP/1.1 ${problem.status} ${STATUS_TEXT[problem.status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      `x-content-type-options: nosniff\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
+}
+
+/** The answer to a request the parser could not read, by Node's error code. */
+export function rawClientProblem(code: string | undefined): Problem {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new Problem(431, 'Request headers are too large', { code: 'headers_too_large' });
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new Problem(408, 'The request was not received in time', {
+        code: 'request_timeout',
+        hint: 'Send the request line and headers promptly after connecting.',
+      });
+    default:
+      return new Problem(400, 'Malformed HTTP request', {
+        code: 'malformed_request',
+        hint: 'Check Content-Length and the request line.',
+      });
+  }
 }
 
 /** Bodies are plain JSON: a compressed (or otherwise encoded) body is refused rather than misread. */

@@ -111,15 +111,19 @@ export function sendHtml(
   { formTargets = [] }: { formTargets?: readonly string[] } = {},
 ): FastifyReply {
   const formAction = ["'self'", ...formTargets.filter((origin) => /^https?:\/\/[A-Za-z0-9.:[\]-]+$/.test(origin))].join(' ');
-  return ctx.reply
-    .code(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header(
-      'content-security-policy',
-      `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
-    )
-    .header('x-frame-options', 'DENY')
-    .header('referrer-policy', 'no-referrer')
-    .send(html);
+  return (
+    ctx.reply
+      .code(status)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header(
+        'content-security-policy',
+        `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+      )
+      .header('x-frame-options', 'DENY')
+      // Other sites never see the page's URL; this server does, and its forms then carry their real
+      // `Origin` (under `no-referrer` a browser sends `Origin: null`), which the login forms check.
+      .header('referrer-policy', 'same-origin')
+      .send(html)
+  );
 }

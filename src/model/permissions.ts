@@ -102,6 +102,7 @@ export const PREDEFINED_PERMISSIONS: readonly PermissionDefinition[] = [
   project('sanity-project-webhooks', 'sanity.project.webhooks', 'Webhooks', 'Webhooks of the project', CRUD),
   project('sanity-project-graphql', 'sanity.project.graphql', 'GraphQL', 'GraphQL API deployments', ['manage']),
   project('sanity-project-usage', 'sanity.project.usage', 'Usage', 'Usage and quotas', ['read']),
+  project('sanity-project-activity', 'sanity.project.activity', 'Activity log', 'The audit log of the project', ['read']),
   organization('sanity-organization', 'sanity.organization', 'Organization', 'The organization itself', [
     'read',
     'update',
@@ -143,6 +144,13 @@ export const PREDEFINED_PERMISSIONS: readonly PermissionDefinition[] = [
     'read',
     'update',
   ]),
+  organization(
+    'sanity-organization-activity',
+    'sanity.organization.activity',
+    'Activity log',
+    'The audit log of the organization',
+    ['read'],
+  ),
 ];
 
 export const PERMISSIONS_BY_NAME: ReadonlyMap<string, PermissionDefinition> = new Map(

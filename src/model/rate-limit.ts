@@ -68,6 +68,28 @@ export class FixedWindowCounter {
     this.windows.delete(key);
   }
 
+  /** Takes one event back (an attempt counted up front that turned out not to be a failure). */
+  refund(key: string): void {
+    const window = this.live(key, this.now());
+    if (window && window.count > 0) window.count -= 1;
+  }
+
+  /**
+   * Raises the key's count to `count` (what another node counted, read from a shared store) in a
+   * window ending at `resetAt`; never lowers it.
+   */
+  raise(key: string, count: number, resetAt: number): void {
+    const now = this.now();
+    if (resetAt <= now) return;
+    const window = this.live(key, now);
+    if (window) {
+      window.count = Math.max(window.count, count);
+      return;
+    }
+    this.makeRoom(now);
+    this.windows.set(key, { count, resetAt });
+  }
+
   /** How many keys are tracked (for tests of the bound). */
   get size(): number {
     return this.windows.size;
@@ -98,6 +120,37 @@ export class FixedWindowCounter {
       this.windows.delete(key);
     }
   }
+}
+
+/**
+ * One event per interval per key (the slowdown of an account under attack): `claim` succeeds at most
+ * once per `intervalMs`, and otherwise says when the next claim can. Bounded like the counter.
+ */
+export class IntervalGate {
+  private readonly next = new Map<string, number>();
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly now: () => number,
+    private readonly maxKeys = DEFAULT_MAX_KEYS,
+  ) {}
+
+  claim(key: string): { ok: boolean; retryAt: number } {
+    const now = this.now();
+    const next = this.next.get(key) ?? 0;
+    if (next > now) return { ok: false, retryAt: next };
+    if (this.next.size >= this.maxKeys) {
+      for (const [k, at] of this.next) if (at <= now) this.next.delete(k);
+      if (this.next.size >= this.maxKeys) this.next.clear();
+    }
+    this.next.set(key, now + this.intervalMs);
+    return { ok: true, retryAt: now + this.intervalMs };
+  }
+}
+
+/** The count at which a limit's early warning is due: 80 % of it, at least 1. */
+export function warningThreshold(limit: number): number {
+  return Math.max(1, Math.ceil(limit * 0.8));
 }
 
 /** Whole seconds until `resetAt`, at least 1: what `Retry-After` and `RateLimit-Reset` carry. */

@@ -136,6 +136,13 @@ export const PROJECT_ROLES: readonly RoleDefinition[] = [
     ],
   ),
   projectRole(
+    'auditor',
+    'Auditor',
+    'Reads the project’s activity (audit) log, and nothing else.',
+    { users: true, robots: true },
+    [...pick('sanity-project-activity', 'read')],
+  ),
+  projectRole(
     'deploy-studio',
     'Deploy Studio (Token only)',
     'Deploy the Studio and GraphQL APIs from CI, and nothing else.',
@@ -169,6 +176,16 @@ export const ORGANIZATION_ROLES: readonly RoleDefinition[] = [
       ...pick('sanity-organization-roles', 'read'),
       ...pick('sanity-organization-projects', 'read'),
     ],
+  },
+  {
+    name: 'auditor',
+    title: 'Auditor',
+    description: 'Reads the activity (audit) log of the organization and of its projects, and nothing else.',
+    resourceType: 'organization',
+    appliesToUsers: true,
+    appliesToRobots: true,
+    isCustom: false,
+    permissions: [...pick('sanity-organization-activity', 'read')],
   },
 ];
 
@@ -228,10 +245,11 @@ export function accessManagerGrants(resourceType: ResourceType): string[] {
 
 /**
  * Roles an organization role implies on every project of the organization (`includeImpliedRoles`):
- * an organization administrator administers its projects, as in the service Gatehouse models.
- * Other organization roles, custom ones included, imply nothing; their holders need a project role.
+ * an organization administrator administers its projects, as in the service Gatehouse models, and
+ * an organization auditor audits them (reads their activity log, nothing else). Other organization
+ * roles, custom ones included, imply nothing; their holders need a project role.
  */
-export const IMPLIED_PROJECT_ROLES: Readonly<Record<string, string>> = { administrator: 'administrator' };
+export const IMPLIED_PROJECT_ROLES: Readonly<Record<string, string>> = { administrator: 'administrator', auditor: 'auditor' };
 
 /** One role held, as the access query returns it: where it was granted, and a custom role's grants. */
 export interface RoleHolding {

@@ -3,9 +3,10 @@
  * limited to what the caller may audit.
  *
  * Who sees what: an event about a project or organization is visible to callers who hold
- * `sanity.{project|organization}.update` there: among the built-in roles, administrators (users and robots; an organization's
- * administrators on its projects too, as everywhere), and custom roles that grant it. Developers,
- * editors and viewers do not hold it.
+ * `sanity.{project|organization}.activity.read` there: among the built-in roles, administrators and
+ * auditors (users and robots; an organization's administrators and auditors on its projects too),
+ * and custom roles that grant it. Developers, editors and viewers do not hold it. `auditor` holds
+ * nothing else: it reads the log and cannot change anything, not even see the members.
  * Every caller also sees the events they acted in and the events whose target they are; an event
  * without a resource (an account created, a login, a personal token) is visible only that way.
  */
@@ -108,7 +109,7 @@ export class ActivityService {
     };
   }
 
-  /** The projects and organizations where the principal holds `sanity.{type}.update`. */
+  /** The projects and organizations where the principal holds `sanity.{type}.activity.read`. */
   async auditedResources(principal: Principal): Promise<{ projects: string[]; organizations: string[] }> {
     const db = this.deps.db;
     const holdings = await principalHoldings(db, principal.id, MAX_AUDITED_RESOURCES);
@@ -134,7 +135,7 @@ export class ActivityService {
         resource.type,
         rows.map((r) => ({ resourceType: r.resource_type as ResourceType, roleName: r.role_name, customGrants: r.grants })),
       );
-      if (held.grants.has(`sanity.${resource.type}.update`)) {
+      if (held.grants.has(`sanity.${resource.type}.activity.read`)) {
         (resource.type === 'project' ? result.projects : result.organizations).push(resource.id);
       }
     }

@@ -16,6 +16,7 @@ import { accessHoldings, touchMembership } from '../store/memberships.js';
 import { governingOrganization } from '../store/organizations.js';
 import { findCredential, recordTokenUse } from '../store/tokens.js';
 import { type Deps, iso } from './context.js';
+import { idleTokenProblem } from './token-activity.js';
 
 function sessionNotFound(code: string, detail: string): Problem {
   return new Problem(
@@ -88,6 +89,9 @@ export class AuthService {
         { errorCode: 'SIO-401-AEX', headers: { 'www-authenticate': `Bearer realm="gatehouse", error="invalid_token"` } },
       );
     }
+
+    const idle = idleTokenProblem(row, now, this.deps.identity.tokenIdleTimeoutMinutes);
+    if (idle) throw idle;
 
     let principal: Principal;
     if (row.kind === 'user' && row.email !== null && row.display_name !== null) {

@@ -4,6 +4,7 @@ import { DEFAULT_RATE_LIMITS, type IdentityConfig } from '../config.js';
 import type { Principal } from '../model/principals.js';
 import type { ServerKey } from '../model/tokens.js';
 import type { Database } from '../store/schema.js';
+import type { MailTiming } from './mail.js';
 
 export interface Deps {
   db: Kysely<Database>;
@@ -16,6 +17,12 @@ export interface Deps {
   identity: IdentityConfig;
   /** The URL clients reach this server at (configured, or where it listens), without a trailing slash. */
   baseUrl: () => string;
+  /** How often robots' permission usage is written (services/usage.ts); default one minute. */
+  usageFlushMs?: number;
+  /** How the mail outbox retries and polls (services/mail.ts); tests shorten it. */
+  mailTiming?: MailTiming;
+  /** The server's logger, for services that report outside a request (abuse-limit warnings, mail). */
+  log?: { warn(details: object, message: string): void; info(details: object, message: string): void };
 }
 
 /** Identity settings for code paths that need Deps without a server (operator commands, tests). */
@@ -23,9 +30,11 @@ export const DEFAULT_IDENTITY: IdentityConfig = {
   signup: 'closed',
   personalTokenLifetimeDays: 365,
   ssoTokenLifetimeDays: 7,
+  tokenIdleTimeoutMinutes: null,
   consoleOrigins: [],
   oidc: null,
   rateLimits: DEFAULT_RATE_LIMITS,
+  idpAllowedHosts: [],
   mail: { smtpUrl: null, from: 'Gatehouse <gatehouse@localhost>', inviteTtlDays: 7, outboxDir: '.gatehouse/outbox' },
 };
 

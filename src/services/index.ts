@@ -7,7 +7,9 @@ import type { Deps } from './context.js';
 import { CorsService } from './cors.js';
 import { IdentityService } from './identity/registry.js';
 import { InviteService } from './invites.js';
+import { LeakService } from './leaks.js';
 import { LoginService } from './login.js';
+import { MailService } from './mail.js';
 import { MemberService } from './members.js';
 import { OrganizationService } from './organizations.js';
 import { PermissionService } from './permissions.js';
@@ -18,6 +20,7 @@ import { RobotService } from './robots.js';
 import { RoleService } from './roles.js';
 import { SessionService } from './sessions.js';
 import { SsoProviderService } from './sso-providers.js';
+import { UsageService } from './usage.js';
 import { UserService } from './users.js';
 
 export interface Services {
@@ -40,6 +43,12 @@ export interface Services {
   ssoProviders: SsoProviderService;
   cors: CorsService;
   invites: InviteService;
+  /** The mail outbox's sender: started and stopped with the server (server.ts). */
+  mail: MailService;
+  /** Leaked-token reports (`POST /tokens/leaked`). */
+  leaks: LeakService;
+  /** Robots' permission usage, counted in memory and written in batches (started and stopped with the server). */
+  usage: UsageService;
   activity: ActivityService;
   accessRequests: AccessRequestService;
 }
@@ -48,6 +57,7 @@ export function createServices(deps: Deps): Services {
   const login = new LoginService(deps);
   const rateLimits = rateLimitsOf(deps);
   const auth = new AuthService(deps, rateLimits);
+  const mail = new MailService(deps, deps.identity.mail, deps.mailTiming);
   return {
     login,
     identity: new IdentityService(deps, login),
@@ -65,7 +75,10 @@ export function createServices(deps: Deps): Services {
     sessions: new SessionService(deps),
     rateLimits,
     ssoProviders: new SsoProviderService(deps, auth),
-    invites: new InviteService(deps),
+    invites: new InviteService(deps, mail),
+    mail,
+    usage: new UsageService(deps),
+    leaks: new LeakService(deps),
     cors: new CorsService(deps),
     activity: new ActivityService(deps),
     accessRequests: new AccessRequestService(deps, auth),

@@ -8,9 +8,10 @@
  * 4. a role is only given to the principal kinds it applies to (`checkGrantable`).
  */
 import { Problem, problems } from '../model/errors.js';
+import type { ResourceType } from '../model/permissions.js';
 import type { Access, ResourceRef } from '../model/policy.js';
 import { accessFromHoldings, accessManagerGrants, type RoleDefinition } from '../model/roles.js';
-import { userRoleHoldings } from '../store/memberships.js';
+import { accessHoldings, userRoleHoldings } from '../store/memberships.js';
 import type { Executor } from '../store/schema.js';
 import { type ResolvedRole, resolveRoles } from './role-catalog.js';
 
@@ -69,6 +70,31 @@ export async function checkRevocable(
   }
 }
 
+/**
+ * Removing a member or deleting a robot takes away every role it holds: the rules of taking each
+ * away apply (checkRevocable), and the administrators-only rule is checked first, so removing an
+ * administrator without being one is refused as exactly that, whatever else the caller lacks.
+ */
+export async function checkRemovable(
+  db: Executor,
+  resource: ResourceRef,
+  roleNames: readonly string[],
+  granter: Granter,
+  kind: 'user' | 'robot',
+): Promise<void> {
+  if (roleNames.includes(ADMINISTRATOR) && !holdsAdministrator(granter)) {
+    const what = kind === 'robot' ? 'an administrator robot' : 'an administrator';
+    throw new Problem(403, `Only administrators can remove ${what} from ${resource.type} ${resource.id}`, {
+      code: 'administrator_only',
+      role: ADMINISTRATOR,
+      operation: 'remove',
+      rolesHeld: granter.roleNames,
+      hint: `Ask an administrator of ${resource.type} ${resource.id} to remove it.`,
+    });
+  }
+  await checkRevocable(db, resource, roleNames, granter);
+}
+
 /** No escalation, and administrators only, for giving or taking away one role. */
 function checkHoldsRole(
   resource: ResourceRef,
@@ -77,9 +103,24 @@ function checkHoldsRole(
   granter: Granter,
   operation: 'grant' | 'revoke',
 ): void {
+  const problem = roleChangeProblem(resource, role, grants, granter, operation);
+  if (problem) throw problem;
+}
+
+/**
+ * Why `granter` may not give (or take away) `role`, whose grants are `grants`; null when it may.
+ * Pure: the rule itself, the same for giving and taking away (test/unit/policy.test.ts checks it).
+ */
+export function roleChangeProblem(
+  resource: ResourceRef,
+  role: Pick<RoleDefinition, 'name' | 'isCustom'>,
+  grants: ReadonlySet<string>,
+  granter: Granter,
+  operation: 'grant' | 'revoke',
+): Problem | null {
   const missing = [...grants].filter((g) => !granter.grants.has(g));
   if (missing.length > 0) {
-    throw new Problem(403, `You cannot ${operation} role ${role.name}: it contains permissions you do not hold`, {
+    return new Problem(403, `You cannot ${operation} role ${role.name}: it contains permissions you do not hold`, {
       code: 'privilege_escalation',
       role: role.name,
       operation,
@@ -88,13 +129,61 @@ function checkHoldsRole(
     });
   }
   if (role.name === ADMINISTRATOR && !role.isCustom && !holdsAdministrator(granter)) {
-    throw new Problem(403, `Only administrators can ${operation} the administrator role on ${resource.type} ${resource.id}`, {
+    return new Problem(403, `Only administrators can ${operation} the administrator role on ${resource.type} ${resource.id}`, {
       code: 'administrator_only',
       role: role.name,
       operation,
       rolesHeld: granter.roleNames,
       hint: `Ask an administrator of ${resource.type} ${resource.id} to ${operation} it.`,
     });
+  }
+  return null;
+}
+
+/**
+ * What a principal holds on a resource right now (its roles there, and for a project the roles its
+ * organization roles imply), read in the caller's transaction: for rules about someone other than
+ * the caller, such as the inviter of an invitation being accepted.
+ */
+export async function currentGranter(db: Executor, resource: ResourceRef, principalId: string): Promise<Granter> {
+  const rows = await accessHoldings(db, resource.type, resource.id, principalId);
+  return accessFromHoldings(
+    resource.type,
+    rows.map((r) => ({ resourceType: r.resource_type as ResourceType, roleName: r.role_name, customGrants: r.grants })),
+  );
+}
+
+/**
+ * An invitation gives its role when it is accepted, days after it was sent: the inviter must still
+ * be allowed to invite and to grant that role then. Otherwise an administrator demoted to viewer,
+ * or a deleted robot, could still hand out roles through invitations sent before. `system`
+ * (operator) invitations are not checked.
+ */
+export async function ensureInviterMayStillGrant(
+  db: Executor,
+  resource: ResourceRef,
+  inviterId: string,
+  roleNames: readonly string[],
+): Promise<void> {
+  if (inviterId === 'system') return;
+  const inviter = await currentGranter(db, resource, inviterId);
+  const refused = () =>
+    new Problem(403, 'Whoever sent this invitation can no longer give its roles', {
+      code: 'inviter_not_allowed',
+      roles: roleNames,
+      hint: `The inviter’s access to ${resource.type} ${resource.id} changed after the invitation was sent. Ask an administrator of ${resource.type} ${resource.id} for a new invitation.`,
+    });
+  if (!inviter.grants.has(`sanity.${resource.type}.members.invite`)) throw refused();
+  try {
+    await checkGrantable(db, resource, roleNames, 'user', inviter);
+  } catch (error) {
+    if (
+      error instanceof Problem &&
+      (error.reason.code === 'privilege_escalation' || error.reason.code === 'administrator_only')
+    ) {
+      throw refused();
+    }
+    throw error;
   }
 }
 

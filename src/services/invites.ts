@@ -22,8 +22,8 @@ import type { Executor, InviteRow } from '../store/schema.js';
 import { findUser } from '../store/users.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
-import { checkGrantable, type Granter } from './invariants.js';
-import { type MailLog, MailService } from './mail.js';
+import { checkGrantable, ensureInviterMayStillGrant, type Granter } from './invariants.js';
+import { enqueueMail, type MailService, SECRET_PLACEHOLDER } from './mail.js';
 import { addMember } from './memberships.js';
 import { normalizeResourceType } from './robots.js';
 import { resolveRoles } from './role-catalog.js';
@@ -115,11 +115,11 @@ function inviteGone(row: InviteRow, now: Date): Problem | null {
 }
 
 export class InviteService {
-  readonly mail: MailService;
-
-  constructor(private readonly deps: Deps) {
-    this.mail = new MailService(deps.identity.mail);
-  }
+  constructor(
+    private readonly deps: Deps,
+    /** The outbox's sender, woken after an invitation commits. */
+    private readonly mail: Pick<MailService, 'wake'>,
+  ) {}
 
   private digests(token: string): string[] {
     return this.deps.keys.map((key) => digestToken(token, key));
@@ -146,14 +146,13 @@ export class InviteService {
     resource: ResourceRef,
     granter: Granter,
     input: { email: string; role?: string | undefined; roleNames?: string[] | undefined },
-    log: MailLog,
   ) {
     const email = normalizeEmail(input.email);
     const roleNames = requestedRoles(input);
     const now = this.deps.now();
     const token = generateInviteToken();
     const digests = this.digests(token);
-    return inTransaction(this.deps, async (trx) => {
+    const created = await inTransaction(this.deps, async (trx) => {
       const roles = await checkGrantable(trx, resource, roleNames, 'user', granter);
       const pending = await findPendingInvite(trx, resource, email, iso(now));
       if (pending) {
@@ -186,29 +185,31 @@ export class InviteService {
         after: { email, role: row.role_name, roleNames, expiresAt: row.expires_at },
       });
       const name = await this.displayName(trx, resource);
-      const link = `${this.deps.baseUrl()}/v1/invites/${token}`;
+      // The token goes into the message only when it is sent: stored sealed until then (services/mail.ts).
+      const link = `${this.deps.baseUrl()}/v1/invites/${SECRET_PLACEHOLDER}`;
       const title = roleNames.map((name, i) => roles[i]?.definition.title ?? name).join(', ');
-      await this.mail.send(
-        {
-          to: email,
-          subject: `You are invited to ${name} on Gatehouse`,
+      await enqueueMail(trx, this.deps.keys, now, {
+        kind: 'invite',
+        to: email,
+        subject: `You are invited to ${name} on Gatehouse`,
+        secret: token,
+        text: [
+          `You have been invited to join ${resource.type} "${name}" (${resource.id}) as ${title}.`,
+          '',
+          `Open this link to see the invitation and how to accept it (it works once, until ${row.expires_at}):`,
           link,
-          text: [
-            `You have been invited to join ${resource.type} "${name}" (${resource.id}) as ${title}.`,
-            '',
-            `Open this link to see the invitation and how to accept it (it works once, until ${row.expires_at}):`,
-            link,
-            '',
-            `Or, logged in as ${email}, run: gatehouse invites accept ${token}`,
-            '',
-            'If you did not expect this, ignore this message.',
-          ].join('\n'),
-          html: `<p>You have been invited to join ${escapeHtml(resource.type)} <strong>${escapeHtml(name)}</strong> as ${escapeHtml(title)}.</p><p><a href="${escapeHtml(link)}">See the invitation and accept it</a> (it works once, until ${escapeHtml(row.expires_at)}).</p><p>If you did not expect this, ignore this message.</p>`,
-        },
-        log,
-      );
+          '',
+          `Or, logged in as ${email}, run: gatehouse invites accept ${SECRET_PLACEHOLDER}`,
+          '',
+          'If you did not expect this, ignore this message.',
+        ].join('\n'),
+        html: `<p>You have been invited to join ${escapeHtml(resource.type)} <strong>${escapeHtml(name)}</strong> as ${escapeHtml(title)}.</p><p><a href="${escapeHtml(link)}">See the invitation and accept it</a> (it works once, until ${escapeHtml(row.expires_at)}).</p><p>If you did not expect this, ignore this message.</p>`,
+      });
       return inviteView(row);
     });
+    // Committed: the message can go now.
+    this.mail.wake();
+    return created;
   }
 
   async revoke(actor: Actor, resource: ResourceRef, inviteId: string): Promise<void> {
@@ -297,6 +298,7 @@ export class InviteService {
           hint: 'The role was changed after the invitation was sent: ask for a new invitation.',
         });
       }
+      await ensureInviterMayStillGrant(trx, resource, row.invited_by_id, given);
       if (!(await closeInvite(trx, row.id, 'accepted', user.id, iso(now)))) {
         // Somebody accepted or revoked it between the read and now.
         throw new Problem(410, 'This invitation is no longer pending', {

@@ -28,11 +28,11 @@ import {
   insertLoginSession,
   touchIdentity,
 } from '../store/identity.js';
-import { principalHoldings } from '../store/memberships.js';
 import type { LoginFlowRow, UserRow } from '../store/schema.js';
 import { findUser, findUserByEmail, insertUser } from '../store/users.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
+import { checkSsoLogin } from './identity/sso-accounts.js';
 import { issueToken } from './tokens.js';
 import { normalizeEmail } from './validation.js';
 
@@ -211,6 +211,23 @@ export class LoginService {
   async fetchSession(actor: Actor, sid: string): Promise<{ token: string; label: string; expiresAt: string }> {
     const digest = this.digest(sid);
     const now = this.deps.now();
+    // A login through an organization's single sign-on is checked again as the token is issued
+    // (services/identity/sso-accounts.ts): the account may have joined something else since.
+    // Outside the transaction, so that a refusal's audit event is kept.
+    const pending = await findLoginSession(this.deps.db, digest);
+    if (pending?.organization_id) {
+      const user = await findUser(this.deps.db, pending.user_id);
+      if (user) {
+        await checkSsoLogin(this.deps.db, {
+          organizationId: pending.organization_id,
+          providerId: pending.source.replace(/^(oidc|saml):/, ''),
+          email: user.email,
+          user,
+          actor,
+          now,
+        });
+      }
+    }
     return inTransaction(this.deps, async (trx) => {
       const session = await findLoginSession(trx, digest);
       if (!session || Date.parse(session.expires_at) <= now.getTime() || !(await deleteLoginSession(trx, digest))) {
@@ -296,26 +313,6 @@ export class LoginService {
       if (isUniqueViolation(error)) return run();
       throw error;
     }
-  }
-
-  /**
-   * Whether a first login through an organization's identity provider may link the existing account
-   * with the asserted e-mail address; returns that account when it may not. Any administrator of an
-   * organization can configure a provider and make it assert any address, so an account is linked
-   * only when everything it belongs to is inside that organization (the organization itself or its
-   * projects): linking then hands the organization nothing it does not already govern. An account
-   * that belongs to nothing, or to anything outside, is refused (`sso_account_conflict`); its owner
-   * keeps logging in as before. Identities already linked and new addresses are not affected.
-   */
-  async takeoverRisk(organizationId: string, providerId: string, subject: string, email: string): Promise<UserRow | null> {
-    const db = this.deps.db;
-    if (await findIdentity(db, providerId, subject)) return null;
-    const existing = await findUserByEmail(db, normalizeEmail(email));
-    if (!existing) return null;
-    const holdings = await principalHoldings(db, existing.id, 10_000);
-    const inside = (h: (typeof holdings)[number]) =>
-      (h.resourceType === 'organization' && h.resourceId === organizationId) || h.organizationId === organizationId;
-    return holdings.length > 0 && holdings.every(inside) ? null : existing;
   }
 
   private digest(sid: string): string {

@@ -16,7 +16,14 @@ import { findUser } from '../store/users.js';
 import { resourceVersion } from '../store/versions.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction } from './context.js';
-import { checkGrantable, checkRevocable, ensureAccessManagerRemains, ensureSomeRole, type Granter } from './invariants.js';
+import {
+  checkGrantable,
+  checkRemovable,
+  checkRevocable,
+  ensureAccessManagerRemains,
+  ensureSomeRole,
+  type Granter,
+} from './invariants.js';
 import { JsonText, PageCache } from './page-cache.js';
 import { resolveRoles } from './role-catalog.js';
 import { accessUserView, membershipView } from './views.js';
@@ -143,14 +150,20 @@ export class MemberService {
     return accessUserView(user, [membershipView(membership, roles.get(membership.id) ?? [])]);
   }
 
-  async remove(actor: Actor, resource: ResourceRef, userId: string): Promise<void> {
+  /**
+   * Removes a human member. Removing takes every role the member holds, so it follows the rules of
+   * taking each of them away (services/invariants.ts#checkRevocable): the caller must hold every
+   * permission of the member's roles, and only an administrator removes an administrator.
+   */
+  async remove(actor: Actor, resource: ResourceRef, granter: Granter, userId: string): Promise<void> {
     const now = this.deps.now();
     await inTransaction(this.deps, async (trx) => {
       await lockMemberships(trx, resource);
       const membership = await findMembership(trx, resource, userId);
       if (membership?.principal_kind !== 'user') throw userNotFound(resource, userId);
-      await ensureAccessManagerRemains(trx, resource, userId);
       const roles = await rolesByMembership(trx, [membership.id]);
+      await checkRemovable(trx, resource, roles.get(membership.id) ?? [], granter, 'user');
+      await ensureAccessManagerRemains(trx, resource, userId);
       await deleteMembership(trx, membership);
       await audit(trx, actor, now, {
         action: 'member.remove',

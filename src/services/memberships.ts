@@ -1,9 +1,13 @@
-/** Adding a member: the one place a membership row is built. */
+/**
+ * Adding a member: the one place a membership row is built. A person who joins loses the tokens of
+ * other organizations' single sign-on (services/identity/sso-accounts.ts).
+ */
 import { newId } from '../model/ids.js';
 import type { ResourceRef } from '../model/policy.js';
 import { insertMembership } from '../store/memberships.js';
 import type { Executor, MembershipRow } from '../store/schema.js';
 import { iso } from './context.js';
+import { revokeSsoTokensOnJoin } from './identity/sso-accounts.js';
 
 export async function addMember(
   db: Executor,
@@ -24,5 +28,7 @@ export async function addMember(
     last_seen_at: null,
   };
   await insertMembership(db, row, roleNames);
+  // A person's tokens from another organization's single sign-on must not reach this resource.
+  if (principal.kind === 'user') await revokeSsoTokensOnJoin(db, principal.id, resource, now);
   return row;
 }

@@ -11,6 +11,7 @@ import type { Executor, ProjectRow } from '../store/schema.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { retryOnIdCollision, seedCorsOrigins } from './cors.js';
+import { revokeSsoTokensOnMove } from './identity/sso-accounts.js';
 import { addMember } from './memberships.js';
 import { nonEmpty } from './validation.js';
 import { projectMemberView, projectView } from './views.js';
@@ -165,6 +166,10 @@ export class ProjectService {
         changes.organization_id = input.organizationId;
       }
       await updateProject(trx, id, changes);
+      if (changes.organization_id !== undefined && before.organization_id !== null) {
+        // The project is no longer the organization's: its single sign-on's tokens must not reach it.
+        await revokeSsoTokensOnMove(trx, id, before.organization_id, now);
+      }
       const after = { ...before, ...changes };
       const summary = (p: ProjectRow) => ({
         displayName: p.display_name,

@@ -16,7 +16,7 @@ import type { Executor, RobotRow, TokenRow } from '../store/schema.js';
 import { findToken, liveTokensOf, replaceToken, revokeTokensExcept, revokeTokensOf } from '../store/tokens.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
-import { checkGrantable, type Granter } from './invariants.js';
+import { checkGrantable, checkRemovable, type Granter } from './invariants.js';
 import { addMember } from './memberships.js';
 import { ensureRobotLifetime } from './policies.js';
 import { issueToken, notCurrentToken } from './tokens.js';
@@ -261,11 +261,17 @@ export class RobotService {
     return { ...view, token };
   }
 
-  async remove(actor: Actor, resource: ResourceRef, robotId: string): Promise<void> {
+  /**
+   * Deletes a robot and revokes its token. Deleting takes the robot's roles away, so it follows the
+   * rules of taking them away (services/invariants.ts#checkRevocable): a developer cannot delete an
+   * administrator robot it could never have created.
+   */
+  async remove(actor: Actor, resource: ResourceRef, granter: Granter, robotId: string): Promise<void> {
     const now = this.deps.now();
     await inTransaction(this.deps, async (trx) => {
       const robot = await this.find(trx, resource, robotId);
       const [before] = await this.views(trx, [robot]);
+      await checkRemovable(trx, resource, before?.memberships[0]?.roleNames ?? [], granter, 'robot');
       // Revoke rather than delete the token rows: a later use then answers "revoked", not "unknown".
       await revokeTokensOf(trx, robot.id, iso(now));
       await deleteMembershipsOf(trx, robot.id);
@@ -296,13 +302,13 @@ export class RobotService {
     return { ...legacyTokenView(projectId, created), key: created.token };
   }
 
-  async legacyRemove(actor: Actor, projectId: string, tokenId: string): Promise<void> {
+  async legacyRemove(actor: Actor, projectId: string, granter: Granter, tokenId: string): Promise<void> {
     const row = await findToken(this.deps.db, tokenId);
     const robot = row?.kind === 'robot' ? await findRobot(this.deps.db, row.principal_id) : undefined;
     if (robot?.resource_type !== 'project' || robot.resource_id !== projectId) {
       throw problems.notFound(`Token not found: ${tokenId}`, { hint: 'List the project tokens with GET /projects/{id}/tokens.' });
     }
-    await this.remove(actor, { type: 'project', id: projectId }, robot.id);
+    await this.remove(actor, { type: 'project', id: projectId }, granter, robot.id);
   }
 
   private async find(db: Executor, resource: ResourceRef, robotId: string): Promise<RobotRow> {

@@ -30,6 +30,8 @@ import type { Executor, IdentityProviderRow } from '../store/schema.js';
 import { audit } from './audit.js';
 import type { AuthService } from './auth.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
+import { outboundPolicyOf } from './identity/outbound.js';
+import { type DomainView, listDomains } from './identity/sso-accounts.js';
 import { checkGrantable, type Granter } from './invariants.js';
 
 export type ProviderType = 'oidc' | 'saml';
@@ -122,8 +124,6 @@ const SAML_FIELDS = [
   'roleMappings',
 ] as const;
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /** The secret box context of a provider's client secret: a sealed secret opens only in its own row. */
 function secretContext(providerId: string): string {
   return `identity_providers.config.clientSecret:${providerId}`;
@@ -159,22 +159,39 @@ function invalidConfig(field: string, message: string, hint: string): Problem {
   return new Problem(400, message, { code: 'invalid_input', field, hint });
 }
 
-/** `https://…`, or `http://` to this machine (development and tests); no credentials or fragment. */
+/**
+ * An absolute http(s) URL without credentials or fragment. Whether its scheme and host may be used
+ * is the outbound policy's to say (services/identity/outbound.ts), checked before the write.
+ */
 function checkUrl(value: string, field: string, what: string, { query }: { query: boolean }): string {
-  const hint = `Give ${what} as an absolute https:// URL (http:// is accepted only for localhost and 127.0.0.1).`;
+  const hint = `Give ${what} as an absolute https:// URL.`;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     throw invalidConfig(field, `${field} is not a URL`, hint);
   }
-  const https = url.protocol === 'https:';
-  const loopback = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
-  if (!https && !loopback) throw invalidConfig(field, `${field} must use https`, hint);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidConfig(field, `${field} must use https`, hint);
   if (url.username !== '' || url.password !== '' || url.hash !== '' || (!query && url.search !== '')) {
     throw invalidConfig(field, `${field} must not carry credentials${query ? '' : ', a query'} or a fragment`, hint);
   }
   return value;
+}
+
+/**
+ * The URLs this server will fetch (an OIDC issuer) or send browsers to (a SAML entry point) must be
+ * https at public addresses, unless the operator allowed the host: checked, names resolved, before
+ * the write transaction.
+ */
+async function checkOutboundUrls(deps: Deps, input: ProviderInput): Promise<void> {
+  const policy = outboundPolicyOf(deps.identity);
+  const [field, value] =
+    input.type === 'oidc' ? ['config.issuer', input.config.issuer] : ['config.entryPoint', input.config.entryPoint];
+  if (value === undefined) return;
+  checkUrl(value, field, input.type === 'oidc' ? 'the issuer' : 'the identity provider’s SSO URL', {
+    query: input.type === 'saml',
+  });
+  await policy.checkConfigured(value, field);
 }
 
 /** A PEM certificate or its base64 DER body, as node-saml takes it; checked by parsing it. */
@@ -280,6 +297,11 @@ export class SsoProviderService {
     };
   }
 
+  /** The e-mail domains the operator approved for the organization's providers (identity/sso-accounts.ts). */
+  domains(organizationId: string): Promise<DomainView[]> {
+    return listDomains(this.deps.db, organizationId);
+  }
+
   async list(organizationId: string): Promise<ProviderView[]> {
     return (await identityProvidersOf(this.deps.db, organizationId)).map((row) => this.view(row));
   }
@@ -317,6 +339,7 @@ export class SsoProviderService {
     const title = normalizeTitle(input.title);
     const id = `${input.type}-${randomId(16)}`;
     const at = this.deps.now();
+    await checkOutboundUrls(this.deps, input);
     const granters = await this.grantersFor(actor, input);
     return inTransaction(this.deps, async (trx) => {
       await this.organization(trx, organizationId);
@@ -356,6 +379,7 @@ export class SsoProviderService {
   async update(actor: Actor, organizationId: string, providerId: string, input: ProviderInput): Promise<ProviderView> {
     const title = normalizeTitle(input.title);
     const at = this.deps.now();
+    await checkOutboundUrls(this.deps, input);
     const granters = await this.grantersFor(actor, input);
     return inTransaction(this.deps, async (trx) => {
       const current = await this.find(trx, organizationId, providerId);

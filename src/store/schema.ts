@@ -249,6 +249,53 @@ export interface ResourceVersionsTable {
   version: number;
 }
 
+/** An e-mail domain the operator approved for an organization's single sign-on. */
+export interface OrganizationDomainsTable {
+  /** Lowercase, no trailing dot. */
+  domain: string;
+  organization_id: string;
+  added_at: string;
+  /** Who approved it: `operator` (the CLI on the database). */
+  added_by: string;
+}
+
+/** One abuse-limit bucket shared by every node on the database. */
+export interface RateLimitCountersTable {
+  /** Keyed digest of the bucket name (scope and address or account). */
+  key: string;
+  count: number;
+  window_ends_at: string;
+  last_at: string;
+}
+
+/** A message waiting to be sent, or sent (its payload then emptied). */
+export interface MailOutboxTable {
+  id: string;
+  kind: string;
+  recipient: string;
+  /** The sealed message (subject, text, html); null once sent or given up. */
+  payload: string | null;
+  created_at: string;
+  attempts: number;
+  next_attempt_at: string;
+  /** A sender is working on it until then (several nodes share the outbox). */
+  claimed_until: string | null;
+  sent_at: string | null;
+  failed_at: string | null;
+  last_error: string | null;
+}
+
+/** How often a robot exercised a permission on a resource, per UTC day. */
+export interface RobotPermissionUsageTable {
+  robot_id: string;
+  resource_type: string;
+  resource_id: string;
+  permission: string;
+  day: string;
+  count: number;
+  last_used_at: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   projects: ProjectsTable;
@@ -269,6 +316,10 @@ export interface Database {
   invites: InvitesTable;
   access_requests: AccessRequestsTable;
   cors_origins: CorsOriginsTable;
+  organization_domains: OrganizationDomainsTable;
+  rate_limit_counters: RateLimitCountersTable;
+  mail_outbox: MailOutboxTable;
+  robot_permission_usage: RobotPermissionUsageTable;
 }
 
 /** Anything a store function can run on: the database, or a transaction in progress. */
@@ -291,4 +342,7 @@ export type InviteRow = Selectable<InvitesTable>;
 export type AccessRequestRow = Selectable<AccessRequestsTable>;
 export type CorsOriginRow = Selectable<CorsOriginsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type OrganizationDomainRow = Selectable<OrganizationDomainsTable>;
+export type MailOutboxRow = Selectable<MailOutboxTable>;
+export type RobotPermissionUsageRow = Selectable<RobotPermissionUsageTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;

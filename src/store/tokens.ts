@@ -83,6 +83,7 @@ export const findCredential = compiledOnce((db, digest: string) =>
       't.revoked_at',
       't.replaced_by',
       't.last_used_at',
+      't.created_at',
       'u.email',
       'u.display_name',
       'u.disabled_at',

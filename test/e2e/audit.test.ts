@@ -1,7 +1,7 @@
 /**
  * The audit log: the hash chain written with every change, its verification (`gatehouse audit
  * verify`, the real binary, including after a stored event is tampered with), the append-only rule
- * (no code in src/ updates or deletes an event), and the activity API with its filters, visibility,
+ * (no code in src/ updates or deletes an event, and the database's triggers refuse it), and the activity API with its filters, visibility,
  * cursor and CSV export. The tamper test runs last: it breaks the chain on purpose.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -168,6 +168,36 @@ describe('append-only', () => {
     walk(join(ROOT, 'src'));
     expect(offenders).toEqual([]);
   });
+
+  it('the database itself refuses UPDATE and DELETE of audit events, and moving the chain head back', async () => {
+    await createProject(api, admin.token, 'Something to audit');
+    const before = await allEvents();
+    const victim = before[before.length - 1];
+    if (!victim) throw new Error('no event');
+    const attempts = [
+      sql`UPDATE audit_events SET action = ${'robot.nothing-to-see'} WHERE id = ${victim.id}`,
+      sql`UPDATE audit_events SET ip = NULL`,
+      sql`DELETE FROM audit_events WHERE id = ${victim.id}`,
+      sql`DELETE FROM audit_events`,
+      sql`UPDATE audit_chain SET sequence = sequence - 1, hash = ${'0'.repeat(64)}`,
+      sql`DELETE FROM audit_chain`,
+      ...(server.database.dialect === 'postgres' ? [sql`TRUNCATE audit_events`, sql`TRUNCATE audit_chain`] : []),
+    ];
+    for (const attempt of attempts) {
+      const error = await attempt.execute(db()).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(error?.message, attempt.compile(db()).sql).toMatch(/append-only|only moves forward/);
+    }
+    expect(await allEvents()).toEqual(before);
+    const verification = await verifyAuditLog(db());
+    expect(verification.break).toBeNull();
+    expect(verification.verified).toBe(before.length);
+    // New events are still appended.
+    await createProject(api, admin.token, 'Still audited');
+    expect((await allEvents()).length).toBe(before.length + 1);
+  });
 });
 
 describe('GET /activity', () => {
@@ -215,12 +245,12 @@ describe('GET /activity', () => {
     const theirs = await api('GET', `${V}/activity?projectId=${projectId}`, { token: outsider.token });
     expect(theirs.status).toBe(200);
     expect(theirs.body.data).toEqual([]);
-    // A viewer (no sanity.project.update) sees only their own events.
+    // A viewer (no sanity.project.activity.read) sees only their own events.
     const viewer = await server.createUser('audit-viewer@example.com');
     await addMember(server, { type: 'project', id: projectId }, viewer.userId, ['viewer']);
     const asViewer = await api('GET', `${V}/activity?projectId=${projectId}`, { token: viewer.token });
     expect(asViewer.body.data).toEqual([]);
-    // Nor does a developer: the built-in developer role does not hold sanity.project.update.
+    // Nor does a developer: the built-in developer role does not hold sanity.project.activity.read.
     const developer = await server.createUser('audit-dev@example.com');
     await addMember(server, { type: 'project', id: projectId }, developer.userId, ['developer']);
     const asDeveloper = await api('GET', `${V}/activity?projectId=${projectId}`, { token: developer.token });
@@ -231,6 +261,54 @@ describe('GET /activity', () => {
     expect(asRobot.status).toBe(200);
     expect(asRobot.body.data.length).toBeGreaterThan(0);
     for (const e of asRobot.body.data) expect(e.projectId === projectId || e.actorId === robot.id).toBe(true);
+  });
+
+  it('an auditor reads the project’s activity and nothing else; an organization auditor reads the organization’s projects too', async () => {
+    const auditor = await server.createUser('project-auditor@example.com', 'Pat Auditor');
+    await addMember(server, { type: 'project', id: projectId }, auditor.userId, ['auditor']);
+    const seen = await api('GET', `${V}/activity?projectId=${projectId}&limit=100`, { token: auditor.token });
+    expect(seen.status, seen.text).toBe(200);
+    expect(seen.body.data.map((e: { action: string }) => e.action)).toContain('project.create');
+    const csv = await api('GET', `${V}/activity/export/csv?projectId=${projectId}`, { token: auditor.token });
+    expect(csv.text.split('\r\n').filter(Boolean).length).toBeGreaterThan(1);
+    // Nothing else: not the members, not the roles, not the project, and no change.
+    for (const path of [`/access/project/${projectId}/users`, `/access/project/${projectId}/roles`, `/projects/${projectId}`]) {
+      expectErrorEnvelope(await api('GET', `${V}${path}`, { token: auditor.token }), 403, 'missing_permission', path);
+    }
+    expectErrorEnvelope(
+      await api('PATCH', `${V}/projects/${projectId}`, { token: auditor.token, body: { displayName: 'Audited!' } }),
+      403,
+      'missing_permission',
+    );
+    // Another project's events stay out of reach.
+    const other = await api('GET', `${V}/activity?projectId=${otherProjectId}`, { token: auditor.token });
+    expect(other.body.data).toEqual([]);
+
+    // A robot auditor, for a log shipper: the same view.
+    const shipper = await createRobot(api, admin.token, { type: 'project', id: projectId }, ['auditor'], 'log shipper');
+    const shipped = await api('GET', `${V}/activity?projectId=${projectId}&limit=100`, { token: shipper.token });
+    const ids = (page: { body: { data: Array<{ id: string }> } }) => page.body.data.map((e) => e.id);
+    expect(ids(shipped)).toEqual(expect.arrayContaining(ids(seen)));
+    expect(shipped.body.data.map((e: { action: string }) => e.action)).toContain('robot.create');
+
+    // An organization auditor audits the organization and the projects in it.
+    const inOrg = await api('POST', `${V}/projects`, { token: admin.token, body: { displayName: 'In org', organizationId } });
+    expect(inOrg.status, inOrg.text).toBe(201);
+    const orgAuditor = await server.createUser('org-auditor@example.com', 'Oda Auditor');
+    await addMember(server, { type: 'organization', id: organizationId }, orgAuditor.userId, ['auditor']);
+    const orgEvents = await api('GET', `${V}/activity?limit=100`, { token: orgAuditor.token });
+    const actions = orgEvents.body.data.map((e: { action: string; projectId: string; organizationId: string }) => [
+      e.action,
+      e.projectId ?? e.organizationId,
+    ]);
+    expect(actions).toContainEqual(['organization.create', organizationId]);
+    expect(actions).toContainEqual(['project.create', inOrg.body.id]);
+    expect(actions.some(([, id]: [string, string]) => id === projectId)).toBe(false);
+    expectErrorEnvelope(
+      await api('GET', `${V}/access/project/${inOrg.body.id}/users`, { token: orgAuditor.token }),
+      403,
+      'missing_permission',
+    );
   });
 
   it('organization events go to the organization’s administrators', async () => {
@@ -384,6 +462,12 @@ describe('gatehouse audit', () => {
 
     const victim = (await allEvents())[Math.floor(count / 2)];
     if (!victim) throw new Error('no event to tamper with');
+    // Only the table's owner gets past the triggers, by dropping or disabling them: what `verify` is for.
+    if (server.database.dialect === 'postgres') {
+      await sql`ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only`.execute(db());
+    } else {
+      await sql`DROP TRIGGER audit_events_no_update`.execute(db());
+    }
     await sql`UPDATE audit_events SET action = ${'robot.nothing-to-see'} WHERE id = ${victim.id}`.execute(db());
     const broken = await gatehouse(['audit', 'verify', '--database-url', server.databaseUrl]);
     expect(broken.code).toBe(1);

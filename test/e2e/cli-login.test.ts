@@ -14,7 +14,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchBrowser } from '../support/browser.js';
 import { type CliRun, cleanEnv, ROOT, runCli, spawnCli } from '../support/cli.js';
-import { createOrganization, createProject, createRobot, V } from '../support/fixtures.js';
+import { approveSsoDomain, createOrganization, createProject, createRobot, V } from '../support/fixtures.js';
 import { startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
@@ -298,6 +298,7 @@ describe.skipIf(!haveChromium)('gatehouse login --sso <orgSlug>', { timeout: 90_
     ssoHome = join(home, 'sso-xdg');
     const owner = await server.createUser();
     const organizationId = await createOrganization(api, owner.token, 'SSO Org');
+    await approveSsoDomain(server, organizationId, 'sso.example');
     const slug = await api('PATCH', `${V}/organizations/${organizationId}`, { token: owner.token, body: { slug: 'cli-sso' } });
     expect(slug.status, slug.text).toBe(200);
     const policies = await api('PATCH', `${V}/organizations/${organizationId}/policies`, {

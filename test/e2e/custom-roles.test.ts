@@ -24,7 +24,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const PROJECT_BUILT_INS = ['administrator', 'developer', 'editor', 'contributor', 'viewer', 'deploy-studio'];
+const PROJECT_BUILT_INS = ['administrator', 'developer', 'editor', 'contributor', 'viewer', 'auditor', 'deploy-studio'];
 
 interface RoleBody {
   name?: string;
@@ -203,12 +203,12 @@ describe('creating and reading custom roles', () => {
   it('a name already taken on the resource is 409 role_exists; the same name on another project is fine', async () => {
     const projectId = await createProject(api, owner.token);
     const other = await createProject(api, owner.token);
-    const body = roleBody('auditor', [{ name: 'sanity-project', action: 'read' }]);
+    const body = roleBody('reviewer', [{ name: 'sanity-project', action: 'read' }]);
     await createRole(owner.token, projectId, body);
     const again = await api('POST', rolesPath(projectId), { token: owner.token, body: { ...body, title: 'Other' } });
     expectErrorEnvelope(again, 409, 'role_exists');
     expect(again.body.reason.builtIn).toBe(false);
-    expect((await api('GET', `${rolesPath(projectId)}/auditor`, { token: owner.token })).body.title).toBe('Role auditor');
+    expect((await api('GET', `${rolesPath(projectId)}/reviewer`, { token: owner.token })).body.title).toBe('Role reviewer');
     await createRole(owner.token, other, body);
   });
 
@@ -384,8 +384,9 @@ describe('updating custom roles', () => {
     await createRole(owner.token, projectId, roleBody('manager', managerPermissions));
     const manager = await server.createUser();
     await addMember(server, { type: 'project', id: projectId }, manager.userId, ['manager']);
-    // The owner leaves: the manager, through the custom role, is now the only one managing access.
-    const leave = await api('DELETE', `${V}/access/project/${projectId}/users/${owner.userId}`, { token: manager.token });
+    // The owner leaves (removing an administrator is for administrators: the owner removes itself):
+    // the manager, through the custom role, is now the only one managing access.
+    const leave = await api('DELETE', `${V}/access/project/${projectId}/users/${owner.userId}`, { token: owner.token });
     expect(leave.status, leave.text).toBe(204);
 
     const narrowed = managerPermissions.filter((p) => !(p.name === 'sanity-project-members' && p.action === 'update'));
@@ -559,12 +560,13 @@ describe('listing roles', () => {
     await createRole(owner.token, outside, roleBody('elsewhere', [{ name: 'sanity-project', action: 'read' }]));
 
     const plain = await api('GET', rolesPath(orgId, 'organization'), { token: owner.token });
-    expect(plain.body.data.map((r: { name: string }) => r.name)).toEqual(['administrator', 'member', 'org-auditor']);
-    expect(plain.body.data[2]).toMatchObject({ isCustom: true, resourceType: 'organization', resourceId: orgId });
+    expect(plain.body.data.map((r: { name: string }) => r.name)).toEqual(['administrator', 'member', 'auditor', 'org-auditor']);
+    expect(plain.body.data[3]).toMatchObject({ isCustom: true, resourceType: 'organization', resourceId: orgId });
 
     const expected = [
       { name: 'administrator', resourceType: 'organization', resourceId: orgId },
       { name: 'member', resourceType: 'organization', resourceId: orgId },
+      { name: 'auditor', resourceType: 'organization', resourceId: orgId },
       { name: 'org-auditor', resourceType: 'organization', resourceId: orgId },
       { name: 'child-a', resourceType: 'project', resourceId: childId },
       { name: 'child-b', resourceType: 'project', resourceId: childId },

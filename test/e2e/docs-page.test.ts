@@ -70,6 +70,10 @@ describe('the /docs page', () => {
         const problems: string[] = [];
         page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
         page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+        // A Content-Security-Policy violation is reported as a console error: the page must need none.
+        page.on('console', (message) => {
+          if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+        });
         try {
           await page.goto(`${server.url}/docs/`, { waitUntil: 'load' });
 

@@ -1,10 +1,11 @@
 /**
  * Invitations: by e-mail through a real SMTP server started here (the `smtp-server` package), the
  * link in the received message followed and accepted by the invited user; expiry, revocation and
- * reuse refused; only administrators invite administrators; the outbox mode without SMTP; the
+ * reuse refused; only administrators invite administrators; the outbox folder without SMTP, and a
+ * mail server that is down (the invitation waits in the outbox and is delivered when it is back); the
  * legacy `/invitations/project/{id}` façade; and the CLI.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInRole, grantsOf, type RolePermission } from '../../src/model/roles.js';
 import { cleanEnv, runCli } from '../support/cli.js';
 import { addMember, createOrganization, createProject, expectErrorEnvelope, type ResourceKind, V } from '../support/fixtures.js';
+import { outboxMessage } from '../support/outbox.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
 interface Received {
@@ -30,8 +32,9 @@ let api: Api;
 const DAY_MS = 86_400_000;
 const TOKEN = /gth_invite_[0-9A-Za-z]{49}/;
 
-beforeAll(async () => {
-  smtp = new SMTPServer({
+/** A mail server that keeps every message it receives in `into`. */
+function smtpSink(into: Received[]): SMTPServer {
+  return new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
@@ -42,11 +45,15 @@ beforeAll(async () => {
         raw += chunk;
       });
       stream.on('end', () => {
-        inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+        into.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
         callback();
       });
     },
   });
+}
+
+beforeAll(async () => {
+  smtp = smtpSink(inbox);
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   smtpPort = (smtp.server.address() as AddressInfo).port;
   outboxDir = mkdtempSync(join(tmpdir(), 'gatehouse-unused-outbox-'));
@@ -325,6 +332,67 @@ describe('who may invite whom', () => {
     expect((await api('POST', base, { token: viewer.token, body: { email: freshEmail(), role: 'viewer' } })).status).toBe(403);
   });
 
+  it('an invitation to administrator no longer works once its inviter was demoted to viewer (403 inviter_not_allowed)', async () => {
+    const { owner, projectId, base } = await project();
+    const resource = { type: 'project' as const, id: projectId };
+    const inviter = await server.createUser();
+    await addMember(server, resource, inviter.userId, ['administrator']);
+    const email = freshEmail('admin-invitee');
+    const sent = await invite(base, inviter.token, email, 'administrator');
+    const invitee = await server.createUser(email);
+
+    // The owner demotes the inviter after the invitation went out.
+    const demoted = await api('PUT', `${V}/access/project/${projectId}/users/${inviter.userId}/roles`, {
+      token: owner.token,
+      body: { roleNames: ['viewer'] },
+    });
+    expect(demoted.status, demoted.text).toBe(200);
+
+    const accept = await api('POST', `${base}/token/${sent.token}/accept`, { token: invitee.token });
+    expectErrorEnvelope(accept, 403, 'inviter_not_allowed');
+    expect(accept.body.reason).toMatchObject({ roles: ['administrator'] });
+    expect(accept.body.message).toBe('Whoever sent this invitation can no longer give its roles');
+    // Nothing happened: not a member, the invitation still pending (an administrator may revoke it).
+    expect((await api('GET', `${V}/access/project/${projectId}/users/${invitee.userId}`, { token: owner.token })).status).toBe(
+      404,
+    );
+    const listed = await api('GET', `${base}?status=pending`, { token: owner.token });
+    expect(listed.body.data.map((i: { id: string }) => i.id)).toContain(sent.invite.id);
+    expect(await auditActions(projectId, 'invite.accept')).toHaveLength(0);
+
+    // Promoted again, the inviter's invitation works again: the rule is about now, not about then.
+    await api('PUT', `${V}/access/project/${projectId}/users/${inviter.userId}/roles`, {
+      token: owner.token,
+      body: { roleNames: ['administrator'] },
+    });
+    const again = await api('POST', `${base}/token/${sent.token}/accept`, { token: invitee.token });
+    expect(again.status, again.text).toBe(200);
+    expect(again.body.memberships[0].roleNames).toEqual(['administrator']);
+  });
+
+  it('an invitation sent by a robot stops working when the robot is deleted', async () => {
+    const { owner, projectId, base } = await project();
+    const robot = await api('POST', `${V}/access/project/${projectId}/robots`, {
+      token: owner.token,
+      body: {
+        label: 'inviter bot',
+        memberships: [{ resourceType: 'project', resourceId: projectId, roleNames: ['administrator'] }],
+      },
+    });
+    expect(robot.status, robot.text).toBe(201);
+    const email = freshEmail('robot-invitee');
+    const sent = await invite(base, robot.body.token, email, 'editor');
+    const invitee = await server.createUser(email);
+    expect((await api('DELETE', `${V}/access/project/${projectId}/robots/${robot.body.id}`, { token: owner.token })).status).toBe(
+      204,
+    );
+    expectErrorEnvelope(
+      await api('POST', `${base}/token/${sent.token}/accept`, { token: invitee.token }),
+      403,
+      'inviter_not_allowed',
+    );
+  });
+
   it('refuses roles that do not exist or do not apply to people, and a second pending invitation', async () => {
     const { owner, projectId, base } = await project();
     expectErrorEnvelope(await api('POST', base, { token: owner.token, body: { email: freshEmail(), role: 'nope' } }), 404);
@@ -374,8 +442,8 @@ describe('legacy /invitations/project/{id}', () => {
   });
 });
 
-describe('without SMTP: the outbox', () => {
-  it('writes the message to <data dir>/outbox and logs the link', async () => {
+describe('without SMTP: the outbox folder', () => {
+  it('writes the message to <data dir>/outbox, and logs where, never the link', async () => {
     const local = await startTestServer();
     try {
       const localApi = apiClient(local.url);
@@ -388,15 +456,18 @@ describe('without SMTP: the outbox', () => {
       });
       expect(res.status, res.text).toBe(201);
       const dir = join(local.dataDir, 'outbox');
+      const message = await outboxMessage(dir, email);
       const files = readdirSync(dir).filter((f) => f.endsWith('.eml'));
       expect(files).toHaveLength(1);
-      const file = join(dir, files[0] as string);
-      expect(statSync(file).mode & 0o777).toBe(0o600);
-      const message = decoded(readFileSync(file, 'utf8'));
+      expect(statSync(join(dir, files[0] as string)).mode & 0o777).toBe(0o600);
       expect(message).toContain(`To: ${email}`);
+      // The file is named after the message's id, which is also its Message-ID.
+      expect(message).toContain(`Message-ID: <${(files[0] as string).replace(/\.eml$/, '')}@gatehouse>`);
       const token = TOKEN.exec(message)?.[0] as string;
       expect(token).toBeDefined();
-      expect(local.logs()).toContain(`${local.url}/v1/invites/${token}`);
+      // The log says where the message is, never the link: the link is a secret.
+      expect(local.logs()).toContain('e-mail written to the outbox folder');
+      expect(local.logs()).not.toContain(token);
       const user = await local.createUser(email);
       const accepted = await localApi('POST', `${V}/access/project/${projectId}/invites/token/${token}/accept`, {
         token: user.token,
@@ -406,27 +477,101 @@ describe('without SMTP: the outbox', () => {
       await local.close();
     }
   });
+});
 
-  it('an SMTP server that cannot be reached: 502 and nothing created', async () => {
-    const broken = await startTestServer({
-      identity: { mail: { smtpUrl: 'smtp://127.0.0.1:1', from: 'g@example.com', inviteTtlDays: 7, outboxDir } },
+describe('a mail server that is down', () => {
+  it('never blocks or loses an invitation: 201 at once, delivered when the server is back, with one Message-ID', async () => {
+    // A mail server on a port of its own, which the test stops and starts again.
+    const received: Received[] = [];
+    const sink = () => smtpSink(received);
+    let mailServer = sink();
+    await new Promise<void>((resolve) => mailServer.listen(0, '127.0.0.1', resolve));
+    const port = (mailServer.server.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => mailServer.close(() => resolve()));
+
+    const flaky = await startTestServer({
+      identity: { mail: { smtpUrl: `smtp://127.0.0.1:${port}`, from: 'g@example.com', inviteTtlDays: 7, outboxDir } },
+      mailTiming: { retryBaseMs: 100, pollMs: 100 },
     });
     try {
-      const brokenApi = apiClient(broken.url);
-      const owner = await broken.createUser();
-      const projectId = await createProject(brokenApi, owner.token);
-      const res = await brokenApi('POST', `${V}/access/project/${projectId}/invites`, {
+      const flakyApi = apiClient(flaky.url);
+      const owner = await flaky.createUser();
+      const projectId = await createProject(flakyApi, owner.token);
+      const email = freshEmail('patient');
+      const started = Date.now();
+      const res = await flakyApi('POST', `${V}/access/project/${projectId}/invites`, {
         token: owner.token,
-        body: { email: freshEmail(), role: 'viewer' },
+        body: { email, role: 'viewer' },
       });
-      expectErrorEnvelope(res, 502, 'mail_delivery_failed');
-      const db = broken.running.store.db;
-      expect(await db.selectFrom('invites').selectAll().execute()).toEqual([]);
-      expect(await db.selectFrom('audit_events').selectAll().where('action', '=', 'invite.create').execute()).toEqual([]);
+      expect(res.status, res.text).toBe(201);
+      // No transaction waited for the mail server.
+      expect(Date.now() - started).toBeLessThan(2_000);
+      const db = flaky.running.store.db;
+      expect(await db.selectFrom('invites').select('id').where('resource_id', '=', projectId).execute()).toHaveLength(1);
+      // The sender fails, retries, and says so in the log (without the link).
+      await expect
+        .poll(() => flaky.logs().includes('e-mail could not be delivered; it will be retried'), { timeout: 5_000 })
+        .toBe(true);
+      const pending = await db.selectFrom('mail_outbox').selectAll().where('recipient', '=', email).executeTakeFirstOrThrow();
+      expect(pending.sent_at).toBeNull();
+      expect(pending.attempts).toBeGreaterThanOrEqual(1);
+      // While it waits, the database holds the invite token only sealed.
+      expect(pending.payload).not.toMatch(TOKEN);
+      expect(pending.payload).toContain('gsb1.');
+
+      // The mail server comes back on the same port: the message arrives, once, with its outbox id.
+      mailServer = sink();
+      await new Promise<void>((resolve) => mailServer.listen(port, '127.0.0.1', resolve));
+      await expect.poll(() => received.filter((m) => m.to.includes(email)).length, { timeout: 10_000 }).toBe(1);
+      const message = decoded((received.find((m) => m.to.includes(email)) as Received).raw);
+      expect(message).toContain(`Message-ID: <${pending.id}@gatehouse>`);
+      const token = TOKEN.exec(message)?.[0] as string;
+      expect(token).toBeDefined();
+      const sent = await db.selectFrom('mail_outbox').selectAll().where('id', '=', pending.id).executeTakeFirstOrThrow();
+      expect(sent.sent_at).not.toBeNull();
+      expect(sent.payload).toBeNull();
+      expect(flaky.logs()).not.toContain(token);
+      // And the invitation works.
+      const user = await flaky.createUser(email);
+      const accepted = await flakyApi('POST', `${V}/access/project/${projectId}/invites/token/${token}/accept`, {
+        token: user.token,
+      });
+      expect(accepted.status, accepted.text).toBe(200);
     } finally {
-      await broken.close();
+      await flaky.close();
+      await new Promise<void>((resolve) => mailServer.close(() => resolve()));
     }
-  });
+  }, 30_000);
+
+  it('a message enqueued by a node that stopped is sent by the next one (the outbox is in the database)', async () => {
+    const first = await startTestServer({
+      identity: { mail: { smtpUrl: 'smtp://127.0.0.1:1', from: 'g@example.com', inviteTtlDays: 7, outboxDir } },
+      mailTiming: { retryBaseMs: 60_000, pollMs: 60_000 },
+    });
+    const email = freshEmail('handover');
+    const owner = await first.createUser();
+    const projectId = await createProject(apiClient(first.url), owner.token);
+    const res = await apiClient(first.url)('POST', `${V}/access/project/${projectId}/invites`, {
+      token: owner.token,
+      body: { email, role: 'viewer' },
+    });
+    expect(res.status, res.text).toBe(201);
+    // The first node cannot reach its mail server; a second node on the same database can.
+    const second = await startTestServer({
+      sameDatabaseAs: first,
+      identity: { mail: { smtpUrl: `smtp://127.0.0.1:${smtpPort}`, from: 'g@example.com', inviteTtlDays: 7, outboxDir } },
+      mailTiming: { retryBaseMs: 100, pollMs: 100 },
+    });
+    try {
+      // It waits out the first node's backoff, then delivers.
+      second.advance(120_000);
+      await second.running.services.mail.flush();
+      expect((await mailTo(email)).length).toBeGreaterThan(0);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  }, 30_000);
 });
 
 describe('the CLI', () => {

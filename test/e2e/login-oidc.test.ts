@@ -12,12 +12,11 @@
  * provider's `access_denied`, unknown and disabled providers, an unreachable issuer).
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchBrowser } from '../support/browser.js';
-import { createOrganization, expectErrorEnvelope, V } from '../support/fixtures.js';
+import { approveSsoDomain, createOrganization, expectErrorEnvelope, V } from '../support/fixtures.js';
+import { cliLoginUrl, type Loopback, loginAtProvider, startLoopback } from '../support/loopback.js';
 import { startOidcProvider, type TestAccount, type TestOidcProvider } from '../support/oidc-provider.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
@@ -46,7 +45,7 @@ const ACCOUNTS: TestAccount[] = [
 let idp: TestOidcProvider;
 let server: TestServer;
 let api: Api;
-let loopback: { url: string; close(): Promise<void> };
+let loopback: Loopback;
 let browser: Browser | null = null;
 let owner: { userId: string; token: string };
 let organizationId: string;
@@ -73,6 +72,8 @@ beforeAll(async () => {
   // An organization with its own provider, configured through the API as its administrator would.
   owner = await server.createUser('org-owner@example.com', 'Olga Owner');
   organizationId = await createOrganization(api, owner.token, 'Acme Org');
+  // The operator vouches for the organization's provider over acme.example addresses.
+  await approveSsoDomain(server, organizationId, 'acme.example');
   const slug = await api('PATCH', `${V}/organizations/${organizationId}`, { token: owner.token, body: { slug: 'acme-oidc' } });
   expect(slug.status, slug.text).toBe(200);
   const policies = await api('PATCH', `${V}/organizations/${organizationId}/policies`, {
@@ -105,27 +106,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** The CLI's side of a login: a loopback server whose /callback page just says so. */
-async function startLoopback(): Promise<{ url: string; close(): Promise<void> }> {
-  const http = createServer((_req, res) => {
-    res
-      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-      .end('<!doctype html><title>CLI</title><p>Login received</p>');
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  };
-}
-
 function loginUrl(base: string, label = 'laptop / Chromium'): string {
-  const query = new URLSearchParams({ origin: `${loopback.url}/callback`, type: 'token', label });
-  return `${base}?${query}`;
+  return cliLoginUrl(base, loopback, label);
 }
 
 /** A page of `context` that records page errors, failed requests and console errors (CSP violations among them). */
@@ -145,21 +127,9 @@ function requireBrowser(): Browser {
   return browser;
 }
 
-/**
- * Logs in at the identity provider in `page` (unless its session already covers it) and gives
- * consent when asked; resolves with the URL the browser ended at (the loopback callback, or
- * Gatehouse's error page).
- */
-async function loginInBrowser(page: Page, start: string, account: TestAccount | null): Promise<URL> {
-  await page.goto(start);
-  if (account) {
-    await page.locator('#login').fill(account.login);
-    await page.locator('#password').fill(account.password);
-    await page.locator('#sign-in').click();
-    await page.locator('#allow').click();
-  }
-  await page.waitForURL((url) => url.href.startsWith(`${loopback.url}/callback`) || url.href.startsWith(`${server.url}/`));
-  return new URL(page.url());
+/** Logs in at the identity provider in `page`; where the browser ended (test/support/loopback.ts). */
+function loginInBrowser(page: Page, start: string, account: TestAccount | null): Promise<URL> {
+  return loginAtProvider(page, start, account, { loopback, serverUrl: server.url });
 }
 
 /** The loopback callback's `sid`, exchanged for the token as the CLI does. */
@@ -430,8 +400,10 @@ describe('an organization’s own provider', () => {
     }
   }, 60_000);
 
-  it('never logs in an existing account it did not create: 403 sso_account_conflict', async () => {
+  it('never logs in an existing account that belongs to anything outside the organization: 403 sso_account_conflict', async () => {
     const existing = await server.createUser('carl@acme.example', 'Carl Before');
+    const elsewhere = await api('POST', `${V}/projects`, { token: existing.token, body: { displayName: 'Carl’s own' } });
+    expect(elsewhere.status, elsewhere.text).toBe(201);
     const context = await requireBrowser().newContext();
     try {
       const page = await context.newPage();

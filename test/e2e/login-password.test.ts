@@ -531,6 +531,24 @@ describe('login flows', () => {
     expect(ok.status).toBe(303);
     await tokenFromRedirect(ok.headers.get('location'));
   });
+
+  it('a form whose Origin is another site, or null, is refused even without Sec-Fetch-Site; the own origin is accepted', async () => {
+    await userWithPassword(open, 'origin-csrf@example.com');
+    for (const origin of ['https://evil.example', 'null', `${open.url}.evil.example`, 'http://localhost:1']) {
+      const { flow } = await startLogin();
+      const fields = { flow, email: 'origin-csrf@example.com', password: PASSWORD };
+      const res = await postForm(open, '/v1/auth/login/sanity', fields, { origin });
+      expectErrorEnvelope(res, 403, 'cross_site_form', origin);
+      // The sign-up form is guarded the same way.
+      const signup = await postForm(open, '/v1/auth/signup/sanity', { ...fields, name: 'Eve' }, { origin });
+      expectErrorEnvelope(signup, 403, 'cross_site_form', origin);
+    }
+    const { flow } = await startLogin();
+    const fields = { flow, email: 'origin-csrf@example.com', password: PASSWORD };
+    const ok = await postForm(open, '/v1/auth/login/sanity', fields, { origin: open.url });
+    expect(ok.status, ok.text).toBe(303);
+    await tokenFromRedirect(ok.headers.get('location'));
+  });
 });
 
 describe('media types', () => {

@@ -15,7 +15,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, haveChromium, newWatchedPage, withBrowser } from '../support/browser.js';
-import { addMember, createOrganization, expectErrorEnvelope, V } from '../support/fixtures.js';
+import { addMember, approveSsoDomain, createOrganization, expectErrorEnvelope, V } from '../support/fixtures.js';
 import { type SamlIdp, type SamlRequestInfo, type SamlUser, selfSignedCertificate, startSamlIdp } from '../support/saml-idp.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
@@ -39,6 +39,8 @@ beforeAll(async () => {
   callback = await startCallbackServer();
   admin = await server.createUser('saml-admin@example.com', 'Sam Admin');
   organizationId = await createOrganization(api, admin.token, 'Acme');
+  // The operator vouches for the organization's provider over acme.example addresses.
+  await approveSsoDomain(server, organizationId, 'acme.example');
   projectId = await createProjectIn(organizationId, 'Acme web');
   // Mapped while in the organization, then moved out: its rule must be skipped from then on.
   outsideProjectId = await createProjectIn(organizationId, 'Leaving soon');
@@ -340,26 +342,42 @@ describe('the person an assertion names', () => {
 });
 
 describe('existing accounts', () => {
-  it('an account outside the organization is not taken over by an assertion naming its e-mail address', async () => {
+  it('an address outside the approved domains is never logged in: 403 sso_domain_not_approved', async () => {
     const victim = await server.createUser('victor.victim@elsewhere.example', 'Victor Victim');
     const request = await startLogin();
     const answer = await idp.response({ request, user: { email: 'victor.victim@elsewhere.example', groups: ['engineering'] } });
-    expectRefusedPage(await postAcs(answer, request.relayState), 'sso_account_conflict', 403);
+    expectRefusedPage(await postAcs(answer, request.relayState), 'sso_domain_not_approved', 403);
     expect(await projectRoles(victim.userId)).toBeNull();
+    // Not even once the account belongs to the organization: the operator vouched for acme.example only.
+    await addMember(server, { type: 'project', id: projectId }, victim.userId, ['viewer']);
+    expectRefusedPage(await postAcs(answer, request.relayState), 'sso_domain_not_approved', 403);
     const links = await server.running.store.db
       .selectFrom('identities')
       .selectAll()
       .where('user_id', '=', victim.userId)
       .execute();
     expect(links).toEqual([]);
-    expect(server.logs()).toContain(`would link user ${victim.userId}`);
+  });
 
-    // Once the account belongs to the organization (here: one of its projects), SSO logs in to it.
-    await addMember(server, { type: 'project', id: projectId }, victim.userId, ['viewer']);
+  it('an account that belongs to something outside the organization is not taken over: 403 sso_account_conflict', async () => {
+    const victim = await server.createUser('valerie.victim@acme.example', 'Valerie Victim');
+    // A member of a project that left the organization: outside it.
+    await addMember(server, { type: 'project', id: outsideProjectId }, victim.userId, ['viewer']);
+    const request = await startLogin();
+    const answer = await idp.response({ request, user: { email: 'valerie.victim@acme.example', groups: ['engineering'] } });
+    expectRefusedPage(await postAcs(answer, request.relayState), 'sso_account_conflict', 403);
+    expect(await projectRoles(victim.userId)).toBeNull();
+    expect(server.logs()).toContain(`user ${victim.userId} belongs to 1 resource(s) outside organization ${organizationId}`);
+
+    // Once the account belongs to nothing outside the organization, the organization's SSO logs in to it.
+    const removed = await api('DELETE', `${V}/access/project/${outsideProjectId}/users/${victim.userId}`, {
+      token: admin.token,
+    });
+    expect(removed.status, removed.text).toBe(204);
     const res = await postAcs(answer, request.relayState);
     expect(res.status, res.text).toBe(303);
     expect((await me((await fetchToken(res.location ?? '')).token)).id).toBe(victim.userId);
-    expect(await projectRoles(victim.userId)).toEqual(['editor', 'viewer']);
+    expect(await projectRoles(victim.userId)).toEqual(['editor']);
   });
 });
 

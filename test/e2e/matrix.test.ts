@@ -24,6 +24,7 @@ import { grantsOfBuiltIns, ORGANIZATION_ROLES, PROJECT_ROLES } from '../../src/m
 import { verifyAuditLog } from '../../src/services/audit.js';
 import {
   addMember,
+  approveSsoDomain,
   createOrganization,
   createProject,
   createRobot,
@@ -55,8 +56,32 @@ type Roles = Record<ResourceKind, readonly string[]>;
 interface PrincipalSpec {
   name: string;
   kind: Kind;
-  /** Built-in roles held on the fixture project and the fixture organization. */
+  /** Roles held on the fixture project and the fixture organization: built-in, or CUSTOM_ROLE. */
   roles: Roles;
+}
+
+/**
+ * A custom role the fixture owner defines on both fixture resources: it may read and remove
+ * members and robots, and nothing else. Holding `members.delete` lets its holder through the
+ * policy of the removal routes; the removal rules (services/invariants.ts#checkRemovable) must
+ * then still refuse targets whose roles hold more than it does.
+ */
+const CUSTOM_ROLE = 'matrix-remover';
+const CUSTOM_ROLE_ACTIONS = [
+  ['members', 'read'],
+  ['members', 'delete'],
+  ['tokens', 'read'],
+  ['tokens', 'delete'],
+] as const;
+
+/** The `<type>.<action>` grants of the roles a principal holds on a resource type. */
+function grantsHeld(type: ResourceKind, roles: readonly string[]): ReadonlySet<string> {
+  const builtIn = roles.filter((r) => r !== CUSTOM_ROLE);
+  if (builtIn.length === roles.length) return grantsOfBuiltIns(type, roles);
+  return new Set([
+    ...grantsOfBuiltIns(type, builtIn),
+    ...CUSTOM_ROLE_ACTIONS.map(([what, action]) => `sanity.${type}.${what}.${action}`),
+  ]);
 }
 
 const NONE: Roles = { project: [], organization: [] };
@@ -67,6 +92,7 @@ const PRINCIPALS: readonly PrincipalSpec[] = [
   { name: 'anonymous', kind: 'anonymous', roles: NONE },
   { name: 'user member', kind: 'user', roles: { project: ['administrator'], organization: ['administrator'] } },
   { name: 'user non-member', kind: 'user', roles: NONE },
+  { name: 'user with a custom role', kind: 'user', roles: { project: [CUSTOM_ROLE], organization: [CUSTOM_ROLE] } },
   ...ROBOT_PROJECT_ROLES.map((role) => ({
     name: `project robot (${role})`,
     kind: 'robot' as const,
@@ -429,6 +455,21 @@ const DATA_OUTCOMES: Record<string, (p: PrincipalSpec) => Expected | undefined> 
   'GET /invites/:inviteToken': () => NO_SUCH_INVITE,
 };
 
+/**
+ * The removal routes let the custom role through their policy (it holds `members.delete` and
+ * `tokens.delete`), but the disposable target holds `viewer` (or `member`), whose permissions the
+ * custom role lacks: taking them away is refused as giving them would be.
+ */
+const REMOVAL_BY_CUSTOM_ROLE = (p: PrincipalSpec): Expected | undefined =>
+  p.name === 'user with a custom role' ? { denied: false, status: 403, code: 'privilege_escalation' } : undefined;
+for (const key of [
+  'DELETE /access/:resourceType/:resourceId/users/:userId',
+  'DELETE /access/:resourceType/:resourceId/robots/:robotId',
+  'DELETE /projects/:projectId/tokens/:tokenId',
+]) {
+  DATA_OUTCOMES[key] = REMOVAL_BY_CUSTOM_ROLE;
+}
+
 /** The answer to an invite token that names no invitation. */
 const NO_SUCH_INVITE: Expected = { denied: false, status: 404, code: 'invite_not_found' };
 
@@ -446,6 +487,8 @@ const AUDIT_EXCEPTIONS: Record<string, (status: number, p: PrincipalSpec) => num
   // the first successful cell, 0 after. (A group mapping that changes the user's roles would also
   // write `sso.roles.apply`; the standing provider maps none.)
   'POST /auth/saml/acs/:providerId': (status) => (status < 400 ? [0, 1] : 0),
+  // The sample names no token: nothing is revoked, so nothing is recorded (the answer is the same).
+  'POST /tokens/leaked': () => 0,
   // Without a token there is no session to end: a no-op, nothing to record.
   'POST /auth/logout': (status, p) => (status < 400 && p.kind !== 'anonymous' ? 1 : 0),
 };
@@ -487,7 +530,7 @@ function expectedOutcome(route: AnyRoute, pathType: ResourceKind | undefined, p:
       return { denied: true, status: 404, code: 'not_found', message };
     }
     const permission = template?.replace('{resourceType}', type);
-    if (permission && !grantsOfBuiltIns(type, roles).has(permission)) {
+    if (permission && !grantsHeld(type, roles).has(permission)) {
       return {
         denied: true,
         status: 403,
@@ -556,6 +599,26 @@ beforeAll(async () => {
   tokens.set('user non-member', stranger.token);
   userIds.set('user member', member.userId);
   userIds.set('user non-member', stranger.userId);
+  const customHolder = await server.createUser('custom-role@example.com', 'Cass Custom');
+  for (const [type, id] of [
+    ['project', projectId],
+    ['organization', organizationId],
+  ] as const) {
+    const created = await api('POST', `${V}/access/${type}/${id}/roles`, {
+      token: member.token,
+      body: {
+        name: CUSTOM_ROLE,
+        title: 'Matrix remover',
+        appliesToUsers: true,
+        appliesToRobots: true,
+        permissions: CUSTOM_ROLE_ACTIONS.map(([what, action]) => ({ name: `sanity-${type}-${what}`, action })),
+      },
+    });
+    expect(created.status, created.text).toBe(201);
+    await addMember(server, { type, id }, customHolder.userId, [CUSTOM_ROLE]);
+  }
+  tokens.set('user with a custom role', customHolder.token);
+  userIds.set('user with a custom role', customHolder.userId);
   for (const role of ROBOT_PROJECT_ROLES) {
     const robot = await createRobot(api, member.token, { type: 'project', id: projectId }, [role]);
     tokens.set(`project robot (${role})`, robot.token);
@@ -578,6 +641,8 @@ beforeAll(async () => {
     standingRole.set(type, await createCustomRole({ type, id }, 'standing'));
     standingPermission.set(type, await createCustomPermission({ type, id }, 'standing'));
   }
+  // The operator vouches for the organization's providers over matrix.example addresses.
+  await approveSsoDomain(server, organizationId, 'matrix.example');
   standingProvider = await createProvider(organizationId, 'standing');
   standingSamlProvider = await createSamlProvider(organizationId);
   // Somebody who logs in with a password, for the login routes' fresh inputs.

@@ -404,3 +404,64 @@ describe('operator commands', { timeout: 60_000 }, () => {
     expect(server.logs()).not.toMatch(/gth_(user|robot)_[0-9A-Za-z]{20}/);
   });
 });
+
+describe('the optional inactivity timeout (GATEHOUSE_TOKEN_IDLE_TIMEOUT_MINUTES)', () => {
+  const MINUTE = 60_000;
+  let idle: TestServer;
+  let idleApi: Api;
+
+  beforeAll(async () => {
+    idle = await startTestServer({ identity: { tokenIdleTimeoutMinutes: 15 } });
+    idleApi = apiClient(idle.url);
+  });
+
+  afterAll(async () => {
+    await idle?.close();
+  });
+
+  it('a personal token used now and then lives on; one left unused for 15 minutes is refused: 401 token_inactive', async () => {
+    const user = await idle.createUser();
+    const me = () => idleApi('GET', `${V}/users/me/grants`, { token: user.token });
+    expect((await me()).status).toBe(200);
+    try {
+      // Used every 10 minutes, it never goes idle.
+      for (let i = 0; i < 3; i++) {
+        idle.advance(10 * MINUTE);
+        expect((await me()).status).toBe(200);
+      }
+      idle.advance(16 * MINUTE);
+      const refused = await me();
+      expectErrorEnvelope(refused, 401, 'token_inactive');
+      expect(refused.body.message).toBe('Session is expired, please re-authenticate');
+      expect(refused.body.reason).toMatchObject({ idleMinutes: 15 });
+      expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="gatehouse", error="invalid_token"');
+    } finally {
+      // Tokens made next are made on the real clock: put the server's back.
+      idle.advance(-46 * MINUTE);
+    }
+  });
+
+  it('a token never used is idle from its creation; robot tokens have no inactivity timeout', async () => {
+    const owner = await idle.createUser();
+    const projectId = await createProject(idleApi, owner.token, 'Idle');
+    const robot = await createRobot(idleApi, owner.token, { type: 'project', id: projectId }, ['viewer']);
+    const unused = await idle.createUser();
+    idle.advance(60 * MINUTE);
+    try {
+      expectErrorEnvelope(await idleApi('GET', `${V}/users/me/grants`, { token: unused.token }), 401, 'token_inactive');
+      expect((await idleApi('GET', `${V}/access/project/${projectId}/users`, { token: robot.token })).status).toBe(200);
+    } finally {
+      idle.advance(-60 * MINUTE);
+    }
+  });
+
+  it('without the setting there is no inactivity timeout', async () => {
+    const user = await server.createUser();
+    server.advance(24 * 60 * MINUTE);
+    try {
+      expect((await api('GET', `${V}/users/me/grants`, { token: user.token })).status).toBe(200);
+    } finally {
+      server.advance(-24 * 60 * MINUTE);
+    }
+  });
+});

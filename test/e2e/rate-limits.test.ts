@@ -18,6 +18,8 @@ const LIMITS = {
   loginFailuresPerAccount: 3,
   loginFailuresPerIp: 5,
   loginWindowSeconds: 120,
+  accountSlowdownAfter: 1_000,
+  accountSlowdownSeconds: 30,
 };
 const CALLBACK = 'http://127.0.0.1:4321/callback';
 

@@ -175,7 +175,6 @@ describe('OpenID Connect providers', () => {
 
   it('refuses invalid configurations, naming the field', async () => {
     const cases: Array<[unknown, string | undefined]> = [
-      [oidc({ issuer: 'http://login.acme.example' }), 'config.issuer'],
       [oidc({ issuer: 'not a url' }), 'config.issuer'],
       [oidc({ issuer: 'https://user:pw@login.acme.example' }), 'config.issuer'],
       [oidc({ issuer: 'https://login.acme.example/?a=b' }), 'config.issuer'],
@@ -201,6 +200,10 @@ describe('OpenID Connect providers', () => {
         undefined,
       ],
     ];
+    // Plain http is an outbound-policy refusal (test/e2e/ssrf.test.ts has the rest of it).
+    const http = await create(oidc({ issuer: 'http://login.acme.example' }));
+    expectErrorEnvelope(http, 400, 'idp_url_not_allowed');
+    expect(http.body.reason).toMatchObject({ field: 'config.issuer', why: 'scheme' });
     for (const [body, field] of cases) {
       const res = await create(body);
       expectErrorEnvelope(res, 400, undefined, JSON.stringify(body).slice(0, 120));

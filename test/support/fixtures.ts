@@ -6,6 +6,7 @@
 import { request } from 'node:http';
 import { expect } from 'vitest';
 import type { AnyRoute } from '../../src/http/route.js';
+import { approveDomain } from '../../src/services/identity/sso-accounts.js';
 import { addMember as addMembership } from '../../src/services/memberships.js';
 import { issueToken } from '../../src/services/tokens.js';
 import type { Api, ApiResponse, TestServer } from './server.js';
@@ -59,6 +60,14 @@ export async function addMember(
   roleNames: string[],
 ): Promise<void> {
   await addMembership(server.running.store.db, resource, { kind: 'user', id: userId }, roleNames, new Date());
+}
+
+/**
+ * The operator approves an e-mail domain for an organization's single sign-on, as
+ * `gatehouse orgs domains add` does (services/identity/sso-accounts.ts).
+ */
+export async function approveSsoDomain(server: TestServer, organizationId: string, domain: string): Promise<void> {
+  await approveDomain(server.running.store.db, organizationId, domain, new Date());
 }
 
 /**
@@ -203,6 +212,8 @@ export const SAMPLE_BODIES: Record<string, (ctx: SampleContext) => Record<string
     email: `signup-${uniqueSuffix()}@example.com`,
     password: SAMPLE_PASSWORD,
   }),
+  // A well-formed token whose checksum is wrong: it names nothing, so the report changes nothing.
+  'POST /tokens/leaked': () => ({ token: `gth_robot_${'A'.repeat(49)}`, url: 'https://example.com/where-it-was-found' }),
   'POST /auth/saml/acs/:providerId': () => ({
     SAMLResponse: Buffer.from('<samlp:Response/>').toString('base64'),
     RelayState: NO_SUCH_FLOW,

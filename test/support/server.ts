@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { type Config, type IdentityConfig, loadConfig } from '../../src/config.js';
 import { createLogger, type RunningServer, startServer } from '../../src/server.js';
 import { createUserWithToken } from '../../src/services/bootstrap.js';
+import type { MailTiming } from '../../src/services/mail.js';
 import { dropDatabase, freshDatabaseConfig, type TestDatabaseConfig } from './database.js';
 
 export interface TestServer {
@@ -38,15 +39,26 @@ export interface TestServerOptions {
   sameDatabaseAs?: TestServer;
   /**
    * Login settings over the defaults. Tests send many bad tokens from 127.0.0.1, so the abuse
-   * limits are raised out of the way unless a test sets them.
+   * limits are raised out of the way unless a test sets them; and identity providers on 127.0.0.1
+   * are allowed (GATEHOUSE_IDP_ALLOWED_HOSTS) unless a test says otherwise.
    */
-  identity?: Partial<IdentityConfig>;
+  identity?: Partial<Omit<IdentityConfig, 'rateLimits'>> & { rateLimits?: Partial<IdentityConfig['rateLimits']> };
+  /** How long a client may take to send a request's headers (raw HTTP tests shorten it). */
+  headersTimeoutMs?: number;
+  /** Believe X-Forwarded-For (GATEHOUSE_TRUST_PROXY=true): tests play clients at other addresses. */
+  trustProxy?: boolean;
+  /** How the mail outbox retries and polls (tests of a mail server that goes away shorten it). */
+  mailTiming?: MailTiming;
+  /** How often robots' permission usage is written (services/usage.ts). */
+  usageFlushMs?: number;
 }
 
-const TEST_RATE_LIMITS: IdentityConfig['rateLimits'] = {
+const TEST_RATE_LIMITS: Omit<IdentityConfig['rateLimits'], 'store'> = {
   loginFailuresPerAccount: 1_000_000,
   loginFailuresPerIp: 1_000_000,
   loginWindowSeconds: 900,
+  accountSlowdownAfter: 1_000_000,
+  accountSlowdownSeconds: 30,
   tokenFailuresPerIp: 1_000_000,
   tokenWindowSeconds: 60,
 };
@@ -60,7 +72,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const loaded = loadConfig({ dataDir, databaseUrl, port: 0, host: '127.0.0.1', secret, logLevel: 'info' }, {});
   const config: Config = {
     ...loaded,
-    identity: { ...loaded.identity, rateLimits: TEST_RATE_LIMITS, ...options.identity },
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+    identity: {
+      ...loaded.identity,
+      // The test identity providers listen on 127.0.0.1, as a developer's would: the operator allows it.
+      idpAllowedHosts: ['127.0.0.1', 'localhost'],
+      ...options.identity,
+      // The store follows the dialect, as in production (memory for SQLite, the database for PostgreSQL).
+      rateLimits: { ...TEST_RATE_LIMITS, store: loaded.identity.rateLimits.store, ...options.identity?.rateLimits },
+    },
   };
   let logText = '';
   const sink = new Writable({
@@ -75,6 +95,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     validateResponses: true,
     now: () => new Date(Date.now() + offset),
     ...(options.lastUsedWriteIntervalMs !== undefined ? { lastUsedWriteIntervalMs: options.lastUsedWriteIntervalMs } : {}),
+    ...(options.headersTimeoutMs !== undefined ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
+    ...(options.mailTiming ? { mailTiming: options.mailTiming } : {}),
+    ...(options.usageFlushMs !== undefined ? { usageFlushMs: options.usageFlushMs } : {}),
   });
   return {
     url: running.url,

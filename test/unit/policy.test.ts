@@ -28,6 +28,7 @@ import {
   IMPLIED_PROJECT_ROLES,
   type RoleHolding,
 } from '../../src/model/roles.js';
+import { type Granter, roleChangeProblem } from '../../src/services/invariants.js';
 
 const project: ResourceRef = { type: 'project', id: 'p1' };
 const user: UserPrincipal = { kind: 'user', id: 'u1', tokenId: 't1', email: 'u@example.com', displayName: 'U' };
@@ -385,6 +386,97 @@ describe('properties with custom and implied roles', () => {
             expect(closed.problem.reason.code).toBe('robots_may_not_manage_members');
             expect(closed.problem.message).toBe('Robots are not allowed');
           }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('properties of giving and taking away roles (services/invariants.ts#roleChangeProblem)', () => {
+  const types = ['project', 'organization'] as const;
+
+  /** Any role of the type: a built-in one, or a custom one made of catalog permissions. */
+  function anyRole(type: ResourceType) {
+    const pairs = PREDEFINED_PERMISSIONS.filter((p) => p.resourceType === type).flatMap((p) =>
+      p.actions.map((action) => ({ name: p.name, action })),
+    );
+    const builtIn = fc.constantFrom(...builtInRoles(type)).map((role) => ({
+      name: role.name,
+      isCustom: false,
+      grants: grantsOf(role) as ReadonlySet<string>,
+    }));
+    const custom = fc
+      .record({
+        name: fc.constantFrom('custom-a', 'custom-b', 'administrator'),
+        permissions: fc.subarray(pairs, { minLength: 1 }),
+      })
+      .map((role) => ({ name: role.name, isCustom: true, grants: grantsOf(role) as ReadonlySet<string> }));
+    return fc.oneof(builtIn, custom);
+  }
+
+  /** What a caller holds: any built-in roles, plus any extra grants (as a custom role would add). */
+  function anyGranter(type: ResourceType): fc.Arbitrary<Granter> {
+    return fc
+      .record({
+        roleNames: fc.subarray(builtInRoles(type).map((r) => r.name)),
+        extra: fc.subarray([...catalogGrants(type)]),
+      })
+      .map(({ roleNames, extra }) => ({ roleNames, grants: new Set([...grantsOfBuiltIns(type, roleNames), ...extra]) }));
+  }
+
+  const scenario = fc
+    .constantFrom(...types)
+    .chain((type) => fc.record({ type: fc.constant(type), role: anyRole(type), granter: anyGranter(type) }));
+
+  it('taking a role away is allowed exactly when giving it would be', () => {
+    fc.assert(
+      fc.property(scenario, ({ type, role, granter }) => {
+        const resource = { type, id: 'r1' };
+        const grant = roleChangeProblem(resource, role, role.grants, granter, 'grant');
+        const revoke = roleChangeProblem(resource, role, role.grants, granter, 'revoke');
+        expect(revoke === null).toBe(grant === null);
+        if (grant && revoke) expect(revoke.reason.code).toBe(grant.reason.code);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('nobody takes away (or gives) a role holding a permission they lack, and only administrators the administrator role', () => {
+    fc.assert(
+      fc.property(scenario, fc.constantFrom('grant' as const, 'revoke' as const), ({ type, role, granter }, operation) => {
+        const problem = roleChangeProblem({ type, id: 'r1' }, role, role.grants, granter, operation);
+        const lacking = [...role.grants].filter((g) => !granter.grants.has(g));
+        if (lacking.length > 0) {
+          expect(problem?.reason).toMatchObject({ code: 'privilege_escalation', missingPermissions: lacking.sort() });
+        } else if (role.name === 'administrator' && !role.isCustom && !granter.roleNames.includes('administrator')) {
+          expect(problem?.reason.code).toBe('administrator_only');
+        } else {
+          expect(problem).toBeNull();
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('removing a member (all its roles) by anyone but an administrator never removes an administrator', () => {
+    // A member holding administrator among other roles: whoever does not hold administrator is refused.
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...types).chain((type) =>
+          fc.record({
+            type: fc.constant(type),
+            others: fc.subarray(builtInRoles(type).map((r) => r.name)),
+            granter: anyGranter(type).filter((g) => !g.roleNames.includes('administrator')),
+          }),
+        ),
+        ({ type, others, granter }) => {
+          const held = [...new Set(['administrator', ...others])];
+          const problems = held.map((name) => {
+            const role = builtInRole(type, name) as NonNullable<ReturnType<typeof builtInRole>>;
+            return roleChangeProblem({ type, id: 'r1' }, role, grantsOf(role), granter, 'revoke');
+          });
+          expect(problems.some((p) => p !== null)).toBe(true);
         },
       ),
       { numRuns: 1000 },

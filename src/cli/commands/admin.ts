@@ -6,13 +6,9 @@
  * Every change is in the audit log, as done by the system.
  */
 import type { Command } from 'commander';
-import type { Config } from '../../config.js';
-import { Problem } from '../../model/errors.js';
-import type { Store } from '../../store/db.js';
 import { withJson } from '../client-options.js';
 import type { CliContext } from '../context.js';
-import { ApiError, CliError } from '../errors.js';
-import { type ConfigOptions, firstLine, loadOperatorConfig, withConfigOptions } from '../operator.js';
+import { type ConfigOptions, onDatabase, withConfigOptions } from '../operator.js';
 import { printJson, printLines } from '../output.js';
 
 interface CreateUserOptions extends ConfigOptions {
@@ -24,25 +20,6 @@ interface CreateUserOptions extends ConfigOptions {
 interface UserOptions extends ConfigOptions {
   email: string;
   json?: boolean;
-}
-
-/** Runs one operator use case on the configured database, turning refusals into CLI errors. */
-async function onDatabase<T>(
-  ctx: CliContext,
-  options: ConfigOptions,
-  what: string,
-  work: (store: Store, config: Config) => Promise<T>,
-): Promise<T> {
-  const config = loadOperatorConfig(ctx, options);
-  const { openStore } = await import('../../store/db.js');
-  const store = openStore(config.database);
-  try {
-    return await work(store, config);
-  } catch (error) {
-    throw asCliError(error, what);
-  } finally {
-    await store.close();
-  }
 }
 
 function plural(count: number, one: string, many = `${one}s`): string {
@@ -143,16 +120,4 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
         }
       });
   }
-}
-
-/** A service refusal (duplicate email, unknown user, bad input) reads like the server's own error would. */
-function asCliError(error: unknown, what: string): CliError {
-  if (error instanceof CliError) return error;
-  if (error instanceof Problem) {
-    const body = error.toBody();
-    const details = [`  status: ${body.statusCode} ${body.error}`, `  reason: ${body.reason.code}`];
-    if (typeof body.reason.hint === 'string') details.push(`  hint: ${body.reason.hint}`);
-    return new ApiError(body.statusCode, body, body.message, details);
-  }
-  return new CliError(`cannot ${what}: ${firstLine(error)}`);
 }

@@ -1,8 +1,15 @@
-/** `gatehouse orgs list|create|get|policies`: organizations and their policies. */
+/**
+ * `gatehouse orgs list|create|get|policies`: organizations and their policies, over the API; and
+ * `gatehouse orgs domains list|add|remove`: the e-mail domains the operator approves for an
+ * organization's single sign-on, on the database directly (an operator command: no organization
+ * administrator can approve a domain, see services/identity/sso-accounts.ts).
+ */
 import type { Command } from 'commander';
+import type { Store } from '../../store/db.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
+import { type ConfigOptions, onDatabase, withConfigOptions } from '../operator.js';
 import { formatFields, formatTime, printJson, printLines, printTable, text } from '../output.js';
 
 interface Organization {
@@ -23,6 +30,10 @@ interface Policies {
   robotTokenMaxLifetimeDays: number | null;
   robotsMayManageMembers: boolean;
   updatedAt?: string | null;
+}
+
+interface DomainOptions extends ConfigOptions {
+  json?: boolean;
 }
 
 interface PolicyFlags extends ClientOptions {
@@ -134,6 +145,82 @@ Examples:
         ]),
       );
     });
+
+  registerDomains(orgs, ctx);
+}
+
+/** `gatehouse orgs domains …`: operator commands on the configured database. */
+function registerDomains(orgs: Command, ctx: CliContext): void {
+  const domains = orgs
+    .command('domains')
+    .description(
+      "operator: the e-mail domains an organization's single sign-on may log in (works on the database, like `admin`)",
+    );
+  const now = () => new Date();
+  const command = (name: string) => withConfigOptions(domains.command(name)).option('--json', 'print JSON');
+
+  command('list')
+    .description("list the domains approved for an organization's single sign-on")
+    .argument('<organizationId>', 'organization id')
+    .action(async (organizationId: string, options: DomainOptions) => {
+      const { listDomains } = await import('../../services/identity/sso-accounts.js');
+      const rows = await onDatabase(ctx, options, 'list the domains', async (store) => {
+        await migrated(store);
+        return listDomains(store.db, organizationId);
+      });
+      if (options.json) return printJson(ctx, rows);
+      printTable(
+        ctx,
+        rows,
+        [
+          { header: 'DOMAIN', value: (d) => d.domain },
+          { header: 'APPROVED', value: (d) => formatTime(d.addedAt) },
+        ],
+        `No approved domains: the single sign-on of ${organizationId} logs nobody in. Approve one with \`gatehouse orgs domains add ${organizationId} <domain>\`.`,
+      );
+    });
+
+  command('add')
+    .description("approve a domain: the organization's providers may log in its addresses (if the account belongs to it alone)")
+    .argument('<organizationId>', 'organization id')
+    .argument('<domain>', 'the part after the @, e.g. acme.example')
+    .action(async (organizationId: string, domain: string, options: DomainOptions) => {
+      const { approveDomain } = await import('../../services/identity/sso-accounts.js');
+      const result = await onDatabase(ctx, options, 'approve the domain', async (store) => {
+        await migrated(store);
+        return approveDomain(store.db, organizationId, domain, now());
+      });
+      if (options.json) return printJson(ctx, { ...result.domain, added: result.added });
+      printLines(ctx, [
+        result.added
+          ? `Approved ${result.domain.domain} for the single sign-on of organization ${organizationId}.`
+          : `${result.domain.domain} was already approved for organization ${organizationId}: nothing changed.`,
+      ]);
+    });
+
+  command('remove')
+    .description("withdraw a domain: the organization's providers stop logging in its addresses")
+    .argument('<organizationId>', 'organization id')
+    .argument('<domain>', 'the part after the @')
+    .action(async (organizationId: string, domain: string, options: DomainOptions) => {
+      const { removeDomain } = await import('../../services/identity/sso-accounts.js');
+      const removed = await onDatabase(ctx, options, 'remove the domain', async (store) => {
+        await migrated(store);
+        return removeDomain(store.db, organizationId, domain, now());
+      });
+      if (options.json) return printJson(ctx, { organizationId, domain, removed });
+      printLines(ctx, [
+        removed
+          ? `Removed ${domain} from the single sign-on of organization ${organizationId}.`
+          : `${domain} is not approved for organization ${organizationId}: nothing changed.`,
+      ]);
+    });
+}
+
+/** Operator commands may run before the server ever started: bring the schema up to date first. */
+async function migrated(store: Store): Promise<void> {
+  const { migrateToLatest } = await import('../../store/migrate.js');
+  await migrateToLatest(store.db);
 }
 
 /** The PATCH body from the flags given; refuses malformed values before anything is sent. */

@@ -1,13 +1,15 @@
 /**
- * `gatehouse tokens add|list|delete|rotate`: robot tokens of a project, through the Access API
- * robots endpoints. A secret is printed once, by `add` or `rotate`; afterwards only its last four
- * characters.
+ * `gatehouse tokens add|list|delete|rotate|usage|report-leaked`: robot tokens of a project, through
+ * the Access API robots endpoints. A secret is printed once, by `add` or `rotate`; afterwards only
+ * its last four characters. `usage` shows what a robot actually did and the smallest role that
+ * covers it; `report-leaked` revokes a token found in the open.
  */
 import type { Command } from 'commander';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import { describeSource } from '../config-file.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
+import { accessPath, describeResource, type ResourceFlags, resourceOf, withResource } from '../http.js';
 import { formatHint, formatTime, printJson, printLines, printTable } from '../output.js';
 
 interface Membership {
@@ -208,6 +210,76 @@ the one rotated. The CLI never rewrites the saved token: store the new one yours
         );
       }
       printLines(ctx, lines);
+    });
+
+  registerUsage(tokens, ctx);
+}
+
+interface UsageReport {
+  robotId: string;
+  days: number;
+  rolesHeld: string[];
+  permissions: Array<{ permission: string; resourceType: string; resourceId: string; count: number; lastUsedAt: string }>;
+  unusedPermissions: string[];
+  smallestRole: { name: string; title: string; isCustom: boolean; grantCount: number } | null;
+}
+
+function registerUsage(tokens: Command, ctx: CliContext): void {
+  withResource(withClientOptions(tokens.command('usage')))
+    .description('the permissions a robot exercised, and the smallest role that would have been enough')
+    .argument('<robotId>', 'robot id (see `gatehouse tokens list`)')
+    .option('--days <n>', 'the window, in days: 1 to 90 (default 30)')
+    .action(async (robotId: string, options: ClientOptions & ResourceFlags & { days?: string }) => {
+      const resource = resourceOf(options);
+      if (options.days !== undefined && !/^\d{1,2}$/.test(options.days)) {
+        throw usageError(`--days must be a whole number from 1 to 90, got "${options.days}"`);
+      }
+      const { client } = connect(ctx, options);
+      const report = await client.get<UsageReport>(accessPath(resource, 'robots', robotId, 'usage'), {
+        query: options.days !== undefined ? { days: options.days } : {},
+      });
+      if (options.json) return printJson(ctx, report);
+      const lines = [
+        `Robot ${report.robotId} on ${describeResource(resource)}, last ${report.days} days`,
+        `Roles held: ${report.rolesHeld.join(', ') || '-'}`,
+        '',
+      ];
+      printLines(ctx, lines);
+      printTable(
+        ctx,
+        report.permissions,
+        [
+          { header: 'PERMISSION', value: (p) => p.permission },
+          { header: 'ON', value: (p) => `${p.resourceType} ${p.resourceId}` },
+          { header: 'REQUESTS', value: (p) => String(p.count) },
+          { header: 'LAST USED', value: (p) => formatTime(p.lastUsedAt) },
+        ],
+        'No permission exercised in this window: the robot may not be needed at all.',
+      );
+      const smallest = report.smallestRole;
+      printLines(ctx, [
+        '',
+        smallest
+          ? `Smallest role that covers this: ${smallest.name}${smallest.isCustom ? ' (custom)' : ''} — ${smallest.title}, ${smallest.grantCount} permissions`
+          : 'No built-in or custom role covers exactly this: create a custom role with these permissions.',
+        ...(report.unusedPermissions.length > 0
+          ? [`Granted but never used (${report.unusedPermissions.length}): ${report.unusedPermissions.join(', ')}`]
+          : []),
+      ]);
+    });
+
+  withClientOptions(tokens.command('report-leaked'))
+    .description('report a Gatehouse token found in the open: it is revoked if it still works (the answer never says)')
+    .argument('<token>', 'the token that was found (gth_user_…, gth_robot_… or gth_invite_…)')
+    .option('--url <url>', 'where it was found, for its owner')
+    .action(async (token: string, options: ClientOptions & { url?: string }) => {
+      const { client } = connect(ctx, options, { requireToken: false });
+      const answer = await client.post<{ received: boolean }>('/tokens/leaked', {
+        token,
+        ...(options.url !== undefined ? { url: options.url } : {}),
+      });
+      if (options.json) return printJson(ctx, answer);
+      printLines(ctx, ['Reported. If the token still worked, it has been revoked and its owner can see the report.']);
     });
 }
 

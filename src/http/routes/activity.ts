@@ -54,7 +54,7 @@ export const ActivityEvent = Type.Object({
 
 const policy = {
   accepts: ['user', 'robot'],
-  note: 'events of projects and organizations where the caller holds sanity.{project|organization}.update, and the caller’s own',
+  note: 'events of projects and organizations where the caller holds sanity.{project|organization}.activity.read (administrators and auditors), and the caller’s own',
 } as const;
 
 export const ActivityPage = Type.Object({
@@ -68,7 +68,7 @@ export const activityRoutes = [
     path: '/activity',
     summary: 'The activity (audit) log, newest first',
     description:
-      'Filters combine with AND; a repeated filter matches any of its values. Only events you may audit are returned: those of projects and organizations where you hold `sanity.{project|organization}.update`, and those you did or that were done to you.',
+      'Filters combine with AND; a repeated filter matches any of its values. Only events you may audit are returned: those of projects and organizations where you hold `sanity.{project|organization}.activity.read` (the `administrator` and `auditor` roles), and those you did or that were done to you.',
     tags: ['Activity'],
     policy,
     query: Type.Object(

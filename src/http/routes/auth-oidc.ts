@@ -68,7 +68,7 @@ export const authOidcRoutes = [
     handler: async (ctx) => {
       const provider = ctx.params.provider;
       try {
-        return redirectTo(ctx, await ctx.services.identity.oidc.callback(provider, ctx.query));
+        return redirectTo(ctx, await ctx.services.identity.oidc.callback(provider, ctx.query, ctx.actor));
       } catch (error) {
         if (!(error instanceof Problem)) throw error;
         // The reason goes to the log (never the code or the tokens); the page says what to do.

@@ -45,7 +45,8 @@ interface FormContext {
   reply: FastifyReply;
 }
 
-function wantsHtml(ctx: FormContext): boolean {
+/** Whether the caller is a browser that wants pages (its `Accept` names `text/html`). */
+export function wantsHtml(ctx: FormContext): boolean {
   const accept = ctx.reply.request.headers.accept;
   return typeof accept === 'string' && accept.includes('text/html');
 }
@@ -54,19 +55,36 @@ function sendPage(ctx: FormContext, page: HtmlPage) {
   return sendHtml(ctx, page.html, page.status, { formTargets: page.formTargets });
 }
 
-/** Refuses a form another site made the browser post (`Sec-Fetch-Site: cross-site` or `same-site`). */
-function checkSameOrigin(ctx: FormContext): void {
-  const site = ctx.reply.request.headers['sec-fetch-site'];
-  if (site === undefined || site === 'same-origin' || site === 'none') return;
+/**
+ * Refuses a form another site made the browser post (login CSRF): one the browser marks as not
+ * same-origin (`Sec-Fetch-Site: cross-site` or `same-site`), or one whose `Origin` is not this
+ * server's — another site's, or `null` (a sandboxed frame, a `data:` page, a redirect from
+ * elsewhere). Older browsers send neither header on some posts; those and non-browser clients
+ * are let through, as their posts carry no cookie of ours to ride on anyway.
+ */
+function checkSameOrigin(ctx: FormContext & { services: { deps: { baseUrl(): string } } }): void {
+  const request = ctx.reply.request;
+  const site = request.headers['sec-fetch-site'];
+  const origin = request.headers.origin;
+  const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none';
+  if (!crossSite && (origin === undefined || ownOrigins(ctx).includes(origin))) return;
   throw new Problem(403, 'This form can only be sent from this server’s own pages', {
     code: 'cross_site_form',
     hint: 'Open the login page of this server (GET /v1/auth/login/sanity?origin=…) and log in there.',
   });
 }
 
+/** The origins of this server's own pages: the public URL's, and the one this request was sent to. */
+function ownOrigins(ctx: FormContext & { services: { deps: { baseUrl(): string } } }): string[] {
+  const request = ctx.reply.request;
+  const origins = [new URL(ctx.services.deps.baseUrl()).origin];
+  if (request.host) origins.push(`${request.protocol}://${request.host}`);
+  return origins;
+}
+
 /** Runs a form submission: a 303 to where it leads, or for a browser a page that explains the failure. */
 async function answerForm(
-  ctx: FormContext,
+  ctx: FormContext & { services: { deps: { baseUrl(): string } } },
   submit: () => Promise<string>,
   failurePage: (problem: Problem) => Promise<HtmlPage> | HtmlPage,
 ) {

@@ -3,9 +3,12 @@
  * starts, and where the CLI or console collects the token at the end.
  */
 import { Type } from 'typebox';
+import { Problem } from '../../model/errors.js';
+import { loginErrorPage } from '../../services/identity/pages.js';
 import { requestOriginOf } from '../request-context.js';
 import { defineRoute, redirectTo, sendHtml } from '../route.js';
 import { StringEnum } from '../schemas.js';
+import { wantsHtml } from './auth-password.js';
 
 export const LoginProvider = Type.Object({ name: Type.String(), title: Type.String(), url: Type.String() });
 
@@ -51,12 +54,24 @@ export const authRoutes = [
     status: 302,
     response: Type.Null({ description: 'A redirect, or (200) an HTML page' }),
     handler: async (ctx) => {
-      const answer = await ctx.services.identity.start(ctx.params.provider, {
-        origin: ctx.query.origin,
-        type: ctx.query.type ?? 'token',
-        label: ctx.query.label ?? 'Gatehouse login',
-        requestOrigin: requestOriginOf(ctx.reply.request),
-      });
+      let answer: Awaited<ReturnType<typeof ctx.services.identity.start>>;
+      try {
+        answer = await ctx.services.identity.start(ctx.params.provider, {
+          origin: ctx.query.origin,
+          type: ctx.query.type ?? 'token',
+          label: ctx.query.label ?? 'Gatehouse login',
+          requestOrigin: requestOriginOf(ctx.reply.request),
+        });
+      } catch (error) {
+        if (!(error instanceof Problem)) throw error;
+        const detail = (error as Problem & { detail?: unknown }).detail;
+        if (typeof detail === 'string') {
+          ctx.reply.log.warn({ provider: ctx.params.provider, code: error.reason.code, detail }, 'login start refused');
+        }
+        // A browser gets a page that explains the refusal; programs get the envelope.
+        if (!wantsHtml(ctx)) throw error;
+        return sendHtml(ctx, loginErrorPage(error), error.status);
+      }
       return 'redirect' in answer
         ? redirectTo(ctx, answer.redirect)
         : sendHtml(ctx, answer.html, 200, { formTargets: answer.formTargets ?? [] });

@@ -18,6 +18,7 @@ import { explainRoutes } from './explain.js';
 import { grantRoutes } from './grants.js';
 import { healthRoutes } from './health.js';
 import { legacyInvitationRoutes } from './invitations.js';
+import { leakRoutes } from './leaks.js';
 import { openApiRoutes } from './openapi.js';
 import { organizationPolicyRoutes } from './organization-policies.js';
 import { organizationRoutes } from './organizations.js';
@@ -43,6 +44,7 @@ const table: AnyRoute[] = [
   ...userRoutes,
   ...authRoutes,
   ...authTokenRoutes,
+  ...leakRoutes,
   ...authPasswordRoutes,
   ...authSamlRoutes,
   ...authOidcRoutes,

@@ -40,12 +40,6 @@ export const legacyInvitationRoutes = [
     status: 201,
     response: Invite,
     handler: (ctx) =>
-      ctx.services.invites.create(
-        ctx.actor,
-        { type: 'project', id: ctx.params.projectId },
-        accessOf(ctx),
-        ctx.body,
-        ctx.reply.log,
-      ),
+      ctx.services.invites.create(ctx.actor, { type: 'project', id: ctx.params.projectId }, accessOf(ctx), ctx.body),
   }),
 ];

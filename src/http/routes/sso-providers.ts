@@ -38,7 +38,9 @@ const ConfigInput = Type.Object(
   {
     // OpenID Connect
     issuer: Type.Optional(
-      Url('OIDC: the issuer; `<issuer>/.well-known/openid-configuration` must answer. https (http only for localhost).'),
+      Url(
+        'OIDC: the issuer; `<issuer>/.well-known/openid-configuration` must answer. https at a public address, unless the operator allowed the host (GATEHOUSE_IDP_ALLOWED_HOSTS); 400 `idp_url_not_allowed` otherwise.',
+      ),
     ),
     clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'OIDC: the client id' })),
     clientSecret: Type.Optional(
@@ -61,7 +63,11 @@ const ConfigInput = Type.Object(
     emailClaim: Type.Optional(ClaimName('OIDC: the claim with the e-mail address (default `email`)')),
     nameClaim: Type.Optional(ClaimName('OIDC: the claim with the display name (default `name`)')),
     // SAML
-    entryPoint: Type.Optional(Url('SAML: the identity provider’s single sign-on URL (HTTP-Redirect binding)')),
+    entryPoint: Type.Optional(
+      Url(
+        'SAML: the identity provider’s single sign-on URL (HTTP-Redirect binding); https at a public address, like an OIDC issuer',
+      ),
+    ),
     idpIssuer: Type.Optional(
       Type.String({ minLength: 1, maxLength: 1000, description: 'SAML: the identity provider’s entity id' }),
     ),
@@ -143,7 +149,25 @@ const path = '/organizations/:organizationId/providers';
 const tags = ['Organizations: SSO'];
 const writeNote = 'identity providers decide who can log in: only people configure them';
 
+const ApprovedDomain = Type.Object({
+  domain: Type.String({ description: 'The part after the @ (lowercase; internationalized names in punycode)' }),
+  organizationId: Type.String(),
+  addedAt: Timestamp,
+});
+
 export const ssoProviderRoutes = [
+  defineRoute({
+    method: 'GET',
+    path: '/organizations/:organizationId/domains',
+    summary: 'The e-mail domains the operator approved for an organization’s single sign-on',
+    description:
+      'An organization’s providers log in only addresses of these domains, and only accounts that belong to the organization alone; with none, they log nobody in (403 `sso_not_approved`). Only the server’s operator approves domains (`gatehouse orgs domains add`), since any administrator can make a provider assert any address.',
+    tags,
+    policy: { accepts: ['user', 'robot'], resource: 'organization', permission: 'sanity.organization.sso.read' },
+    params: OrganizationParams,
+    response: Type.Array(ApprovedDomain),
+    handler: (ctx) => ctx.services.ssoProviders.domains(ctx.params.organizationId),
+  }),
   defineRoute({
     method: 'GET',
     path,

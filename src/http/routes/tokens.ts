@@ -54,7 +54,7 @@ export const legacyTokenRoutes = [
     status: 204,
     response: Empty,
     handler: async (ctx) => {
-      await ctx.services.robots.legacyRemove(ctx.actor, ctx.params.projectId, ctx.params.tokenId);
+      await ctx.services.robots.legacyRemove(ctx.actor, ctx.params.projectId, accessOf(ctx), ctx.params.tokenId);
     },
   }),
 ];

@@ -15,9 +15,9 @@
  * Who an identity is: the global provider is the operator's choice and is trusted like the
  * password form, so its first login links the existing account with the same e-mail address. An
  * organization's provider is configured by that organization's administrators, who must not be
- * able to log in as anybody by asserting their address: its identities only ever reach accounts
- * they created or were linked to, and a first login whose address belongs to another account is
- * refused (403 `sso_account_conflict`).
+ * able to log in as anybody by asserting their address: it starts logins only for organizations
+ * the operator approved, and at every login the address must be in an approved domain and the
+ * account must belong to that organization alone (services/identity/sso-accounts.ts).
  */
 import * as client from 'openid-client';
 import { Problem } from '../../model/errors.js';
@@ -25,7 +25,7 @@ import { SecretBoxError } from '../../model/secret-box.js';
 import { findIdentityProvider } from '../../store/identity.js';
 import { findOrganization } from '../../store/organizations.js';
 import type { IdentityProviderRow, LoginFlowRow } from '../../store/schema.js';
-import type { Deps } from '../context.js';
+import { type Actor, type Deps, systemActor } from '../context.js';
 import type { LoginService } from '../login.js';
 import {
   DEFAULT_EMAIL_CLAIM,
@@ -36,6 +36,8 @@ import {
   readOidcConfig,
 } from '../sso-providers.js';
 import { normalizeEmail } from '../validation.js';
+import { OutboundRefused, outboundPolicyOf } from './outbound.js';
+import { accountForIdentity, checkSsoLogin, ensureSsoApproved } from './sso-accounts.js';
 import type { LoginRequest, LoginStart } from './types.js';
 
 /** How long a discovered configuration (metadata, and the JWKS it caches) is reused. */
@@ -92,6 +94,27 @@ function unavailable(title: string, detail: string): OidcRejection {
     },
     detail,
   );
+}
+
+/** A request to the provider the outbound policy refused (services/identity/outbound.ts). */
+export function addressRefused(title: string, detail: string): OidcRejection {
+  return new OidcRejection(
+    502,
+    `${title} is at an address this server does not connect to`,
+    {
+      code: 'provider_address_refused',
+      hint: 'Identity providers must be reached over https at a public address. Ask the organization’s administrators to check the provider; the server’s operator can allow a private host in GATEHOUSE_IDP_ALLOWED_HOSTS.',
+    },
+    detail,
+  );
+}
+
+/** The OutboundRefused behind an error, however deep openid-client wrapped it. */
+function outboundRefusal(error: unknown): OutboundRefused | null {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof OutboundRefused) return e;
+  }
+  return null;
 }
 
 function invalidAnswer(title: string, detail: string): OidcRejection {
@@ -151,6 +174,7 @@ export class OidcLogin {
     // A bad origin is refused before anything is asked of the provider.
     this.login.checkOrigin(request.origin, request.requestOrigin);
     const provider = this.resolveRow(row);
+    if (row) await ensureSsoApproved(this.deps.db, row.organization_id);
     const config = await this.configuration(provider);
     const codeVerifier = client.randomPKCECodeVerifier();
     const nonce = client.randomNonce();
@@ -177,7 +201,7 @@ export class OidcLogin {
    * `GET /auth/callback/oidc/{name}`: the provider's answer. Returns where to send the browser;
    * throws an OidcRejection (shown as an error page) for anything else.
    */
-  async callback(name: string, query: CallbackQuery): Promise<string> {
+  async callback(name: string, query: CallbackQuery, actor: Actor = systemActor()): Promise<string> {
     const provider = await this.resolveName(name);
     const state = query.state;
     if (!state) {
@@ -226,6 +250,8 @@ export class OidcLogin {
         idTokenExpected: true,
       });
     } catch (error) {
+      const refusal = outboundRefusal(error);
+      if (refusal) throw addressRefused(provider.title, `code exchange refused: ${refusal.message}`);
       throw invalidAnswer(provider.title, `code exchange or ID token check failed: ${describe(error)}`);
     }
     const claims = tokens.claims();
@@ -239,6 +265,8 @@ export class OidcLogin {
       try {
         source = { ...(await client.fetchUserInfo(config, tokens.access_token, subject)) };
       } catch (error) {
+        const refusal = outboundRefusal(error);
+        if (refusal) throw addressRefused(provider.title, `userinfo request refused: ${refusal.message}`);
         throw invalidAnswer(provider.title, `userinfo request failed: ${describe(error)}`);
       }
     }
@@ -281,18 +309,19 @@ export class OidcLogin {
 
     const identityProviderId = provider.row ? provider.row.id : `oidc:${provider.settings.issuer}`;
     if (provider.row) {
-      const existing = await this.login.takeoverRisk(provider.row.organization_id, identityProviderId, subject, email);
-      if (existing) {
-        throw new OidcRejection(
-          403,
-          `An account with the e-mail address ${email} already exists`,
-          {
-            code: 'sso_account_conflict',
-            hint: 'An organization’s single sign-on only logs in accounts that belong to that organization alone. Log in to this account the way you usually do.',
-          },
-          `first login through ${provider.name} for an address that belongs to user ${existing.id}`,
-        );
-      }
+      // An organization's provider, at every login: see services/identity/sso-accounts.ts.
+      await checkSsoLogin(
+        this.deps.db,
+        {
+          organizationId: provider.row.organization_id,
+          providerId: identityProviderId,
+          email,
+          user: await accountForIdentity(this.deps.db, identityProviderId, subject, email),
+          actor,
+          now: this.deps.now(),
+        },
+        (status, message, reason, detail) => new OidcRejection(status, message, reason, detail),
+      );
     }
     const givenName = text(profile.given_name, 200);
     const familyName = text(profile.family_name, 200);
@@ -386,16 +415,28 @@ export class OidcLogin {
     const cached = this.configurations.get(provider.cacheKey);
     if (cached && cached.expires > now) return cached.config;
     const { issuer, clientId, clientSecret } = provider.settings;
-    const config = client.discovery(
-      new URL(issuer),
-      clientId,
-      clientSecret ? { client_secret: clientSecret } : undefined,
-      clientSecret ? client.ClientSecretBasic(clientSecret) : client.None(),
-      {
-        timeout: HTTP_TIMEOUT_SECONDS,
-        ...(isLoopback(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
-      },
-    );
+    // An organization's provider is reached only through the outbound policy (https, public
+    // addresses, checked at every connection: services/identity/outbound.ts); the operator's global
+    // provider is the operator's own choice.
+    const outbound = provider.row ? outboundPolicyOf(this.deps.identity) : null;
+    const config = client
+      .discovery(
+        new URL(issuer),
+        clientId,
+        clientSecret ? { client_secret: clientSecret } : undefined,
+        clientSecret ? client.ClientSecretBasic(clientSecret) : client.None(),
+        {
+          timeout: HTTP_TIMEOUT_SECONDS,
+          ...(isLoopback(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
+          ...(outbound ? { [client.customFetch]: outbound.fetch as client.CustomFetch } : {}),
+        },
+      )
+      .then((discovered) => {
+        // Where browsers will be sent: the policy's scheme and host rules apply there too.
+        const authorize = discovered.serverMetadata().authorization_endpoint;
+        if (outbound && authorize) outbound.checkUrl(new URL(authorize));
+        return discovered;
+      });
     if (this.configurations.size >= MAX_CACHED) {
       for (const [key, entry] of this.configurations) if (entry.expires <= now) this.configurations.delete(key);
       if (this.configurations.size >= MAX_CACHED) this.configurations.clear();
@@ -405,6 +446,8 @@ export class OidcLogin {
       return await config;
     } catch (error) {
       this.configurations.delete(provider.cacheKey);
+      const refusal = outboundRefusal(error);
+      if (refusal) throw addressRefused(provider.title, `discovery of ${issuer} refused: ${refusal.message}`);
       throw unavailable(provider.title, `discovery of ${issuer} failed: ${describe(error)}`);
     }
   }

@@ -93,7 +93,7 @@ export function signupClosed(): Problem {
  * verification some answer must differ. The least revealing honest one: a generic "check your
  * details or log in" that does not say the address is taken in so many words, given only after the
  * password rules passed (they do not depend on the address), after the same argon2 hashing a new
- * account costs, and counted as a failed login for the address and the client (`recordFailure`),
+ * account costs, and counted as a failed login for the address and the client (services/rate-limits.ts),
  * so probing addresses through sign-up is throttled like guessing passwords.
  */
 export function signupUnavailable(): Problem {
@@ -146,15 +146,15 @@ export class PasswordLogin {
   async submitLogin(actor: Actor, form: LoginForm): Promise<string> {
     await this.login.peekFlow(form.flow, PROVIDER);
     const email = form.email.trim().toLowerCase();
-    rateLimitsOf(this.deps).checkLogin(email, actor.ip);
+    const attempt = await rateLimitsOf(this.deps).beginLogin(email, actor.ip);
     const user = await findLoginByEmail(this.deps.db, email);
     // Always one verification, against the dummy hash when there is nothing real to verify.
     const verified = await verifyPassword(user?.password_hash ?? (await this.dummyHash()), form.password);
     if (!verified || !user || user.password_hash === null || user.disabled_at !== null) {
-      await this.recordFailure(email, actor.ip);
+      await attempt.failed();
       throw invalidCredentials();
     }
-    rateLimitsOf(this.deps).recordLoginSuccess(email);
+    await attempt.succeeded();
     const flow = await this.login.takeFlow(form.flow, PROVIDER);
     return this.login.finish({
       flow,
@@ -163,15 +163,6 @@ export class PasswordLogin {
       organizationId: null,
       lifetimeDays: this.deps.identity.personalTokenLifetimeDays,
     });
-  }
-
-  /**
-   * A failed password check, for the abuse limits (per account and per client IP,
-   * services/rate-limits.ts). Every failure path goes through here: wrong
-   * logins, sign-ups of taken addresses, and wrong current passwords.
-   */
-  async recordFailure(email: string, ip: string | null): Promise<void> {
-    rateLimitsOf(this.deps).recordLoginFailure(email, ip);
   }
 
   /** `GET /auth/signup/sanity?flow=…`: the sign-up form, when sign-up is open. */
@@ -193,6 +184,8 @@ export class PasswordLogin {
     const email = normalizeEmail(form.email);
     const rejection = checkPassword(form.password, { email, common: await loadCommonPasswords() });
     if (rejection) throw weakPassword('password', rejection);
+    // Counted like a login: probing addresses through sign-up is limited like guessing passwords.
+    const attempt = await rateLimitsOf(this.deps).beginLogin(email, actor.ip);
     // Hashed before looking at the address: a taken address costs the same argon2 time.
     const passwordHash = await hashPassword(form.password);
     const now = this.deps.now();
@@ -224,13 +217,17 @@ export class PasswordLogin {
       });
     } catch (error) {
       // The same address signed up at the same moment by another request.
-      if (!isUniqueViolation(error)) throw error;
+      if (!isUniqueViolation(error)) {
+        await attempt.abandoned();
+        throw error;
+      }
       userId = null;
     }
     if (userId === null) {
-      await this.recordFailure(email, actor.ip);
+      await attempt.failed();
       throw signupUnavailable();
     }
+    await attempt.succeeded();
     return this.login.finish({
       flow,
       userId,
@@ -274,14 +271,17 @@ export class PasswordLogin {
     }
     const rejection = checkPassword(input.newPassword, { email: user.email, common: await loadCommonPasswords() });
     if (rejection) throw weakPassword('newPassword', rejection);
+    // Checking the current password is a login: a stolen token must not guess it without limit.
+    const attempt = current !== null ? await rateLimitsOf(this.deps).beginLogin(user.email, actor.ip) : null;
     if (current !== null && !(await verifyPassword(current, input.currentPassword ?? ''))) {
-      await this.recordFailure(user.email, actor.ip);
+      await attempt?.failed();
       throw new Problem(403, 'The current password is wrong', {
         code: 'invalid_current_password',
         field: 'currentPassword',
         hint: 'Send the password you log in with now as currentPassword.',
       });
     }
+    await attempt?.succeeded();
     const passwordHash = await hashPassword(input.newPassword);
     const now = this.deps.now();
     await inTransaction(this.deps, async (trx) => {

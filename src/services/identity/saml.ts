@@ -32,6 +32,8 @@ import { disabledAccount, FLOW_TTL_MS, type LoginService } from '../login.js';
 import { addMember } from '../memberships.js';
 import { resolveRoles } from '../role-catalog.js';
 import { normalizeEmail } from '../validation.js';
+import { OutboundRefused, outboundPolicyOf } from './outbound.js';
+import { accountForIdentity, checkSsoLogin, ensureSsoApproved } from './sso-accounts.js';
 import type { LoginRequest, LoginStart } from './types.js';
 
 /** How far the identity provider's clock may be from ours. */
@@ -131,6 +133,22 @@ export class SamlLogin {
   /** `GET /auth/login/{providerId}` for an organization's SAML provider: the AuthnRequest redirect. */
   async start(row: IdentityProviderRow, request: LoginRequest): Promise<LoginStart> {
     const config = parseConfig(row);
+    await ensureSsoApproved(this.deps.db, row.organization_id);
+    // Browsers are sent there: it must still be allowed (the operator may have withdrawn a host).
+    try {
+      outboundPolicyOf(this.deps.identity).checkUrl(new URL(config.entryPoint));
+    } catch (error) {
+      if (!(error instanceof OutboundRefused)) throw error;
+      throw new SamlRejection(
+        502,
+        `${row.title} is at an address this server does not send people to`,
+        {
+          code: 'provider_address_refused',
+          hint: 'Identity providers must be reached over https at a public address. Ask the organization’s administrators to check the provider; the server’s operator can allow a private host in GATEHOUSE_IDP_ALLOWED_HOSTS.',
+        },
+        `entry point refused: ${error.message}`,
+      );
+    }
     const requestId = `_${randomBytes(20).toString('hex')}`;
     const flowId = await this.login.startFlow({
       provider: row.id,
@@ -190,7 +208,19 @@ export class SamlLogin {
     const requestId = requestIdOf(flow);
     const profile = await this.validate(row, config, body, flow, requestId);
     const identity = identityOf(config, profile);
-    await this.checkAccountTakeover(row, identity);
+    // An organization's provider, at every login: see services/identity/sso-accounts.ts.
+    await checkSsoLogin(
+      this.deps.db,
+      {
+        organizationId: row.organization_id,
+        providerId: row.id,
+        email: identity.email,
+        user: await accountForIdentity(this.deps.db, row.id, identity.subject, identity.email),
+        actor,
+        now: this.deps.now(),
+      },
+      (status, message, reason, detail) => new SamlRejection(status, message, reason, detail),
+    );
 
     // The answer is good: the flow is used now, exactly once.
     const taken = await this.login.takeFlow(body.RelayState, row.id);
@@ -214,21 +244,6 @@ export class SamlLogin {
       lifetimeDays: organization?.sso_token_lifetime_days ?? this.deps.identity.ssoTokenLifetimeDays,
     });
     return { redirect, userId: user.id, changes, skipped };
-  }
-
-  /** See LoginService.takeoverRisk: an assertion must not hand over an account outside the organization. */
-  private async checkAccountTakeover(row: IdentityProviderRow, identity: { subject: string; email: string }): Promise<void> {
-    const existing = await this.login.takeoverRisk(row.organization_id, row.id, identity.subject, identity.email);
-    if (!existing) return;
-    throw new SamlRejection(
-      403,
-      'An account with this e-mail address already exists outside this organization',
-      {
-        code: 'sso_account_conflict',
-        hint: 'An organization’s single sign-on only logs in accounts that belong to that organization alone. Log in to this account the way you usually do.',
-      },
-      `a first login would link user ${existing.id}, who belongs to nothing, or to something outside organization ${row.organization_id}`,
-    );
   }
 
   /** The checks of the answer: signature, issuer, audience, recipient, InResponseTo, validity window. */

@@ -87,7 +87,7 @@ export const accessInviteRoutes = [
     path: '/access/:resourceType/:resourceId/invites',
     summary: 'Invite a person by e-mail',
     description:
-      'Sends an e-mail with a single-use link that expires (GATEHOUSE_INVITE_TTL_DAYS, default 7). One role (`role`) or several (`roleNames`), all given on acceptance. Each role must apply to users and you must hold every permission it contains; only administrators invite administrators. Without SMTP configured, the message is written to the outbox folder of the data dir and the link is logged.',
+      'Sends an e-mail with a single-use link that expires (GATEHOUSE_INVITE_TTL_DAYS, default 7). One role (`role`) or several (`roleNames`), all given on acceptance. Each role must apply to users and you must hold every permission it contains; only administrators invite administrators. The message is written to the outbox in the invitation’s transaction and sent right after, retried if the mail server is down (the invitation exists either way). Without SMTP configured, it is written to the outbox folder of the data dir.',
     tags: ['Access: invites'],
     policy: {
       accepts: ['user', 'robot'],
@@ -99,7 +99,7 @@ export const accessInviteRoutes = [
     body: CreateInviteBody,
     status: 201,
     response: Invite,
-    handler: (ctx) => ctx.services.invites.create(ctx.actor, resourceOf(ctx), accessOf(ctx), ctx.body, ctx.reply.log),
+    handler: (ctx) => ctx.services.invites.create(ctx.actor, resourceOf(ctx), accessOf(ctx), ctx.body),
   }),
   defineRoute({
     method: 'DELETE',

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { DEFAULT_LIMIT } from '../../../model/pagination.js';
+import { MAX_USAGE_DAYS } from '../../../services/usage.js';
 import { accessOf, defineRoute, resourceOf, robotPrincipal } from '../../route.js';
 import {
   Empty,
@@ -15,6 +16,34 @@ import {
 } from '../../schemas.js';
 
 const RobotParams = Type.Object({ ...ResourceParams.properties, robotId: Id('Robot id (`r…`)') });
+
+const RobotUsage = Type.Object({
+  robotId: Type.String(),
+  resourceType: Type.String(),
+  resourceId: Type.String(),
+  days: Type.Integer(),
+  from: Timestamp,
+  to: Timestamp,
+  rolesHeld: Type.Array(Type.String()),
+  permissions: Type.Array(
+    Type.Object({
+      permission: Type.String({ description: 'What a route checked, e.g. `sanity.project.members.read`' }),
+      resourceType: Type.String(),
+      resourceId: Type.String({ description: 'Where (an organization robot also acts on the organization’s projects)' }),
+      count: Type.Integer({ description: 'Allowed requests in the window' }),
+      lastUsedAt: Timestamp,
+    }),
+  ),
+  unusedPermissions: Type.Array(Type.String(), { description: 'Granted by the robot’s roles, never exercised in the window' }),
+  smallestRole: Nullable(
+    Type.Object({
+      name: Type.String(),
+      title: Type.String(),
+      isCustom: Type.Boolean(),
+      grantCount: Type.Integer({ description: 'How many `<type>.<action>` grants the role carries' }),
+    }),
+  ),
+});
 
 export const CreateRobotBody = Type.Object(
   {
@@ -141,6 +170,25 @@ export const accessRobotRoutes = [
     handler: (ctx) => ctx.services.robots.get(resourceOf(ctx), ctx.params.robotId),
   }),
   defineRoute({
+    method: 'GET',
+    path: '/access/:resourceType/:resourceId/robots/:robotId/usage',
+    summary: 'The permissions a robot exercised, and the smallest role that covers them',
+    description: `Least privilege, measured: every permission the robot's requests were allowed by in the last \`days\` days (1–${MAX_USAGE_DAYS}, default 30, counted per UTC day), how often and when last; the permissions its roles grant that it never used; and the smallest built-in or custom role of the resource that covers what it used (null when none does). Counted in memory on each node and written every minute, so the last minute of other nodes may be missing.`,
+    tags: ['Access: robots'],
+    policy: { accepts: ['user', 'robot'], resource: 'path', permission: 'sanity.{resourceType}.tokens.read' },
+    params: RobotParams,
+    query: Type.Object(
+      {
+        days: Type.Optional(
+          Type.Integer({ minimum: 1, maximum: MAX_USAGE_DAYS, description: 'The window, in days (default 30).' }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    response: RobotUsage,
+    handler: (ctx) => ctx.services.usage.report(resourceOf(ctx), ctx.params.robotId, ctx.query.days ?? 30),
+  }),
+  defineRoute({
     method: 'PUT',
     path: '/access/:resourceType/:resourceId/robots/:robotId',
     summary: 'Change a robot’s label or expiry',
@@ -162,6 +210,8 @@ export const accessRobotRoutes = [
     method: 'DELETE',
     path: '/access/:resourceType/:resourceId/robots/:robotId',
     summary: 'Delete a robot; its token stops working on the next request',
+    description:
+      'Deleting takes the robot’s roles away, so it follows the rules of revoking them: you must hold every permission of its roles, and only administrators delete an administrator robot (403 `administrator_only`).',
     tags: ['Access: robots'],
     policy: {
       accepts: ['user', 'robot'],
@@ -173,7 +223,7 @@ export const accessRobotRoutes = [
     status: 204,
     response: Empty,
     handler: async (ctx) => {
-      await ctx.services.robots.remove(ctx.actor, resourceOf(ctx), ctx.params.robotId);
+      await ctx.services.robots.remove(ctx.actor, resourceOf(ctx), accessOf(ctx), ctx.params.robotId);
     },
   }),
   defineRoute({

@@ -98,7 +98,8 @@ export const accessUserRoutes = [
     method: 'DELETE',
     path: '/access/:resourceType/:resourceId/users/:userId',
     summary: 'Remove a user from a project or organization',
-    description: 'Refused with 409 when it would leave no person able to manage the members.',
+    description:
+      'Removing takes all of the user’s roles away, so it follows the rules of revoking them: you must hold every permission of their roles, and only administrators remove an administrator (403 `administrator_only`). Refused with 409 when it would leave no person able to manage the members.',
     tags: ['Access: users'],
     policy: {
       accepts: ['user', 'robot'],
@@ -110,7 +111,7 @@ export const accessUserRoutes = [
     status: 204,
     response: Empty,
     handler: async (ctx) => {
-      await ctx.services.members.remove(ctx.actor, resourceOf(ctx), ctx.params.userId);
+      await ctx.services.members.remove(ctx.actor, resourceOf(ctx), accessOf(ctx), ctx.params.userId);
     },
   }),
 ];
