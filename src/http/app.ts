@@ -19,7 +19,7 @@ import { projectContextOf, traceIdOf, traceparentFor } from './request-context.j
 import type { AnyRoute } from './route.js';
 import { routes as defaultRoutes } from './routes/index.js';
 import { ErrorBody } from './schemas.js';
-import { convertTextValue } from './text-values.js';
+import { convertTextValue, documentListParameters, normalizeQuery } from './text-values.js';
 import './formats.js';
 
 export interface AppOptions {
@@ -70,8 +70,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // bodies are JSON and must already have the right types ("5" is not a number).
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const check = Compile(schema as TSchema);
-    return (value: unknown) => {
-      // Most path and query values are already valid as text (ids, cursors): convert only if needed.
+    return (raw: unknown) => {
+      // `name[]` list parameters and the clients' `tag` first (text-values.ts), then most path and
+      // query values are already valid as text (ids, cursors): convert only if needed.
+      const value = httpPart === 'querystring' ? normalizeQuery(schema as object, raw) : raw;
       if (check.Check(value)) return { value };
       const converted = httpPart === 'body' ? value : convertTextValue(schema as object, value);
       return check.Check(converted) ? { value: converted } : { error: check.Errors(converted) };
@@ -139,6 +141,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
+/** The response schema of each status a route answers with: its success status(es), then the errors. */
+function responseSchemas(route: AnyRoute, status: number): Record<number, TSchema> {
+  const schemas: Record<number, TSchema> = { [status]: route.response };
+  if (route.unchangedStatus) schemas[route.unchangedStatus] = route.response;
+  for (const error of [400, 401, 403, 404]) schemas[error] = ErrorBody;
+  return schemas;
+}
+
 /** Whether an Accept-Encoding header allows gzip (listed, and not with q=0). */
 export function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
@@ -199,16 +209,10 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
     schema: {
       ...describeOperation(route),
       ...(params ? { params } : {}),
-      ...(route.query ? { querystring: route.query } : {}),
+      ...(route.query ? { querystring: documentListParameters(route.query) } : {}),
       ...(route.body ? { body: route.body } : {}),
       ...(route.bodyType === 'form' ? { consumes: [FORM_MEDIA_TYPE] } : {}),
-      response: {
-        [status]: route.response,
-        400: ErrorBody,
-        401: ErrorBody,
-        403: ErrorBody,
-        404: ErrorBody,
-      },
+      response: responseSchemas(route, status),
     },
     onRequest: hooks.onRequest,
     // Before the body is read: a JSON route refuses a form body, a form route anything but a form.

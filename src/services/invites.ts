@@ -26,9 +26,9 @@ import { checkGrantable, type Granter } from './invariants.js';
 import { type MailLog, MailService } from './mail.js';
 import { addMember } from './memberships.js';
 import { normalizeResourceType } from './robots.js';
-import { resolveRoles } from './role-catalog.js';
+import { resolveRoles, roleSummaries } from './role-catalog.js';
 import { normalizeEmail } from './validation.js';
-import { accessUserView, membershipView, roleSummary } from './views.js';
+import { accessUserView, membershipView } from './views.js';
 
 export const INVITE_TOKEN_PREFIX = 'gth_invite_';
 /** The shape of an invite token, for path validation: prefix, 43 base62 characters, 6 of checksum. */
@@ -231,7 +231,7 @@ export class InviteService {
     const gone = inviteGone(row, this.deps.now());
     if (gone) throw gone;
     const resource = { type: row.resource_type as ResourceRef['type'], id: row.resource_id };
-    const role = roleSummary(resource.type, row.role_name);
+    const role = (await roleSummaries(this.deps.db, resource.type, [resource.id]))(resource.id, row.role_name);
     return {
       ...inviteView(row),
       resourceDisplayName: await this.displayName(this.deps.db, resource),
@@ -306,6 +306,7 @@ export class InviteService {
   async legacyList(projectId: string) {
     const resource: ResourceRef = { type: 'project', id: projectId };
     const rows = await listInvites(this.deps.db, resource, ['pending', 'accepted', 'revoked'], null, MAX_LISTED);
+    const roles = await roleSummaries(this.deps.db, 'project', [projectId]);
     return rows.slice(0, MAX_LISTED).map((row) => ({
       id: row.id,
       email: row.email,
@@ -314,7 +315,7 @@ export class InviteService {
       isAccepted: row.status === 'accepted',
       isRevoked: row.status === 'revoked',
       acceptedByUserId: row.accepted_by_user_id,
-      roles: [roleSummary('project', row.role_name)],
+      roles: [roles(projectId, row.role_name)],
     }));
   }
 

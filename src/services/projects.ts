@@ -12,6 +12,7 @@ import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { retryOnIdCollision, seedCorsOrigins } from './cors.js';
 import { addMember } from './memberships.js';
+import { roleSummaries } from './role-catalog.js';
 import { nonEmpty } from './validation.js';
 import { projectMemberView, projectView } from './views.js';
 
@@ -192,15 +193,12 @@ export class ProjectService {
   /** Views of several projects, their members loaded together rather than one query per project. */
   private async views(db: Executor, rows: ProjectRow[], currentId: string | null, includeMembers: boolean) {
     if (!includeMembers) return rows.map((row) => projectView(row, undefined));
-    const members = await membersOf(
-      db,
-      'project',
-      rows.map((row) => row.id),
-    );
+    const ids = rows.map((row) => row.id);
+    const [members, roles] = await Promise.all([membersOf(db, 'project', ids), roleSummaries(db, 'project', ids)]);
     return rows.map((row) =>
       projectView(
         row,
-        (members.get(row.id) ?? []).map((m) => projectMemberView(m, currentId)),
+        (members.get(row.id) ?? []).map((m) => projectMemberView(m, currentId, roles)),
       ),
     );
   }

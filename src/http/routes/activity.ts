@@ -9,7 +9,7 @@ import { defineRoute, principalOf } from '../route.js';
 import { Id, Nullable, Timestamp } from '../schemas.js';
 
 const Repeatable = (item: ReturnType<typeof Type.String>, description: string) =>
-  Type.Optional(Type.Array(item, { maxItems: 50, description: `${description} Repeat the parameter for several.` }));
+  Type.Optional(Type.Array(item, { maxItems: 50, description }));
 
 const ActorId = Type.String({ pattern: '^(?:null|[A-Za-z0-9][A-Za-z0-9_-]{0,63})$', maxLength: 64 });
 const Action = Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,99}$', maxLength: 100 });
