@@ -13,6 +13,7 @@ import type { Services } from '../services/index.js';
 import { JsonText } from '../services/page-cache.js';
 import { authorizationHooks } from './auth.js';
 import { registerCors } from './cors.js';
+import { docsPageOptions } from './docs-page.js';
 import { checkContentEncoding, clientErrorHandler, errorHandler, notFoundHandler } from './errors.js';
 import { describeOperation } from './openapi.js';
 import { projectContextOf, traceIdOf, traceparentFor } from './request-context.js';
@@ -123,9 +124,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security: [{ bearerAuth: [] }],
     },
   });
+  const docsBase = options.publicUrl ? new URL(options.publicUrl).pathname.replace(/\/+$/, '') : '';
+  const docsPage = docsPageOptions(docsBase);
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    uiConfig: { persistAuthorization: true, tryItOutEnabled: true, displayRequestDuration: true, docExpansion: 'list' },
+    theme: docsPage.theme,
+    logo: docsPage.logo,
+    uiConfig: {
+      persistAuthorization: true,
+      tryItOutEnabled: true,
+      displayRequestDuration: true,
+      docExpansion: 'list',
+      ...docsPage.uiConfig,
+    },
     // "Try it out" must call the server the page was loaded from, under whatever name the browser
     // used for it: the configured public URL may name it differently (CORS), or not be reachable
     // at all (port 0, 0.0.0.0). Only its path is kept, for deployments under a path prefix.
