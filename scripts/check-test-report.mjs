@@ -32,7 +32,10 @@ const option = (name) => {
 };
 const requiredOption = option('--projects');
 const label = option('--label');
-const REQUIRED_IN_CI = (requiredOption ?? 'sqlite,postgres').split(',').map((p) => p.trim()).filter(Boolean);
+const REQUIRED_IN_CI = (requiredOption ?? 'sqlite,postgres')
+  .split(',')
+  .map((p) => p.trim())
+  .filter(Boolean);
 const prefix = `check-test-report${label ? ` (${label})` : ''}`;
 
 const file = args[0];
@@ -100,7 +103,8 @@ if (isCI) {
     );
   }
   for (const project of REQUIRED_IN_CI) {
-    if (!passedByProject.get(project)) problems.push(`no test passed in the ${project} project: this CI run must cover ${REQUIRED_IN_CI.join(', ')}`);
+    if (!passedByProject.get(project))
+      problems.push(`no test passed in the ${project} project: this CI run must cover ${REQUIRED_IN_CI.join(', ')}`);
   }
 }
 

@@ -34,14 +34,14 @@ const SERVER_BLOCK = 'npm ci && npm start';
 /** Entries of the checkout that a fresh clone does not have, or that the session must own. */
 const NOT_LINKED = new Set(['.git', '.gatehouse', '.tmp', 'coverage', 'list-users.mjs', 'project.json', 'robot.json']);
 
-export interface Block {
+interface Block {
   line: number;
   text: string;
   skip: string | null;
 }
 
 /** The fenced `sh`/`bash`/`shell` blocks of a Markdown text, with the skip reason before each, if any. */
-export function shellBlocks(markdown: string): Block[] {
+function shellBlocks(markdown: string): Block[] {
   const lines = markdown.split('\n');
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
