@@ -1,5 +1,5 @@
 /**
- * CORS origins per project (reference §5.3, §8): list, add, delete, explain, and the decision the
+ * CORS origins per project (Sanity's Projects API and CORS rules): list, add, delete, explain, and the decision the
  * HTTP layer enforces on every request that carries an `Origin` in a project context.
  * Validation and matching are pure and live in model/cors.ts.
  */

@@ -70,7 +70,7 @@ export class ProjectService {
         };
         await insertProject(trx, row);
         await addMember(trx, { type: 'project', id: row.id }, actor.principal, ['administrator'], now);
-        // New projects allow Studio on http://localhost:3333, with credentials (reference §8).
+        // New projects allow Studio on http://localhost:3333, with credentials, as Sanity's do.
         await seedCorsOrigins(trx, row.id, now);
         await audit(trx, actor, now, {
           action: 'project.create',

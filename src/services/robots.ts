@@ -217,7 +217,7 @@ export class RobotService {
     });
   }
 
-  // --- legacy /projects/{id}/tokens façade (reference §5.2): a token is a robot with one role ---
+  // --- legacy /projects/{id}/tokens façade (Sanity's Projects API tokens): a token is a robot with one role ---
   //
   // Ids (docs/concepts.md, "Ids"): a legacy token's `id` is the robot's current token id (the
   // Access API's `tokenId`), and its `projectUserId` is the robot's id, which is also its member id

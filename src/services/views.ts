@@ -1,5 +1,6 @@
 /**
- * Rows → the wire shapes the official clients read (reference §3.5, §4.3, §5.1, §5.6).
+ * Rows → the wire shapes the official clients read (Sanity's Users, Access, Projects and
+ * organization APIs).
  * One function per shape, so every route that returns a robot returns the same robot.
  */
 import { PERMISSION_TYPES, type ResourceType } from '../model/permissions.js';

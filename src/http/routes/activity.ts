@@ -1,5 +1,5 @@
 /**
- * The activity log (reference §10.2): the audit log, filtered, limited to what the caller may
+ * The activity log (Sanity's Activity API): the audit log, filtered, limited to what the caller may
  * audit (see services/activity.ts for the rule). `GET /activity` pages newest first; the CSV export
  * takes the same filters.
  */

@@ -1,5 +1,5 @@
 /**
- * CORS origins (reference §5.3, §8): the Projects API routes, their project-host aliases (`/cors`
+ * CORS origins (Sanity's Projects API and CORS rules): the Projects API routes, their project-host aliases (`/cors`
  * on `<projectId>.api.<host>` or with `X-Sanity-Project-ID`), the explanation behind
  * `gatehouse cors explain`, and the browser's own check `GET /check/cors`. Enforcement is in
  * http/cors.ts.

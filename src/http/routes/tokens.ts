@@ -1,4 +1,4 @@
-/** Legacy Projects API tokens (reference §5.2): a façade over robots, kept for older CLIs. */
+/** Legacy Projects API tokens (Sanity's deprecated /projects/{id}/tokens): a façade over robots, kept for older CLIs. */
 import { Type } from 'typebox';
 import { accessOf, defineRoute } from '../route.js';
 import { Empty, Id, Nullable, Timestamp } from '../schemas.js';
