@@ -23,6 +23,8 @@ export default defineConfig({
       { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       // The console's own logic (console/src), in Node: no browser, no server.
       { esbuild: { jsx: 'automatic' }, test: { ...shared, name: 'console', include: ['console/src/**/*.test.{ts,tsx}'] } },
+      // The shell blocks of README.md and docs/quickstart.md, run once as a newcomer would (on SQLite).
+      { test: { ...shared, name: 'docs', include: ['test/docs/**/*.test.ts'], testTimeout: 240_000 } },
       ...databases.map((dialect) => ({
         test: { ...shared, name: dialect, include: ['test/e2e/**/*.test.ts'], env: { GATEHOUSE_TEST_DB: dialect } },
       })),

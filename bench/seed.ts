@@ -58,7 +58,7 @@ export async function seed(database: DatabaseConfig, keys: ServerKey[], members:
           resource_id: projectId,
           principal_kind: 'user',
           principal_id: admin.userId,
-          resource_user_id: newId.projectUser(),
+          resource_user_id: admin.userId,
           added_at: at(base),
           last_seen_at: null,
         },
@@ -92,7 +92,7 @@ export async function seed(database: DatabaseConfig, keys: ServerKey[], members:
             resource_id: projectId,
             principal_kind: 'user',
             principal_id: userId,
-            resource_user_id: newId.projectUser(),
+            resource_user_id: userId,
             added_at: at(ms),
             last_seen_at: null,
           });

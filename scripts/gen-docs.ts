@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AnyRoute } from '../src/http/route.js';
 import { routes as routeTable } from '../src/http/routes/index.js';
+import { documentListParameters } from '../src/http/text-values.js';
 import { catalogGrants, PREDEFINED_PERMISSIONS, RESOURCE_TYPES, type ResourceType } from '../src/model/permissions.js';
 import { requiredPermission } from '../src/model/policy.js';
 import { accessManagerGrants, builtInRoles, type RoleDefinition } from '../src/model/roles.js';
@@ -230,6 +231,9 @@ function responseSection(route: AnyRoute): string {
   if (status === 204) return `**Success:** \`204 No Content\`, empty body.\n`;
   let out = `**Success:** \`${status} ${STATUS_TEXT[status] ?? ''}\`, \`application/json\`: ${typeOf(response)}`;
   out += response.description ? ` — ${response.description}\n` : '\n';
+  if (route.unchangedStatus) {
+    out += `\nA repeat that changes nothing answers \`${route.unchangedStatus} ${STATUS_TEXT[route.unchangedStatus] ?? ''}\` with the same body.\n`;
+  }
   const variants = response.anyOf?.filter((v) => !isNull(v)) ?? [];
   if (variants.length > 1) {
     for (const [index, variant] of variants.entries()) {
@@ -266,7 +270,7 @@ function renderRoute(route: AnyRoute): string {
   lines.push('');
   const params = route.params as Schema | undefined;
   if (params && fieldsOf(params).length > 0) lines.push('**Path parameters**', '', fieldTable(fieldsOf(params)));
-  const query = route.query as Schema | undefined;
+  const query = (route.query ? documentListParameters(route.query) : undefined) as Schema | undefined;
   if (query && fieldsOf(query).length > 0) lines.push('**Query parameters**', '', fieldTable(fieldsOf(query)));
   const body = route.body as Schema | undefined;
   if (body) {

@@ -12,18 +12,53 @@ export const API_HOST_ENV = 'GATEHOUSE_API_HOST';
 export const DEFAULT_API_HOST = 'http://127.0.0.1:3333';
 const TIMEOUT_MS = 30_000;
 
+/**
+ * The API host from `--api-host` or GATEHOUSE_API_HOST: the server's address, `http(s)://host[:port]`,
+ * optionally with the path a proxy mounts it under (`https://example.com/gatehouse`). Every mistake
+ * seen in practice gets its own message, before anything is sent: no scheme, another scheme (a
+ * database URL), a query, or a path that already holds what the CLI adds (an API version, `/docs`,
+ * `/openapi.json`).
+ */
 export function resolveApiHost(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  const value = flag ?? (env[API_HOST_ENV] || DEFAULT_API_HOST);
+  const fromFlag = flag !== undefined;
+  const name = fromFlag ? '--api-host' : API_HOST_ENV;
+  const value = (flag ?? (env[API_HOST_ENV] || DEFAULT_API_HOST)).trim();
+  const bad = (problem: string, fix = `e.g. ${DEFAULT_API_HOST}`) => usageError(`${name} ${problem}, got "${value}"; ${fix}`);
+  if (value === '') throw bad('is empty');
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(value)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    // `localhost:3333`, `127.0.0.1:3333`, `example.com`: the scheme is missing.
+    throw bad('needs a scheme', `write it as http://${value.replace(/^\/+/, '')} (or https://… behind TLS)`);
+  }
+  if (scheme !== 'http' && scheme !== 'https') {
+    const database = ['postgres', 'postgresql', 'sqlite'].includes(scheme);
+    throw bad(
+      `must be an http:// or https:// address${database ? ' (that is a database URL: the CLI talks to a running server over HTTP)' : ''}`,
+    );
+  }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw usageError(`--api-host must be an absolute URL such as ${DEFAULT_API_HOST}, got "${value}"`);
+    throw bad('is not a valid URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw usageError(`--api-host must use http or https, got "${value}"`);
+  if (url.username || url.password)
+    throw bad('must not hold a user name or password', 'send a token with GATEHOUSE_AUTH_TOKEN instead');
+  if (url.search || url.hash)
+    throw bad('must not have a query or fragment', `use ${url.origin}${url.pathname.replace(/\/+$/, '')}`);
+  const segments = url.pathname.split('/').filter(Boolean);
+  const versionAt = segments.findIndex((segment) => /^v(?:\d+|X|\d{4}-\d{2}-\d{2})$/.test(segment));
+  const docsAt = segments.findIndex((segment) => segment === 'docs' || segment === 'openapi.json');
+  const cut = [versionAt, docsAt].filter((i) => i >= 0).sort((a, b) => a - b)[0];
+  if (cut !== undefined) {
+    const base = `${url.origin}${segments
+      .slice(0, cut)
+      .map((s) => `/${s}`)
+      .join('')}`;
+    const what = cut === versionAt ? `an API version (/${segments[versionAt]})` : `/${segments[cut]}`;
+    const adds = cut === versionAt ? ` (the CLI adds /${API_VERSION} to every call itself)` : '';
+    throw bad(`is the server's address, without ${what}`, `use ${base}${adds}`);
   }
-  if (url.search || url.hash) throw usageError(`--api-host must not have a query or fragment, got "${value}"`);
   // A path is kept, so a server mounted behind a proxy at /gatehouse works.
   return url.toString().replace(/\/+$/, '');
 }
@@ -59,6 +94,15 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return (await this.send<T>(method, path, options)).body;
+  }
+
+  /** The same as `request`, with the success status and the headers (e.g. 200 vs 201 for an idempotent create). */
+  async send<T>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<{ status: number; headers: Headers; body: T }> {
     const token = 'token' in options ? options.token : this.token;
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -97,7 +141,7 @@ export class ApiClient {
       if (raw !== '' && body === undefined) {
         throw new CliError(`${method} ${path}: the server answered ${response.status} with a body that is not JSON`);
       }
-      return body as T;
+      return { status: response.status, headers: response.headers, body: body as T };
     }
     throw apiError(method, path, response, body, raw);
   }
@@ -150,7 +194,7 @@ interface ErrorEnvelope {
   statusCode?: unknown;
   error?: unknown;
   message?: unknown;
-  reason?: { code?: unknown; hint?: unknown };
+  reason?: Record<string, unknown>;
 }
 
 function apiError(method: string, path: string, response: Response, body: unknown, raw: string): ApiError {
@@ -169,9 +213,22 @@ function apiError(method: string, path: string, response: Response, body: unknow
   const reason = envelope.reason;
   if (reason && typeof reason === 'object') {
     if (typeof reason.code === 'string') details.push(`  reason: ${reason.code}`);
-    if (typeof reason.hint === 'string') details.push(`  hint: ${reason.hint}`);
+    const hint = cliHint(reason) ?? reason.hint;
+    if (typeof hint === 'string') details.push(`  hint: ${hint}`);
   }
   return new ApiError(response.status, body ?? (raw === '' ? undefined : raw), message, details);
+}
+
+/**
+ * The server's hints name HTTP calls, which suit any client; where the CLI has a command for the
+ * same thing, it says that instead.
+ */
+function cliHint(reason: Record<string, unknown>): string | undefined {
+  if (reason.code === 'role_not_found' && typeof reason.resourceType === 'string' && typeof reason.resourceId === 'string') {
+    const list = `\`gatehouse roles list --${reason.resourceType} ${reason.resourceId}\` lists the roles of ${reason.resourceType} ${reason.resourceId}`;
+    return typeof reason.didYouMean === 'string' ? `did you mean ${reason.didYouMean}? ${list}` : list;
+  }
+  return undefined;
 }
 
 function networkReason(error: unknown): string {

@@ -22,14 +22,24 @@ export interface ConfigOptions {
   trustProxy?: string;
 }
 
-export function withConfigOptions(command: Command): Command {
+/**
+ * `--data-dir` and `--database-url`: all that commands working on the database (`migrate`,
+ * `admin …`, `audit verify`) read. The token secret comes from the data directory or
+ * GATEHOUSE_SECRET, never a flag (see loadOperatorConfig).
+ */
+export function withDatabaseOptions(command: Command): Command {
   return command
     .option('--data-dir <dir>', 'data directory (env: GATEHOUSE_DATA_DIR, default: ./.gatehouse)')
     .option(
       '--database-url <url>',
       'sqlite:<file> or postgres://… (env: GATEHOUSE_DATABASE_URL, default: sqlite:<data dir>/gatehouse.db)',
-    )
-    .option('--port <port>', 'port to listen on (env: GATEHOUSE_PORT, default: 3333)')
+    );
+}
+
+/** Every configuration flag: the database ones and those of the HTTP server (`serve`). */
+export function withConfigOptions(command: Command): Command {
+  return withDatabaseOptions(command)
+    .option('--port <port>', 'port to listen on (env: GATEHOUSE_PORT, default: 3333; 0: any free port)')
     .option('--host <host>', 'interface to listen on (env: GATEHOUSE_HOST, default: 127.0.0.1)')
     .option('--public-url <url>', 'URL clients reach the server at (env: GATEHOUSE_PUBLIC_URL)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env: GATEHOUSE_LOG_LEVEL, default: info)')

@@ -14,6 +14,7 @@ import { JsonText } from '../services/page-cache.js';
 import { authorizationHooks } from './auth.js';
 import { registerConsole } from './console.js';
 import { registerCors } from './cors.js';
+import { docsPageOptions } from './docs-page.js';
 import {
   checkContentEncoding,
   checkRequestFraming,
@@ -28,7 +29,7 @@ import type { AnyRoute } from './route.js';
 import { routes as defaultRoutes } from './routes/index.js';
 import { ErrorBody } from './schemas.js';
 import { registerSecurityHeaders } from './security-headers.js';
-import { convertTextValue } from './text-values.js';
+import { convertTextValue, documentListParameters, normalizeQuery } from './text-values.js';
 import './formats.js';
 
 export interface AppOptions {
@@ -84,8 +85,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // bodies are JSON and must already have the right types ("5" is not a number).
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const check = Compile(schema as TSchema);
-    return (value: unknown) => {
-      // Most path and query values are already valid as text (ids, cursors): convert only if needed.
+    return (raw: unknown) => {
+      // `name[]` list parameters and the clients' `tag` first (text-values.ts), then most path and
+      // query values are already valid as text (ids, cursors): convert only if needed.
+      const value = httpPart === 'querystring' ? normalizeQuery(schema as object, raw) : raw;
       if (check.Check(value)) return { value };
       const converted = httpPart === 'body' ? value : convertTextValue(schema as object, value);
       return check.Check(converted) ? { value: converted } : { error: check.Errors(converted) };
@@ -137,9 +140,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security: [{ bearerAuth: [] }],
     },
   });
+  const docsBase = options.publicUrl ? new URL(options.publicUrl).pathname.replace(/\/+$/, '') : '';
+  const docsPage = docsPageOptions(docsBase);
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    uiConfig: { persistAuthorization: true, tryItOutEnabled: true, displayRequestDuration: true, docExpansion: 'list' },
+    theme: docsPage.theme,
+    logo: docsPage.logo,
+    uiConfig: {
+      persistAuthorization: true,
+      tryItOutEnabled: true,
+      displayRequestDuration: true,
+      docExpansion: 'list',
+      ...docsPage.uiConfig,
+    },
     // "Try it out" must call the server the page was loaded from, under whatever name the browser
     // used for it: the configured public URL may name it differently (CORS), or not be reachable
     // at all (port 0, 0.0.0.0). Only its path is kept, for deployments under a path prefix.
@@ -154,6 +167,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerConsole(app, options.consoleDir !== undefined ? { dir: options.consoleDir } : {});
 
   return app;
+}
+
+/** The response schema of each status a route answers with: its success status(es), then the errors. */
+function responseSchemas(route: AnyRoute, status: number): Record<number, TSchema> {
+  const schemas: Record<number, TSchema> = { [status]: route.response };
+  if (route.unchangedStatus) schemas[route.unchangedStatus] = route.response;
+  for (const error of [400, 401, 403, 404]) schemas[error] = ErrorBody;
+  return schemas;
 }
 
 /** Whether an Accept-Encoding header allows gzip (listed, and not with q=0). */
@@ -216,16 +237,10 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
     schema: {
       ...describeOperation(route),
       ...(params ? { params } : {}),
-      ...(route.query ? { querystring: route.query } : {}),
+      ...(route.query ? { querystring: documentListParameters(route.query) } : {}),
       ...(route.body ? { body: route.body } : {}),
       ...(route.bodyType === 'form' ? { consumes: [FORM_MEDIA_TYPE] } : {}),
-      response: {
-        [status]: route.response,
-        400: ErrorBody,
-        401: ErrorBody,
-        403: ErrorBody,
-        404: ErrorBody,
-      },
+      response: responseSchemas(route, status),
     },
     onRequest: hooks.onRequest,
     // Before the body is read: a JSON route refuses a form body, a form route anything but a form.

@@ -52,6 +52,11 @@ export interface RouteDefinition<P extends TSchema = TSchema, Q extends TSchema 
   bodyType?: 'json' | 'form';
   /** Success status (default 200) and the schema of its body. */
   status?: 200 | 201 | 204 | 302 | 303;
+  /**
+   * For a create that is idempotent: the status (200) of a repeat that changed nothing, with the
+   * same body schema. The handler answers it with `ctx.reply.code(200)`.
+   */
+  unchangedStatus?: 200;
   response: TSchema;
   handler: (ctx: RouteContext<Static<P>, Static<Q>, Static<B>>) => unknown | Promise<unknown>;
 }

@@ -221,6 +221,7 @@ export const SanityUser = Type.Object({
   createdAt: Timestamp,
   updatedAt: Timestamp,
   isCurrentUser: Type.Boolean(),
+  isRobot: Type.Boolean({ description: 'A robot: `displayName` is its label; it has no names or image.' }),
 });
 
 export const Empty = Type.Null({ description: 'No content' });

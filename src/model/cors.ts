@@ -1,5 +1,5 @@
 /**
- * CORS origins (reference §5.3, §8): which browser origins may call the API for a project.
+ * CORS origins (Sanity's CORS rules): which browser origins may call the API for a project.
  *
  * An entry is `protocol://host[:port]` (http or https; default ports stripped, host lower-cased),
  * with `*` allowed inside host labels (`https://*.example.org`, `https://pr-*.example.org`) and as

@@ -32,8 +32,6 @@ export const newId = {
   user: () => `g${randomId(11)}`,
   robot: () => `r${randomId(11)}`,
   token: () => `t${randomId(11)}`,
-  /** Project-scoped member id (Sanity's `resourceUserId` / `projectUserId`). */
-  projectUser: () => `p${randomId(9)}`,
   membership: (now?: number) => sortableId(now),
   event: (now?: number) => sortableId(now),
 };

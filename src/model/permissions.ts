@@ -1,5 +1,5 @@
 /**
- * The permission catalog (reference §4.5).
+ * The permission catalog (Sanity's, as its Access API names it).
  *
  * A permission *type* is a family such as `sanity.project.members`; each type has *actions*. What
  * a route requires and what `/check` answers is the pair written `<type>.<action>`, e.g.
@@ -175,7 +175,7 @@ export interface PermissionType {
 }
 
 /**
- * The permission types custom permissions may have (reference §4.5, the `createpermission` enum),
+ * The permission types custom permissions may have (the `createpermission` enum of Sanity's Access API),
  * with their actions: the union of the predefined permissions of that type.
  */
 export const PERMISSION_TYPES: ReadonlyMap<string, PermissionType> = (() => {
@@ -194,7 +194,7 @@ export function predefinedPermission(resourceType: ResourceType, name: string): 
   return p?.resourceType === resourceType ? p : undefined;
 }
 
-/** One permission type's actions in the legacy grants shape (reference §6). */
+/** One permission type's actions in the legacy grants shape (Sanity's Roles API). */
 export interface LegacyGrantEntry {
   grants: Array<{ name: string; params: Record<string, unknown> }>;
 }
@@ -203,7 +203,7 @@ export interface LegacyGrantEntry {
 export type GrantsMap = Record<string, LegacyGrantEntry[]>;
 
 /**
- * `<type>.<action>` grants → the legacy map of `GET /projects/{id}/grants` (reference §6):
+ * `<type>.<action>` grants → the legacy map of `GET /projects/{id}/grants` (Sanity's Roles API):
  * `{"sanity.project": [{"grants": [{"name": "createSession", "params": {}}, …]}], …}`. One entry per
  * type, types and actions sorted, so the same grants always give the same bytes. The action is
  * the text after the last dot (types contain dots, actions never do). Params are always empty:

@@ -1,5 +1,5 @@
 /**
- * CORS origins per project (reference §5.3, §8): list, add, delete, explain, and the decision the
+ * CORS origins per project (Sanity's Projects API and CORS rules): list, add, delete, explain, and the decision the
  * HTTP layer enforces on every request that carries an `Origin` in a project context.
  * Validation and matching are pure and live in model/cors.ts.
  */
@@ -113,7 +113,16 @@ export class CorsService {
     return (await corsOriginsOf(this.deps.db, projectId)).map(corsOriginView);
   }
 
-  async create(actor: Actor, projectId: string, input: { origin: string; allowCredentials?: boolean | undefined }) {
+  /**
+   * Allows an origin. Adding one that is already allowed with the same `allowCredentials` changes
+   * nothing and succeeds (`created: false`, no audit event), so scripts that add the origins they
+   * need can run again; the same origin with other credentials is a 409 that names the entry.
+   */
+  async create(
+    actor: Actor,
+    projectId: string,
+    input: { origin: string; allowCredentials?: boolean | undefined },
+  ): Promise<{ origin: CorsOriginView; created: boolean }> {
     const allowCredentials = input.allowCredentials ?? false;
     const checked = normalizeOrigin(input.origin, allowCredentials);
     if (!checked.ok) throw invalidOrigin(checked.message);
@@ -122,11 +131,16 @@ export class CorsService {
     return retryOnIdCollision(() =>
       inTransaction(this.deps, async (trx) => {
         const existing = await findCorsOriginByOrigin(trx, projectId, origin);
+        if (existing && existing.allow_credentials === (allowCredentials ? 1 : 0)) {
+          return { origin: corsOriginView(existing), created: false };
+        }
         if (existing) {
-          throw problems.conflict(`Origin ${origin} is already allowed (id ${existing.id})`, {
+          const has = existing.allow_credentials === 1 ? 'with' : 'without';
+          throw problems.conflict(`Origin ${origin} is already allowed ${has} credentials (id ${existing.id})`, {
             code: 'cors_origin_exists',
             id: existing.id,
             origin,
+            allowCredentials: existing.allow_credentials === 1,
             hint: `To change whether it may send credentials, delete entry ${existing.id} and add the origin again.`,
           });
         }
@@ -146,7 +160,7 @@ export class CorsService {
           target: { type: 'cors-origin', id: String(row.id) },
           after: { origin, allowCredentials, wildcard: checked.wildcard },
         });
-        return view;
+        return { origin: view, created: true };
       }),
     );
   }

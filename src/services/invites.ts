@@ -26,9 +26,9 @@ import { checkGrantable, ensureInviterMayStillGrant, type Granter } from './inva
 import { enqueueMail, type MailService, SECRET_PLACEHOLDER } from './mail.js';
 import { addMember } from './memberships.js';
 import { normalizeResourceType } from './robots.js';
-import { resolveRoles } from './role-catalog.js';
+import { resolveRoles, roleSummaries } from './role-catalog.js';
 import { normalizeEmail } from './validation.js';
-import { accessUserView, membershipView, roleSummary } from './views.js';
+import { accessUserView, membershipView } from './views.js';
 
 export const INVITE_TOKEN_PREFIX = 'gth_invite_';
 /** The shape of an invite token, for path validation: prefix, 43 base62 characters, 6 of checksum. */
@@ -340,6 +340,7 @@ export class InviteService {
   async legacyList(projectId: string) {
     const resource: ResourceRef = { type: 'project', id: projectId };
     const rows = await listInvites(this.deps.db, resource, ['pending', 'accepted', 'revoked'], null, MAX_LISTED);
+    const roles = await roleSummaries(this.deps.db, 'project', [projectId]);
     return rows.slice(0, MAX_LISTED).map((row) => ({
       id: row.id,
       email: row.email,
@@ -348,7 +349,7 @@ export class InviteService {
       isAccepted: row.status === 'accepted',
       isRevoked: row.status === 'revoked',
       acceptedByUserId: row.accepted_by_user_id,
-      roles: inviteRoles(row).map((name) => roleSummary('project', name)),
+      roles: inviteRoles(row).map((name) => roles(projectId, name)),
     }));
   }
 

@@ -22,8 +22,9 @@ export async function addMember(
     resource_id: resource.id,
     principal_kind: principal.kind,
     principal_id: principal.id,
-    // Project members get a project-scoped id, as Sanity's `resourceUserId` / `projectUserId`.
-    resource_user_id: resource.type === 'project' ? newId.projectUser() : null,
+    // Sanity's `resourceUserId` / `projectUserId`: a member's id in the project, which in Gatehouse
+    // is the principal's own id (docs/concepts.md, "Ids"). Organizations have none.
+    resource_user_id: resource.type === 'project' ? principal.id : null,
     added_at: iso(now),
     last_seen_at: null,
   };

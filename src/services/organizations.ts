@@ -11,8 +11,9 @@ import { findUsers } from '../store/users.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { addMember } from './memberships.js';
+import { roleSummaries } from './role-catalog.js';
 import { nonEmpty } from './validation.js';
-import { organizationView, roleSummary } from './views.js';
+import { organizationView } from './views.js';
 
 export interface OrganizationInput {
   name?: string | undefined;
@@ -141,6 +142,7 @@ export class OrganizationService {
 
   private async members(db: Executor, id: string, currentId: string) {
     const members = ((await membersOf(db, 'organization', [id])).get(id) ?? []).filter((m) => m.principal_kind === 'user');
+    const roles = await roleSummaries(db, 'organization', [id]);
     const users = new Map(
       (
         await findUsers(
@@ -166,7 +168,7 @@ export class OrganizationService {
             email: u.email,
             loginProvider: u.provider,
           },
-          roles: m.roleNames.map((name) => roleSummary('organization', name)),
+          roles: m.roleNames.map((name) => roles(id, name)),
         },
       ];
     });

@@ -13,6 +13,7 @@ import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { retryOnIdCollision, seedCorsOrigins } from './cors.js';
 import { revokeSsoTokensOnMove } from './identity/sso-accounts.js';
 import { addMember } from './memberships.js';
+import { roleSummaries } from './role-catalog.js';
 import { nonEmpty } from './validation.js';
 import { projectMemberView, projectView } from './views.js';
 
@@ -70,7 +71,7 @@ export class ProjectService {
         };
         await insertProject(trx, row);
         await addMember(trx, { type: 'project', id: row.id }, actor.principal, ['administrator'], now);
-        // New projects allow Studio on http://localhost:3333, with credentials (reference §8).
+        // New projects allow Studio on http://localhost:3333, with credentials, as Sanity's do.
         await seedCorsOrigins(trx, row.id, now);
         await audit(trx, actor, now, {
           action: 'project.create',
@@ -197,15 +198,12 @@ export class ProjectService {
   /** Views of several projects, their members loaded together rather than one query per project. */
   private async views(db: Executor, rows: ProjectRow[], currentId: string | null, includeMembers: boolean) {
     if (!includeMembers) return rows.map((row) => projectView(row, undefined));
-    const members = await membersOf(
-      db,
-      'project',
-      rows.map((row) => row.id),
-    );
+    const ids = rows.map((row) => row.id);
+    const [members, roles] = await Promise.all([membersOf(db, 'project', ids), roleSummaries(db, 'project', ids)]);
     return rows.map((row) =>
       projectView(
         row,
-        (members.get(row.id) ?? []).map((m) => projectMemberView(m, currentId)),
+        (members.get(row.id) ?? []).map((m) => projectMemberView(m, currentId, roles)),
       ),
     );
   }

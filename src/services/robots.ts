@@ -19,9 +19,10 @@ import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { checkGrantable, checkRemovable, type Granter } from './invariants.js';
 import { addMember } from './memberships.js';
 import { ensureRobotLifetime } from './policies.js';
+import { type RoleSummaries, roleSummaries } from './role-catalog.js';
 import { issueToken, notCurrentToken } from './tokens.js';
 import { futureExpiry, nonEmpty } from './validation.js';
-import { type MembershipView, membershipView, robotView, roleSummary } from './views.js';
+import { type MembershipView, membershipView, robotView } from './views.js';
 
 export interface CreateRobotInput {
   label: string;
@@ -280,7 +281,11 @@ export class RobotService {
     });
   }
 
-  // --- legacy /projects/{id}/tokens façade (reference §5.2): a token is a robot with one role ---
+  // --- legacy /projects/{id}/tokens façade (Sanity's Projects API tokens): a token is a robot with one role ---
+  //
+  // Ids (docs/concepts.md, "Ids"): a legacy token's `id` is the robot's current token id (the
+  // Access API's `tokenId`), and its `projectUserId` is the robot's id, which is also its member id
+  // in the project's `members[]` and resolves through `/users/{id}`.
 
   async legacyList(projectId: string) {
     const resource: ResourceRef = { type: 'project', id: projectId };
@@ -291,7 +296,8 @@ export class RobotService {
       views.push(...page.data);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    return views.map((v) => legacyTokenView(projectId, v));
+    const roles = await roleSummaries(this.deps.db, 'project', [projectId]);
+    return views.map((v) => legacyTokenView(projectId, v, roles));
   }
 
   async legacyCreate(actor: Actor, projectId: string, granter: Granter, input: { label: string; roleName: string }) {
@@ -299,14 +305,22 @@ export class RobotService {
       label: input.label,
       memberships: [{ resourceType: 'project', resourceId: projectId, roleNames: [input.roleName] }],
     });
-    return { ...legacyTokenView(projectId, created), key: created.token };
+    const roles = await roleSummaries(this.deps.db, 'project', [projectId]);
+    return { ...legacyTokenView(projectId, created, roles), key: created.token };
   }
 
-  async legacyRemove(actor: Actor, projectId: string, granter: Granter, tokenId: string): Promise<void> {
-    const row = await findToken(this.deps.db, tokenId);
-    const robot = row?.kind === 'robot' ? await findRobot(this.deps.db, row.principal_id) : undefined;
+  /**
+   * Deletes the robot behind a legacy token. The id is the token id `GET /projects/{id}/tokens`
+   * lists; the robot's own id (its member id) is accepted too, so an id copied from the member
+   * list works as well.
+   */
+  async legacyRemove(actor: Actor, projectId: string, granter: Granter, id: string): Promise<void> {
+    const row = await findToken(this.deps.db, id);
+    const robot = await findRobot(this.deps.db, row?.kind === 'robot' ? row.principal_id : id);
     if (robot?.resource_type !== 'project' || robot.resource_id !== projectId) {
-      throw problems.notFound(`Token not found: ${tokenId}`, { hint: 'List the project tokens with GET /projects/{id}/tokens.' });
+      throw problems.notFound(`Token not found: ${id}`, {
+        hint: `List the project's tokens with GET /projects/${projectId}/tokens (or \`gatehouse tokens list --project ${projectId}\`).`,
+      });
     }
     await this.remove(actor, { type: 'project', id: projectId }, granter, robot.id);
   }
@@ -334,17 +348,17 @@ export class RobotService {
   }
 }
 
-function legacyTokenView(projectId: string, robot: ReturnType<typeof robotView>) {
+function legacyTokenView(projectId: string, robot: ReturnType<typeof robotView>, roles: RoleSummaries) {
   const membership = robot.memberships[0];
   return {
     id: robot.tokenId,
     label: robot.label,
-    projectUserId: membership?.resourceUserId ?? null,
+    projectUserId: robot.id,
     projectId,
     createdAt: robot.createdAt,
     lastUsedAt: robot.lastUsedAt,
     roles: (membership?.roleNames ?? []).map((name) => {
-      const { title } = roleSummary('project', name);
+      const { title } = roles(projectId, name);
       return { name, title };
     }),
   };

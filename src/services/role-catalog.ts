@@ -8,7 +8,13 @@ import { ID_REGEX } from '../model/ids.js';
 import { PERMISSION_TYPES, predefinedPermission, type ResourceType } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import { builtInRole, grantsOf, type RoleDefinition, type RolePermission } from '../model/roles.js';
-import { findCustomPermissions, findCustomRoles, lockCustomPermissions, lockCustomRoles } from '../store/roles.js';
+import {
+  findCustomPermissions,
+  findCustomRoles,
+  listCustomRoles,
+  lockCustomPermissions,
+  lockCustomRoles,
+} from '../store/roles.js';
 import type { Executor, RoleRow } from '../store/schema.js';
 import { roleNotFound } from './roles.js';
 
@@ -45,13 +51,48 @@ export async function resolveRoles(
   const customNames = names.filter((name) => !builtInRole(resource.type, name));
   if (forUpdate) await lockCustomRoles(db, resource, customNames);
   const custom = new Map((await findCustomRoles(db, resource, customNames)).map((row) => [row.name, row]));
+  const missing = customNames.find((name) => !custom.has(name));
+  if (missing !== undefined) throw await roleNotFound(db, resource, missing);
   return names.map((name) => {
     const builtIn = builtInRole(resource.type, name);
     if (builtIn) return { definition: builtIn, grants: grantsOf(builtIn) };
-    const row = custom.get(name);
-    if (!row) throw roleNotFound(resource.type, name);
+    const row = custom.get(name) as RoleRow;
     return { definition: customRoleDefinition(row), grants: new Set(JSON.parse(row.grants) as string[]) };
   });
+}
+
+/** How a role is named next to a member, a token or an invitation: Sanity's `roles[]` entries. */
+export interface RoleSummary {
+  name: string;
+  title: string;
+  description: string;
+}
+
+/** Looks up the summary of a role held on one resource of the type the lookup was made for. */
+export type RoleSummaries = (resourceId: string, name: string) => RoleSummary;
+
+/**
+ * Role summaries for roles held on the given resources: a built-in role's title from the model, a
+ * custom role's from its resource, in one query for all of them. A name that resolves to neither
+ * (a role deleted meanwhile) shows its name as its title.
+ */
+export async function roleSummaries(
+  db: Executor,
+  resourceType: ResourceType,
+  resourceIds: readonly string[],
+): Promise<RoleSummaries> {
+  const custom = new Map(
+    (await listCustomRoles(db, resourceType, [...new Set(resourceIds)])).map((row) => [
+      `${row.resource_id}\u0000${row.name}`,
+      row,
+    ]),
+  );
+  return (resourceId, name) => {
+    const builtIn = builtInRole(resourceType, name);
+    if (builtIn) return { name, title: builtIn.title, description: builtIn.description };
+    const row = custom.get(`${resourceId}\u0000${name}`);
+    return { name, title: row?.title ?? name, description: row?.description ?? '' };
+  };
 }
 
 /** A permission a role may name: its type, the actions it can be granted with, and where it comes from. */

@@ -13,12 +13,14 @@
  */
 import { Problem, problems } from '../model/errors.js';
 import { DEFAULT_LIMIT, type Page } from '../model/pagination.js';
-import type { ResourceType } from '../model/permissions.js';
+import { predefinedPermission } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import { builtInRole, builtInRoles, type RolePermission } from '../model/roles.js';
+import { closest } from '../model/suggest.js';
 import { isUniqueViolation } from '../store/db.js';
 import { lockMemberships } from '../store/memberships.js';
 import {
+  allCustomRoles,
   countChildProjectRoles,
   countCustomRoles,
   countHoldersOfRole,
@@ -26,6 +28,7 @@ import {
   findCustomRole,
   holdersOfRole,
   insertCustomRole,
+  listCustomPermissions,
   lockCustomRoles,
   pageChildProjectRoles,
   pageCustomRoles,
@@ -43,7 +46,7 @@ import {
   resolvePermissions,
 } from './role-catalog.js';
 import { nonEmpty } from './validation.js';
-import { roleView } from './views.js';
+import { legacyRoleView, type PermissionSummary, roleView } from './views.js';
 
 export interface RoleInput {
   /** Required on create; on update optional, and when present it must be the name in the path. */
@@ -126,8 +129,45 @@ export class RoleService {
     const builtIn = builtInRole(resource.type, name);
     if (builtIn) return roleView(builtIn, resource);
     const row = await findCustomRole(this.deps.db, resource, name);
-    if (!row) throw roleNotFound(resource.type, name);
+    if (!row) throw await roleNotFound(this.deps.db, resource, name);
     return roleView(customRoleDefinition(row), resource);
+  }
+
+  /**
+   * Every role of a project in the legacy Projects API shape (`GET /projects/{id}/roles`), built-in
+   * roles first, then custom roles by name: what Sanity's CLI reads before `users invite --role`
+   * and `tokens add --role`. Roles always fit in one answer (a plain array, no cursor).
+   */
+  async legacyList(projectId: string) {
+    const resource: ResourceRef = { type: 'project', id: projectId };
+    const [rows, permission] = await Promise.all([allCustomRoles(this.deps.db, resource), this.permissionSummaries(resource)]);
+    return [...builtInRoles('project'), ...rows.map(customRoleDefinition)].map((role) =>
+      legacyRoleView(role, projectId, permission),
+    );
+  }
+
+  /** One role of a project in the legacy shape (`GET /projects/{id}/roles/{name}`). */
+  async legacyGet(projectId: string, name: string) {
+    const resource: ResourceRef = { type: 'project', id: projectId };
+    let role = builtInRole('project', name);
+    if (!role) {
+      const row = await findCustomRole(this.deps.db, resource, name);
+      if (!row) throw await roleNotFound(this.deps.db, resource, name);
+      role = customRoleDefinition(row);
+    }
+    return legacyRoleView(role, projectId, await this.permissionSummaries(resource));
+  }
+
+  /** Title, type and origin of the permissions roles of a resource may name, predefined or custom. */
+  private async permissionSummaries(resource: ResourceRef): Promise<(name: string) => PermissionSummary | undefined> {
+    const custom = new Map((await listCustomPermissions(this.deps.db, resource)).map((row) => [row.name, row]));
+    return (name) => {
+      const predefined = predefinedPermission(resource.type, name);
+      if (predefined)
+        return { type: predefined.type, title: predefined.title, description: predefined.description, isCustom: false };
+      const row = custom.get(name);
+      return row ? { type: row.type, title: row.title, description: row.description, isCustom: true } : undefined;
+    };
   }
 
   async create(actor: Actor, resource: ResourceRef, granter: Granter, input: RoleInput): Promise<RoleView> {
@@ -171,7 +211,7 @@ export class RoleService {
       await lockMemberships(trx, resource);
       await lockCustomRoles(trx, resource, [name]);
       const current = await findCustomRole(trx, resource, name);
-      if (!current) throw roleNotFound(resource.type, name);
+      if (!current) throw await roleNotFound(trx, resource, name);
       const compiled = await compileRole(trx, resource, input);
       ensureNoEscalation(granter, name, compiled.grants, 'update');
       const row: RoleRow = { ...current, ...compiled.columns, updated_at: iso(at) };
@@ -210,7 +250,7 @@ export class RoleService {
     await inTransaction(this.deps, async (trx) => {
       await lockCustomRoles(trx, resource, [name]);
       const current = await findCustomRole(trx, resource, name);
-      if (!current) throw roleNotFound(resource.type, name);
+      if (!current) throw await roleNotFound(trx, resource, name);
       // Delete first, then look for holders: a grant that committed while we waited for the lock is seen.
       await deleteCustomRole(trx, resource, name);
       const holders = await countHoldersOfRole(trx, resource, name);
@@ -321,11 +361,20 @@ function roleTarget(name: string) {
 
 // --- Problems ------------------------------------------------------------------------------------
 
-export function roleNotFound(resourceType: ResourceType, name: string): Problem {
+/**
+ * 404 `role_not_found` for a role the resource does not have, naming the closest role it does have
+ * (`didYouMean`) when the name looks like a typo of one.
+ */
+export async function roleNotFound(db: Executor, resource: ResourceRef, name: string): Promise<Problem> {
+  const known = [...builtInRoles(resource.type).map((r) => r.name), ...(await allCustomRoles(db, resource)).map((r) => r.name)];
+  const didYouMean = closest(name, known);
   return new Problem(404, `Role not found: ${name}`, {
     code: 'role_not_found',
     role: name,
-    hint: `List the roles of this ${resourceType} with GET /access/${resourceType}/{id}/roles.`,
+    resourceType: resource.type,
+    resourceId: resource.id,
+    ...(didYouMean ? { didYouMean } : {}),
+    hint: `${didYouMean ? `Did you mean ${didYouMean}? ` : ''}List the roles of ${resource.type} ${resource.id} with GET /access/${resource.type}/${resource.id}/roles.`,
   });
 }
 

@@ -1,10 +1,18 @@
-/** `/users/me` and `/users/{ids}`: who the caller is, and the people it shares resources with. */
+/**
+ * `/users/me` and `/users/{ids}`: who the caller is, and the members it shares resources with.
+ *
+ * A robot is a member like a person, under one id (`r…`): the id in a project's `members[]`, the
+ * `id` here, and `/users/me` for its own token. So `/users/{ids}` answers for robots too, with the
+ * robot's label as `displayName` and `isRobot: true` (docs/concepts.md, "Ids").
+ */
 import { problems } from '../model/errors.js';
 import type { Principal } from '../model/principals.js';
 import { rolesOf } from '../store/memberships.js';
-import { findUser, findUsers, visibleUserIds } from '../store/users.js';
+import { findRobots } from '../store/robots.js';
+import { findUser, findUsers, visiblePrincipals } from '../store/users.js';
 import type { Deps } from './context.js';
-import { roleSummary, sanityUserView } from './views.js';
+import { roleSummaries } from './role-catalog.js';
+import { robotUserView, sanityUserView } from './views.js';
 
 export const MAX_USER_IDS = 100;
 
@@ -19,7 +27,8 @@ export class UserService {
       projectId = principal.resourceId;
     }
     const roleNames = projectId ? await rolesOf(this.deps.db, { type: 'project', id: projectId }, principal.id) : [];
-    const roles = roleNames.map((name) => roleSummary('project', name));
+    const summaries = projectId && roleNames.length > 0 ? await roleSummaries(this.deps.db, 'project', [projectId]) : null;
+    const roles = summaries && projectId ? roleNames.map((name) => summaries(projectId, name)) : [];
     const role = roleNames[0] ?? '';
     if (principal.kind === 'robot') {
       return { id: principal.id, name: principal.label, email: '', profileImage: null, provider: 'sanity-token', role, roles };
@@ -37,18 +46,26 @@ export class UserService {
     };
   }
 
-  /** One id → an object (404 if not visible); several → an array of the visible ones. */
+  /**
+   * One id → an object (404 if not visible); several → an array of the visible ones, in the order
+   * asked. People and robots alike: those who share a project or organization with the caller, and
+   * the caller itself.
+   */
   async byIds(principal: Principal, ids: string[], projectId: string | null) {
     const unique = [...new Set(ids)];
-    const visible = await visibleUserIds(this.deps.db, principal.id, unique);
-    if (principal.kind === 'user' && unique.includes(principal.id)) visible.add(principal.id);
-    const rows = await findUsers(this.deps.db, [...visible]);
-    const byId = new Map(rows.map((u) => [u.id, sanityUserView(u, projectId, principal.id)]));
+    const visible = await visiblePrincipals(this.deps.db, principal.id, unique);
+    if (unique.includes(principal.id)) visible.set(principal.id, principal.kind === 'robot' ? 'robot' : 'user');
+    const of = (kind: 'user' | 'robot') => [...visible].filter(([, k]) => k === kind).map(([id]) => id);
+    const [users, robots] = await Promise.all([findUsers(this.deps.db, of('user')), findRobots(this.deps.db, of('robot'))]);
+    const byId = new Map<string, ReturnType<typeof sanityUserView> | ReturnType<typeof robotUserView>>([
+      ...users.map((u) => [u.id, sanityUserView(u, projectId, principal.id)] as const),
+      ...robots.map((r) => [r.id, robotUserView(r, projectId, principal.id)] as const),
+    ]);
     if (ids.length === 1) {
       const one = byId.get(ids[0] as string);
       if (!one)
         throw problems.notFound(`User not found: ${ids[0]}`, {
-          hint: 'No such user, or you share no project or organization with them.',
+          hint: 'No such user or robot, or you share no project or organization with them.',
         });
       return one;
     }

@@ -1,10 +1,12 @@
 /**
- * Rows → the wire shapes the official clients read (reference §3.5, §4.3, §5.1, §5.6).
+ * Rows → the wire shapes the official clients read (Sanity's Users, Access, Projects and
+ * organization APIs).
  * One function per shape, so every route that returns a robot returns the same robot.
  */
 import { PERMISSION_TYPES, type ResourceType } from '../model/permissions.js';
-import { builtInRole, type RoleDefinition } from '../model/roles.js';
+import type { RoleDefinition } from '../model/roles.js';
 import type { MembershipRow, OrganizationRow, ProjectRow, RobotRow, TokenRow, UserRow } from '../store/schema.js';
+import type { RoleSummaries } from './role-catalog.js';
 
 export interface MembershipView {
   resourceType: string;
@@ -99,19 +101,19 @@ export function permissionView(
   };
 }
 
-export function roleSummary(resourceType: ResourceType, name: string) {
-  const role = builtInRole(resourceType, name);
-  return { name, title: role?.title ?? name, description: role?.description ?? '' };
-}
-
-export function projectMemberView(m: MembershipRow & { roleNames: string[] }, currentPrincipalId: string | null) {
+/** A member of a project as the Projects API lists it; `id` is the principal's id (a robot's is `r…`). */
+export function projectMemberView(
+  m: MembershipRow & { roleNames: string[] },
+  currentPrincipalId: string | null,
+  roles: RoleSummaries,
+) {
   return {
     id: m.principal_id,
     createdAt: m.added_at,
     updatedAt: m.last_seen_at ?? m.added_at,
     isCurrentUser: m.principal_id === currentPrincipalId,
     isRobot: m.principal_kind === 'robot',
-    roles: m.roleNames.map((name) => roleSummary('project', name)),
+    roles: m.roleNames.map((name) => roles(m.resource_id, name)),
   };
 }
 
@@ -161,5 +163,81 @@ export function sanityUserView(u: UserRow, projectId: string | null, currentPrin
     createdAt: u.created_at,
     updatedAt: u.updated_at,
     isCurrentUser: u.id === currentPrincipalId,
+    isRobot: false,
+  };
+}
+
+/** A robot in `/users/{ids}`: the same shape as a person, its label as display name, `isRobot: true`. */
+export function robotUserView(robot: RobotRow, projectId: string | null, currentPrincipalId: string | null) {
+  return {
+    id: robot.id,
+    projectId,
+    displayName: robot.label,
+    familyName: null,
+    givenName: null,
+    middleName: null,
+    imageUrl: null,
+    createdAt: robot.created_at,
+    updatedAt: robot.created_at,
+    isCurrentUser: robot.id === currentPrincipalId,
+    isRobot: true,
+  };
+}
+
+/** What the legacy role shape says about a permission a role names. */
+export interface PermissionSummary {
+  type: string;
+  title: string;
+  description: string;
+  isCustom: boolean;
+}
+
+/**
+ * A role in the shape of the legacy Projects API (`GET /projects/{id}/roles`, read by Sanity's CLI
+ * and Studio): `name, title, description, isCustom, projectId, appliesToUsers, appliesToRobots`,
+ * and `grants`, which groups the role's permissions by permission type:
+ * `{"sanity.project.members": [{"name": "sanity-project-members", "title", "description",
+ * "isCustom", "grants": [{"name": "read", "params": {}}]}]}`.
+ */
+export function legacyRoleView(
+  role: RoleDefinition,
+  projectId: string,
+  permission: (name: string) => PermissionSummary | undefined,
+) {
+  const byName = new Map<
+    string,
+    { info: PermissionSummary; actions: Array<{ name: string; params: Record<string, unknown> }> }
+  >();
+  for (const p of role.permissions) {
+    const info = permission(p.name);
+    if (!info) continue; // a custom permission deleted under the role: nothing to show
+    const entry = byName.get(p.name) ?? { info, actions: [] };
+    entry.actions.push({ name: p.action, params: p.params ?? {} });
+    byName.set(p.name, entry);
+  }
+  const grants: Record<
+    string,
+    Array<{ name: string; title: string; description: string; isCustom: boolean; grants: unknown[] }>
+  > = {};
+  for (const [name, { info, actions }] of byName) {
+    const entries = grants[info.type] ?? [];
+    grants[info.type] = entries;
+    entries.push({
+      name,
+      title: info.title,
+      description: info.description,
+      isCustom: info.isCustom,
+      grants: actions,
+    });
+  }
+  return {
+    name: role.name,
+    title: role.title,
+    description: role.description,
+    isCustom: role.isCustom,
+    projectId,
+    appliesToUsers: role.appliesToUsers,
+    appliesToRobots: role.appliesToRobots,
+    grants,
   };
 }

@@ -5,6 +5,7 @@ import * as access from './migrations/0002_access.js';
 import * as identity from './migrations/0003_identity.js';
 import * as collaboration from './migrations/0004_collaboration.js';
 import * as hardening from './migrations/0006_hardening.js';
+import * as memberIds from './migrations/0007_member_ids.js';
 import * as console_ from './migrations/0008_console.js';
 import type { Database } from './schema.js';
 
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_identity': identity,
   '0004_collaboration': collaboration,
   '0006_hardening': hardening,
+  '0007_member_ids': memberIds,
   '0008_console': console_,
 };
 

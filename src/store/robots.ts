@@ -9,6 +9,11 @@ export async function findRobot(db: Executor, id: string): Promise<RobotRow | un
   return db.selectFrom('robots').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+export async function findRobots(db: Executor, ids: readonly string[]): Promise<RobotRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('robots').selectAll().where('id', 'in', ids).execute();
+}
+
 export async function updateRobot(
   db: Executor,
   id: string,

@@ -48,23 +48,27 @@ export async function setPasswordHash(db: Executor, userId: string, hash: string
 }
 
 /**
- * Of the given user ids, those that share at least one resource with the principal: the users a
- * caller is allowed to look up. Nobody else's existence is revealed.
+ * Of the given principal ids (people and robots), those that share at least one resource with the
+ * caller: the members a caller is allowed to look up, with their kind. Nobody else's existence is
+ * revealed.
  */
-export async function visibleUserIds(db: Executor, principalId: string, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
+export async function visiblePrincipals(
+  db: Executor,
+  principalId: string,
+  ids: readonly string[],
+): Promise<Map<string, 'user' | 'robot'>> {
+  if (ids.length === 0) return new Map();
   const rows = await db
     .selectFrom('memberships as theirs')
     .innerJoin('memberships as mine', (join) =>
       join.onRef('mine.resource_type', '=', 'theirs.resource_type').onRef('mine.resource_id', '=', 'theirs.resource_id'),
     )
-    .select('theirs.principal_id')
+    .select(['theirs.principal_id', 'theirs.principal_kind'])
     .distinct()
     .where('mine.principal_id', '=', principalId)
     .where('theirs.principal_id', 'in', ids)
-    .where('theirs.principal_kind', '=', 'user')
     .execute();
-  return new Set(rows.map((r) => r.principal_id));
+  return new Map(rows.map((r) => [r.principal_id, r.principal_kind === 'robot' ? 'robot' : 'user']));
 }
 
 /** Disables (a time) or enables (null) a user. Returns whether the row changed. */

@@ -57,6 +57,10 @@ describe('the /docs page', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.text).toContain('swagger-ui');
+    // Gatehouse's page, showing the public document's address rather than the UI's own.
+    expect(page.text).toContain('<title>Gatehouse Access API reference</title>');
+    const initializer = await api('GET', '/docs/static/swagger-initializer.js');
+    expect(initializer.text).toContain('"/openapi.json"');
     const doc = await api('GET', '/docs/json');
     expect(doc.status).toBe(200);
     expect(doc.body.paths[OPERATION_PATH].get['x-accepts']).toEqual(['user', 'robot']);
@@ -76,6 +80,8 @@ describe('the /docs page', () => {
         });
         try {
           await page.goto(`${server.url}/docs/`, { waitUntil: 'load' });
+          expect(await page.title()).toBe('Gatehouse Access API reference');
+          await expect.poll(() => text(page.locator('.info a').first())).toBe('/openapi.json');
 
           // Authorize: paste the bearer token into the dialog.
           await page.locator('.auth-wrapper button.authorize').click();

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { withJson } from '../client-options.js';
 import type { CliContext } from '../context.js';
-import { type ConfigOptions, onDatabase, withConfigOptions } from '../operator.js';
+import { type ConfigOptions, onDatabase, withDatabaseOptions } from '../operator.js';
 import { printJson, printLines } from '../output.js';
 
 interface CreateUserOptions extends ConfigOptions {
@@ -29,9 +29,20 @@ function plural(count: number, one: string, many = `${one}s`): string {
 export function registerAdmin(program: Command, ctx: CliContext): void {
   const admin = program
     .command('admin')
-    .description('operator commands that work on the database directly, with no server running');
+    .description('operator commands that work on the database directly: no server or token needed, and none needs it stopped')
+    .addHelpText(
+      'after',
+      `
+These commands open the configured database themselves (--data-dir / --database-url, or the
+GATEHOUSE_* variables; with PostgreSQL also the same GATEHOUSE_SECRET as the server). None of them
+needs the server stopped: they may run while \`gatehouse serve\` is serving the same database, and a
+running server sees the change on its next request (it checks tokens and users in the database on
+every request; nothing is cached). On SQLite, run them on the machine and in the directory of the
+server (the default data directory is ./.gatehouse). Every change is written to the audit log as
+done by the system.`,
+    );
 
-  withJson(withConfigOptions(admin.command('create-user')))
+  withJson(withDatabaseOptions(admin.command('create-user')))
     .description('create a human user and print a personal token for it, once')
     .requiredOption('--email <email>', "the user's email address")
     .option('--name <name>', 'display name (default: the part of the email before @)')
@@ -64,7 +75,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
       ]);
     });
 
-  withJson(withConfigOptions(admin.command('revoke-tokens')))
+  withJson(withDatabaseOptions(admin.command('revoke-tokens')))
     .description('revoke every personal token of a user: they stop working on the next request')
     .requiredOption('--email <email>', "the user's email address")
     .action(async (options: UserOptions) => {
@@ -84,7 +95,7 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
     });
 
   for (const disable of [true, false]) {
-    withJson(withConfigOptions(admin.command(disable ? 'disable-user' : 'enable-user')))
+    withJson(withDatabaseOptions(admin.command(disable ? 'disable-user' : 'enable-user')))
       .description(
         disable
           ? 'disable a user: every token they hold is revoked, and they cannot log in'

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { type ClientOptions, connect, withClientOptions, withJson } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { ApiError, CliError } from '../errors.js';
-import { type ConfigOptions, firstLine, loadOperatorConfig, withConfigOptions } from '../operator.js';
+import { type ConfigOptions, firstLine, loadOperatorConfig, withDatabaseOptions } from '../operator.js';
 import { formatTime, printJson, printLines, printTable, text } from '../output.js';
 
 interface FilterOptions extends ClientOptions {
@@ -96,7 +96,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
         ],
         'No events.',
       );
-      if (page.nextCursor) printLines(ctx, ['', `More: gatehouse audit list --cursor ${page.nextCursor}`]);
+      if (page.nextCursor) printLines(ctx, ['', `More: ${continuation(options, page.nextCursor)}`]);
     });
 
   withFilters(withClientOptions(audit.command('export')))
@@ -126,7 +126,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
       ctx.stdout(body);
     });
 
-  withJson(withConfigOptions(audit.command('verify')))
+  withJson(withDatabaseOptions(audit.command('verify')))
     .description('recompute the audit log’s hash chain on the database; exit 1 at the first break')
     .action(async (options: ConfigOptions & { json?: boolean }) => {
       const config = loadOperatorConfig(ctx, options);
@@ -166,6 +166,34 @@ export function registerAudit(program: Command, ctx: CliContext): void {
         ],
       );
     });
+}
+
+/**
+ * The command that lists the next page of the same listing: every filter given, repeated as given,
+ * and the new cursor in place of the old one. Values are quoted for a POSIX shell when they need it.
+ */
+export function continuation(options: FilterOptions, cursor: string): string {
+  const args = ['gatehouse', 'audit', 'list'];
+  const repeat = (flag: string, values: string[] | undefined) => {
+    for (const value of values ?? []) args.push(flag, shellWord(value));
+  };
+  repeat('--actor', options.actor);
+  repeat('--user', options.user);
+  repeat('--project', options.project);
+  repeat('--organization', options.organization);
+  repeat('--action', options.action);
+  if (options.since !== undefined) args.push('--since', shellWord(options.since));
+  if (options.until !== undefined) args.push('--until', shellWord(options.until));
+  if (options.limit !== undefined) args.push('--limit', shellWord(options.limit));
+  if (options.apiHost !== undefined) args.push('--api-host', shellWord(options.apiHost));
+  args.push('--cursor', shellWord(cursor));
+  return args.join(' ');
+}
+
+/** A word as a POSIX shell reads it back: as is when it is plain, else in single quotes. */
+export function shellWord(value: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+  return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 function exportError(status: number, raw: string): ApiError {

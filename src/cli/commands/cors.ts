@@ -46,16 +46,18 @@ export function registerCors(program: Command, ctx: CliContext): void {
     .option('--credentials', 'let pages from this origin send a token or cookies (Studio needs this)')
     .action(async (origin: string, options: ProjectOption & { credentials?: boolean }) => {
       const { client } = connect(ctx, options);
-      const created = await client.post<CorsOrigin>(corsPath(options.project), {
-        origin,
-        allowCredentials: options.credentials === true,
+      const { status, body: created } = await client.send<CorsOrigin>('POST', corsPath(options.project), {
+        body: { origin, allowCredentials: options.credentials === true },
       });
       if (options.json) return printJson(ctx, created);
-      const lines = [
-        `Allowed ${created.origin} on project ${options.project} (id ${created.id}), ${
-          created.allowCredentials ? 'with credentials' : 'without credentials'
-        }`,
-      ];
+      const credentials = created.allowCredentials ? 'with credentials' : 'without credentials';
+      // 200 rather than 201: the origin was already allowed with these settings.
+      const lines =
+        status === 200
+          ? [
+              `${created.origin} was already allowed on project ${options.project} (id ${created.id}), ${credentials}: nothing changed.`,
+            ]
+          : [`Allowed ${created.origin} on project ${options.project} (id ${created.id}), ${credentials}`];
       if (created.origin.includes('*')) {
         lines.push('Note: this is a wildcard entry; every origin it matches may call the project.');
       }

@@ -2,7 +2,7 @@
  * `gatehouse login` and `gatehouse logout`: get a personal token through the browser (or save one
  * read from stdin with --with-token), keep it in the CLI's config file, and revoke it again.
  *
- * Browser login, as Sanity's CLI does it (reference §3.4):
+ * Browser login, as Sanity's CLI does it:
  *
  *   1. `GET /auth/providers` (or an organization's SSO providers with --sso) → the provider's URL;
  *   2. listen on a loopback callback, `http://127.0.0.1:<port>/callback?state=<random>`;

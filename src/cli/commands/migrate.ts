@@ -3,12 +3,18 @@ import type { Command } from 'commander';
 import { withJson } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
-import { type ConfigOptions, firstLine, loadOperatorConfig, withConfigOptions } from '../operator.js';
+import { type ConfigOptions, firstLine, loadOperatorConfig, withDatabaseOptions } from '../operator.js';
 import { printJson, printLines } from '../output.js';
 
 export function registerMigrate(program: Command, ctx: CliContext): void {
-  withJson(withConfigOptions(program.command('migrate')))
+  withJson(withDatabaseOptions(program.command('migrate')))
     .description('apply pending database migrations (serve also does this at start-up)')
+    .addHelpText(
+      'after',
+      `
+Safe while a server runs on the same database (migrations run under a lock, once). After
+upgrading Gatehouse, migrate and then restart the servers still running the older version.`,
+    )
     .action(async (options: ConfigOptions & { json?: boolean }) => {
       const config = loadOperatorConfig(ctx, options);
       const { openStore } = await import('../../store/db.js');

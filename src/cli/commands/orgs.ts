@@ -9,7 +9,7 @@ import type { Store } from '../../store/db.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
-import { type ConfigOptions, onDatabase, withConfigOptions } from '../operator.js';
+import { type ConfigOptions, onDatabase, withDatabaseOptions } from '../operator.js';
 import { formatFields, formatTime, printJson, printLines, printTable, text } from '../output.js';
 
 interface Organization {
@@ -157,7 +157,7 @@ function registerDomains(orgs: Command, ctx: CliContext): void {
       "operator: the e-mail domains an organization's single sign-on may log in (works on the database, like `admin`)",
     );
   const now = () => new Date();
-  const command = (name: string) => withConfigOptions(domains.command(name)).option('--json', 'print JSON');
+  const command = (name: string) => withDatabaseOptions(domains.command(name)).option('--json', 'print JSON');
 
   command('list')
     .description("list the domains approved for an organization's single sign-on")

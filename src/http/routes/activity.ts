@@ -1,5 +1,5 @@
 /**
- * The activity log (reference §10.2): the audit log, filtered, limited to what the caller may
+ * The activity log (Sanity's Activity API): the audit log, filtered, limited to what the caller may
  * audit (see services/activity.ts for the rule). `GET /activity` pages newest first; the CSV export
  * takes the same filters.
  */
@@ -9,7 +9,7 @@ import { defineRoute, principalOf } from '../route.js';
 import { Id, Nullable, Timestamp } from '../schemas.js';
 
 const Repeatable = (item: ReturnType<typeof Type.String>, description: string) =>
-  Type.Optional(Type.Array(item, { maxItems: 50, description: `${description} Repeat the parameter for several.` }));
+  Type.Optional(Type.Array(item, { maxItems: 50, description }));
 
 const ActorId = Type.String({ pattern: '^(?:null|[A-Za-z0-9][A-Za-z0-9_-]{0,63})$', maxLength: 64 });
 const Action = Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,99}$', maxLength: 100 });

@@ -1,5 +1,5 @@
 /**
- * CORS origins (reference §5.3, §8): the Projects API routes, their project-host aliases (`/cors`
+ * CORS origins (Sanity's Projects API and CORS rules): the Projects API routes, their project-host aliases (`/cors`
  * on `<projectId>.api.<host>` or with `X-Sanity-Project-ID`), the explanation behind
  * `gatehouse cors explain`, and the browser's own check `GET /check/cors`. Enforcement is in
  * http/cors.ts.
@@ -81,14 +81,26 @@ function corsRoutes(prefix: string, alias: boolean): AnyRoute[] {
       path: `${prefix}/cors`,
       summary: `Allow an origin to call the project from a browser${where}`,
       description:
-        'The origin is protocol://host[:port] (default ports are dropped), with `*` allowed in host labels and as the port; or `*` (only without credentials), `null`, `file:///*`. 400 `invalid_origin`, 409 `cors_origin_exists`.',
+        'The origin is protocol://host[:port] (default ports are dropped), with `*` allowed in host labels and as the port; or `*` (only without credentials), `null`, `file:///*`. 400 `invalid_origin`. Adding an origin that is already allowed with the same `allowCredentials` is idempotent: 200 with the existing entry and an `x-sanity-warning` header saying nothing changed (the official clients print it). The same origin with other credentials is a 409 `cors_origin_exists`.',
       tags: TAGS,
       policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.cors.create' },
       ...(params ? { params } : {}),
       body: CreateCorsOriginBody,
       status: 201,
+      unchangedStatus: 200,
       response: CorsOrigin,
-      handler: (ctx) => ctx.services.cors.create(ctx.actor, resourceOf(ctx).id, ctx.body),
+      handler: async (ctx) => {
+        const { origin, created } = await ctx.services.cors.create(ctx.actor, resourceOf(ctx).id, ctx.body);
+        if (!created) {
+          ctx.reply
+            .code(200)
+            .header(
+              'x-sanity-warning',
+              `Origin ${origin.origin} was already allowed ${origin.allowCredentials ? 'with' : 'without'} credentials (id ${origin.id}); nothing changed.`,
+            );
+        }
+        return origin;
+      },
     }),
     defineRoute({
       method: 'DELETE',

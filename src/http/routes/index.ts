@@ -22,6 +22,7 @@ import { leakRoutes } from './leaks.js';
 import { openApiRoutes } from './openapi.js';
 import { organizationPolicyRoutes } from './organization-policies.js';
 import { organizationRoutes } from './organizations.js';
+import { projectRoleRoutes } from './project-roles.js';
 import { projectRoutes } from './projects.js';
 import { ssoProviderRoutes } from './sso-providers.js';
 import { legacyTokenRoutes } from './tokens.js';
@@ -38,6 +39,7 @@ const table: AnyRoute[] = [
   ...accessRequestRoutes,
   ...grantRoutes,
   ...projectRoutes,
+  ...projectRoleRoutes,
   ...legacyTokenRoutes,
   ...organizationRoutes,
   ...organizationPolicyRoutes,

@@ -1,4 +1,4 @@
-/** Legacy Projects API tokens (reference §5.2): a façade over robots, kept for older CLIs. */
+/** Legacy Projects API tokens (Sanity's deprecated /projects/{id}/tokens): a façade over robots, kept for older CLIs. */
 import { Type } from 'typebox';
 import { accessOf, defineRoute } from '../route.js';
 import { Empty, Id, Nullable, Timestamp } from '../schemas.js';
@@ -8,7 +8,11 @@ const ProjectParams = Type.Object({ projectId: Id('Project id') });
 const LegacyToken = Type.Object({
   id: Nullable(Type.String({ description: 'Token id (the robot’s `tokenId`).' })),
   label: Type.String(),
-  projectUserId: Nullable(Type.String()),
+  projectUserId: Nullable(
+    Type.String({
+      description: 'The robot’s id: its member id in the project (`members[].id`), resolvable through `/users/{id}`.',
+    }),
+  ),
   projectId: Type.String(),
   createdAt: Timestamp,
   lastUsedAt: Nullable(Timestamp),
@@ -50,7 +54,7 @@ export const legacyTokenRoutes = [
     summary: 'Delete a project token (legacy) and its robot',
     tags: ['Projects: tokens (legacy)'],
     policy: { accepts: ['user', 'robot'], resource: 'project', permission: 'sanity.project.tokens.delete', managesAccess: true },
-    params: Type.Object({ projectId: Id('Project id'), tokenId: Id('Token id') }),
+    params: Type.Object({ projectId: Id('Project id'), tokenId: Id('Token id (the robot’s own id is accepted too)') }),
     status: 204,
     response: Empty,
     handler: async (ctx) => {

@@ -20,8 +20,9 @@ export const userRoutes = [
   defineRoute({
     method: 'GET',
     path: '/users/:userIds',
-    summary: 'Get users by id: an object for one id, an array for several (comma-separated)',
-    description: 'Only users who share a project or organization with you are visible.',
+    summary: 'Get users and robots by id: an object for one id, an array for several (comma-separated)',
+    description:
+      'Only members who share a project or organization with you are visible (and you yourself). A robot answers with its label as `displayName` and `isRobot: true`, so the ids of a project’s `members[]` all resolve here.',
     tags: ['Users'],
     policy: { accepts: ['user', 'robot'] },
     params: Type.Object({

@@ -18,7 +18,7 @@ export const CheckQuery = Type.Object({
     {
       minItems: 1,
       maxItems: MAX_CHECKED_PERMISSIONS,
-      description: `Permissions to check, as \`<type>.<action>\` (e.g. \`sanity.project.members.read\`). Repeat the parameter for each (1–${MAX_CHECKED_PERMISSIONS}).`,
+      description: `Permissions to check, as \`<type>.<action>\` (e.g. \`sanity.project.members.read\`), 1–${MAX_CHECKED_PERMISSIONS} of them.`,
     },
   ),
 });
