@@ -9,7 +9,7 @@
  * and every flow runs on both databases in the other console files. Under postgres, every page and
  * dialog is still opened, in both themes, and must render cleanly.
  */
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConsoleSuite,
@@ -274,6 +274,22 @@ for (const theme of ['light', 'dark'] as const) {
   });
 }
 
+/**
+ * The element is on screen and inside `width`. Polled: a list that refetches can re-render the
+ * element between finding it and measuring it, which leaves a detached node with no box.
+ */
+async function expectWithin(locator: Locator, width: number): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const box = await locator.boundingBox().catch(() => null);
+        return box !== null && box.x >= 0 && box.x + box.width <= width;
+      },
+      { timeout: 10_000 },
+    )
+    .toBe(true);
+}
+
 describe('layout', { timeout: 180_000 }, () => {
   for (const viewport of [DESKTOP, PHONE]) {
     it(`every page fits ${viewport.width} px without scrolling sideways, its main action in view${SCAN && viewport === PHONE ? ', and passes axe' : ''}`, async () => {
@@ -294,12 +310,10 @@ describe('layout', { timeout: 180_000 }, () => {
       await page.goto(`/console/projects/${projectId}/api/tokens`);
       const add = page.getByRole('button', { name: 'Add API token' });
       await add.waitFor();
-      const box = await add.boundingBox();
-      expect(box && box.x >= 0 && box.x + box.width <= viewport.width).toBe(true);
+      await settled(page);
+      await expectWithin(add, viewport.width);
       await add.click();
-      const dialog = openDialog(page);
-      const dialogBox = await dialog.boundingBox();
-      expect(dialogBox && dialogBox.x >= 0 && dialogBox.x + dialogBox.width <= viewport.width).toBe(true);
+      await expectWithin(openDialog(page), viewport.width);
       await context.close();
     });
   }

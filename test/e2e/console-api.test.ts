@@ -4,6 +4,7 @@
  * everywhere, invitations that give several roles, where a robot token was last used from, and
  * logins that come back to the server's own origin (the console) with a browser session.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoginService } from '../../src/services/login.js';
 import {
@@ -15,6 +16,7 @@ import {
   issuePersonalToken,
   V,
 } from '../support/fixtures.js';
+import { outboxInviteToken } from '../support/outbox.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -161,17 +163,6 @@ describe('signing out everywhere', () => {
   });
 });
 
-/** The invite token of the last invitation to `email`, from the link the server logged (no SMTP in tests). */
-function inviteTokenFor(email: string): string {
-  const lines = server
-    .logs()
-    .split('\n')
-    .filter((line) => line.includes(email));
-  const token = /\/v1\/invites\/(gth_invite_[0-9A-Za-z]+)/.exec(lines.at(-1) ?? '')?.[1];
-  if (!token) throw new Error(`no invitation link for ${email} in the log`);
-  return token;
-}
-
 describe('invitations with several roles', () => {
   it('gives every role on acceptance', async () => {
     const email = `several-${Date.now()}@example.com`;
@@ -184,7 +175,7 @@ describe('invitations with several roles', () => {
     const listed = await api('GET', `${V}/access/project/${projectId}/invites`, { token: owner.token });
     expect(listed.body.data.find((i: { id: string }) => i.id === res.body.id).roleNames).toEqual(['editor', 'developer']);
 
-    const token = inviteTokenFor(email);
+    const token = await outboxInviteToken(join(server.dataDir, 'outbox'), email, projectId);
     const shown = await api('GET', `${V}/invites/${token}`);
     expect(shown.body.roleTitle).toBe('Editor, Developer');
     const invitee = await server.createUser(email);

@@ -14,7 +14,7 @@ import {
   openConsole,
   setPassword,
 } from '../support/console.js';
-import { createOrganization, createProject, V } from '../support/fixtures.js';
+import { approveSsoDomain, createOrganization, createProject, V } from '../support/fixtures.js';
 import { startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.js';
 
 const PASSWORD = 'amber lighthouse 17 kites';
@@ -124,6 +124,8 @@ describe('signing in', () => {
     });
     expect(created.status, created.text).toBe(201);
     idp.registerClient({ clientId: 'gatehouse-org', clientSecret: 'org-secret', redirectUris: [created.body.callbackUrl] });
+    // An organization's provider signs in only addresses of domains the operator approved for it.
+    await approveSsoDomain(suite.server, organizationId, 'sso.example');
 
     const opened = await newContext(suite);
     const page = await opened.context.newPage();
