@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type Config, describeConfig } from './config.js';
 import { buildApp } from './http/app.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { type ChangeFeed, startChangeFeed } from './services/change-feed.js';
 import { createServices, type Services } from './services/index.js';
 import { openStore, type Store } from './store/db.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -84,6 +86,14 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   services: Services;
+  /** What keeps this node's caches exact (services/change-feed.ts). */
+  feed: ChangeFeed;
+  /** The metrics URL, when GATEHOUSE_METRICS_ADDRESS is set. */
+  metricsUrl: string | null;
+  /**
+   * Graceful stop: stop listening and wait for requests in flight, write the pending
+   * `lastUsedAt` / `lastSeenAt` notes, then close the change feed and the database.
+   */
   close(): Promise<void>;
 }
 
@@ -92,6 +102,8 @@ export interface StartOptions {
   validateResponses?: boolean;
   now?: () => Date;
   lastUsedWriteIntervalMs?: number;
+  /** How often noted `lastUsedAt` / `lastSeenAt` values are written (default 1 s). */
+  bookkeepingFlushMs?: number;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -113,18 +125,47 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     identity: config.identity,
     baseUrl: () => baseUrl,
   });
+  const feed = startChangeFeed(store, services.auth.cache, { logger });
+  services.bookkeeping.start(options.bookkeepingFlushMs ?? 1_000, (error) =>
+    logger.warn({ err: (error as Error).message }, 'writing lastUsedAt/lastSeenAt failed; will retry'),
+  );
+  const metrics: Metrics | null = config.metrics
+    ? createMetrics({
+        services,
+        store,
+        feed: () => feed,
+        pages: () => {
+          const [a, b] = [services.members.pageStats(), services.projects.pageStats()];
+          return { bytes: a.bytes + b.bytes, entries: a.entries + b.entries };
+        },
+      })
+    : null;
   const app = await buildApp({
     services,
     publicUrl: config.publicUrlConfigured ? config.publicUrl : null,
     logger,
     validateResponses: options.validateResponses ?? false,
     trustProxy: config.trustProxy,
+    ...(metrics ? { observe: metrics.observe } : {}),
   });
+  let metricsUrl: string | null = null;
+  const stopAll = async () => {
+    services.bookkeeping.stop();
+    await metrics?.close();
+    await services.bookkeeping
+      .flush()
+      .catch((error: unknown) =>
+        logger.error({ err: (error as Error).message }, 'could not write lastUsedAt/lastSeenAt at shutdown'),
+      );
+    await feed.stop();
+    await store.close();
+  };
   try {
     await app.listen({ port: config.port, host: config.host });
+    if (metrics && config.metrics) metricsUrl = await metrics.listen(config.metrics.host, config.metrics.port);
   } catch (error) {
     await app.close();
-    await store.close();
+    await stopAll();
     throw error;
   }
   const address = app.server.address();
@@ -132,15 +173,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   if (!config.publicUrlConfigured) baseUrl = url;
-  logger.info({ config: describeConfig(config) }, 'gatehouse listening');
+  logger.info({ config: describeConfig(config), metrics: metricsUrl ?? 'off' }, 'gatehouse listening');
+  let closing: Promise<void> | null = null;
   return {
     url,
     app,
     store,
     services,
-    close: async () => {
-      await app.close();
-      await store.close();
+    feed,
+    metricsUrl,
+    close: () => {
+      closing ??= (async () => {
+        await app.close();
+        await stopAll();
+      })();
+      return closing;
     },
   };
 }

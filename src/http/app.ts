@@ -5,7 +5,7 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { type TSchema, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Problem } from '../model/errors.js';
@@ -32,6 +32,8 @@ export interface AppOptions {
   validateResponses?: boolean;
   routes?: readonly AnyRoute[];
   trustProxy?: boolean | string[];
+  /** Called once per answered request (metrics; see src/metrics.ts). */
+  observe?: (request: FastifyRequest, reply: FastifyReply) => void;
 }
 
 export const BODY_LIMIT = 64 * 1024;
@@ -93,6 +95,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('traceparent', traceparentFor(request.id));
     checkContentEncoding(request);
   });
+  const observe = options.observe;
+  if (observe) app.addHook('onResponse', async (request, reply) => observe(request, reply));
   // CORS: the project's allowed origins, on every request with an Origin in a project context.
   app.decorateRequest('corsVary', false);
   registerCors(app, options.services);
@@ -224,7 +228,7 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
           },
         }
       : {}),
-    preHandler: hooks.preHandler,
+    ...(hooks.preHandler ? { preHandler: hooks.preHandler } : {}),
     handler: async (request, reply) => {
       const state = request.gatehouse;
       reply.code(status);

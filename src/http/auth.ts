@@ -1,9 +1,12 @@
 /**
- * The two authorization hooks every declared route gets:
- * - onRequest: version prefix, credential → principal, and "is this kind of caller accepted?"
- *   (before the body is even read, so a robot learns it is refused without guessing at inputs);
- * - preHandler: once the parameters are valid, membership and permission on the route's resource.
- * Both decisions come from model/policy.ts; this file only gathers their inputs.
+ * The authorization hooks every declared route gets:
+ * - onRequest: version prefix, then one call into the services (`AuthService.authorize`) with the
+ *   credential and the route's resource: principal, "is this kind of caller accepted?" (refused
+ *   before the body is even read, so a robot learns it is refused without guessing at inputs),
+ *   access and the resource decision;
+ * - preHandler (routes with a resource): once the parameters are valid, the resource refusal, so
+ *   input errors keep their precedence over "not a member" and "missing permission".
+ * Both decisions come from model/policy.ts; this file only reads the request.
  *
  * Credentials: `Authorization: Bearer <token>`, or, without that header, the browser session
  * cookie (`gatehouse_session`, or Sanity's `sanitySession`) holding a personal token. A cookie is
@@ -18,8 +21,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Problem } from '../model/errors.js';
-import type { Access } from '../model/policy.js';
-import { decidePrincipal, decideResource, type ResourceRef, type RoutePolicy } from '../model/policy.js';
+import type { Access, ResourceRef, RoutePolicy } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
 import { type ApiVersion, parseApiVersion } from '../model/versions.js';
 import type { Services } from '../services/index.js';
@@ -34,6 +36,8 @@ export interface RequestState {
   version: ApiVersion | null;
   resource: ResourceRef | undefined;
   access: Access | null | undefined;
+  /** The resource decision's refusal, raised by the preHandler once the input is valid. */
+  refusal: Problem | null;
 }
 
 declare module 'fastify' {
@@ -133,18 +137,6 @@ export function readsSessionCookie(path: string): boolean {
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-function cookieNotPersonal(): Problem {
-  return new Problem(
-    401,
-    'Session not found',
-    {
-      code: 'invalid_token',
-      hint: 'A session cookie carries a personal token only. Send a robot token as `Authorization: Bearer <token>`.',
-    },
-    { errorCode: 'SIO-401-ANF', headers: { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_token"' } },
-  );
-}
-
 /**
  * The resource a route's policy points at, read from the (validated) path parameters. For
  * `project`, a path without `{projectId}` (the project-host alias `/cors`) takes the project in
@@ -175,36 +167,16 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
   const versioned = route.versioned !== false;
   const cookies = readsSessionCookie(route.path);
   const unsafe = UNSAFE_METHODS.has(route.method);
+  const source = route.policy.resource;
 
-  /** The principal of the request's credential, if it carries one (bearer first, then the cookie). */
-  async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Principal | null> {
-    let token = bearerToken(request.headers.authorization);
-    const viaCookie = token === null && cookies;
-    if (viaCookie) token = sessionCookieToken(request.headers.cookie);
-    if (token === null) return null;
-    const { rateLimits } = services;
-    rateLimits.checkToken(request.ip);
-    let principal: Principal;
-    try {
-      principal = await services.auth.authenticate(token, request.ip);
-      if (viaCookie && principal.kind !== 'user') {
-        rateLimits.recordTokenFailure(request.ip);
-        throw cookieNotPersonal();
-      }
-    } catch (error) {
-      // The client learns how many more failures its address may have before it must wait.
-      const window = rateLimits.tokenWindow(request.ip);
-      if (window) reply.headers(window.headers);
-      throw error;
-    }
-    const window = rateLimits.tokenWindow(request.ip);
-    if (window) reply.headers(window.headers);
-    if (viaCookie && unsafe) services.sessions.checkCsrf(principal.tokenId, request.headers[CSRF_HEADER]);
-    return principal;
-  }
-
+  /**
+   * Everything about the caller, in one call into the services: credential (bearer first, then the
+   * cookie), failure limits and counting, CSRF, the principal decision, and the access and decision
+   * on the route's resource. A refusal on the resource waits for the preHandler, so a request with
+   * invalid input still gets its 400 first.
+   */
   async function onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const state: RequestState = { principal: null, version: null, resource: undefined, access: undefined };
+    const state: RequestState = { principal: null, version: null, resource: undefined, access: undefined, refusal: null };
     request.gatehouse = state;
     if (versioned) {
       const segment = (request.params as { apiVersion?: string }).apiVersion ?? '';
@@ -212,31 +184,38 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
       if (!parsed.ok) throw versionProblem(parsed.message, segment);
       state.version = parsed.version;
     }
-    state.principal = await authenticate(request, reply);
-    const resource = resourceFromParams(
-      route.policy.resource,
-      request.params as Record<string, string>,
-      projectContextOf(request),
-    );
-    const decision = decidePrincipal(route.policy, state.principal, resource);
-    if (!decision.allowed) throw decision.problem;
+    let token = bearerToken(request.headers.authorization);
+    const viaCookie = token === null && cookies;
+    if (viaCookie) token = sessionCookieToken(request.headers.cookie);
+    const params = request.params as Record<string, string>;
+    const resource =
+      source === undefined
+        ? undefined
+        : resourceFromParams(source, params, source === 'project' && !params.projectId ? projectContextOf(request) : null);
+    const result = await services.auth.authorize({
+      token,
+      viaCookie,
+      ip: request.ip,
+      unsafe,
+      csrf: viaCookie && unsafe ? (tokenId) => services.sessions.checkCsrf(tokenId, request.headers[CSRF_HEADER]) : undefined,
+      policy: route.policy,
+      resource,
+    });
+    if (result.headers) reply.headers(result.headers);
+    if (result.problem) throw result.problem;
+    state.principal = result.principal;
+    state.refusal = result.refusal;
+    if (!result.refusal) {
+      state.resource = result.resource;
+      state.access = result.access;
+    }
   }
 
+  /** Once the parameters, query and body are valid: the refusal on the resource, if any. */
   async function preHandler(request: FastifyRequest): Promise<void> {
-    if (!route.policy.resource) return;
-    const state = request.gatehouse;
-    const resource = resourceFromParams(
-      route.policy.resource,
-      request.params as Record<string, string>,
-      projectContextOf(request),
-    );
-    const withPolicy = route.policy.managesAccess === true && state.principal?.kind === 'robot';
-    const access = resource ? await services.auth.accessOf(state.principal, resource, withPolicy) : null;
-    const decision = decideResource(route.policy, state.principal, resource, access);
-    if (!decision.allowed) throw decision.problem;
-    state.resource = resource;
-    state.access = access;
+    const refusal = request.gatehouse.refusal;
+    if (refusal) throw refusal;
   }
 
-  return { onRequest, preHandler };
+  return { onRequest, preHandler: source === undefined ? undefined : preHandler };
 }

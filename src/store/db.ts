@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { registerStore } from './changes.js';
 import type { Database } from './schema.js';
 
 export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string; poolSize?: number };
@@ -11,6 +12,15 @@ export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'p
 export interface Store {
   db: Kysely<Database>;
   dialect: 'sqlite' | 'postgres';
+  /**
+   * SQLite only: the connection's `PRAGMA data_version`, which changes whenever another connection
+   * (another process on the same file) commits. A cheap change counter: no table is read.
+   */
+  dataVersion?: () => number;
+  /** PostgreSQL only: the connection URL (the change listener opens its own connection). */
+  url?: string;
+  /** The connection pool (PostgreSQL), for metrics. */
+  pool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -27,13 +37,16 @@ export function openStore(config: DatabaseConfig): Store {
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-    return { db, dialect: 'sqlite', close: () => db.destroy() };
+    registerStore(db, 'sqlite');
+    const dataVersion = database.prepare('PRAGMA data_version').pluck();
+    return { db, dialect: 'sqlite', dataVersion: () => dataVersion.get() as number, close: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  registerStore(db, 'postgres');
+  return { db, dialect: 'postgres', url: config.url, pool, close: () => db.destroy() };
 }
 
 /** True when an error is a unique-constraint violation, in either dialect. */

@@ -4,6 +4,7 @@ import * as initial from './migrations/0001_initial.js';
 import * as access from './migrations/0002_access.js';
 import * as identity from './migrations/0003_identity.js';
 import * as collaboration from './migrations/0004_collaboration.js';
+import * as performance from './migrations/0005_performance.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_access': access,
   '0003_identity': identity,
   '0004_collaboration': collaboration,
+  '0005_performance': performance,
 };
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResultSet> {

@@ -246,6 +246,14 @@ export interface ResourceVersionsTable {
   version: number;
 }
 
+export interface ResourceCountsTable {
+  resource_type: string;
+  resource_id: string;
+  /** `members:user`, `members:robot`, or `role:<name>` (human holders of a role). */
+  name: string;
+  n: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   projects: ProjectsTable;
@@ -256,6 +264,7 @@ export interface Database {
   membership_roles: MembershipRolesTable;
   audit_events: AuditEventsTable;
   resource_versions: ResourceVersionsTable;
+  resource_counts: ResourceCountsTable;
   roles: RolesTable;
   permissions: PermissionsTable;
   identity_providers: IdentityProvidersTable;
