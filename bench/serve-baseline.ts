@@ -5,7 +5,9 @@
  *   route, measured in the same run, on the same core, with the same load generator.
  * - `GET /page`: the list-users response body (the file named by BENCH_PAGE_FILE, captured from
  *   Gatehouse by run.ts), kept in memory as objects and serialised per request, with no auth and
- *   no database: the ceiling for list-users ("as fast as serving the page from memory").
+ *   no database.
+ * - `GET /page-bytes`: the very same bytes, pre-rendered once and sent as they are, as Gatehouse
+ *   sends a cached page: the true ceiling for list-users.
  *
  * Prints its URL on stdout.
  */
@@ -16,7 +18,11 @@ const page: unknown = process.env.BENCH_PAGE_FILE ? JSON.parse(readFileSync(proc
 
 const app = Fastify({ logger: false });
 app.get('/', async () => ({ hello: 'world' }));
-if (page !== null) app.get('/page', async () => page);
+if (page !== null) {
+  app.get('/page', async () => page);
+  const bytes = Buffer.from(JSON.stringify(page), 'utf8');
+  app.get('/page-bytes', async (_request, reply) => reply.type('application/json; charset=utf-8').send(bytes));
+}
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : 0;

@@ -10,6 +10,7 @@
  */
 import { hash } from 'node:crypto';
 import { Problem } from '../model/errors.js';
+import { ID_REGEX } from '../model/ids.js';
 import type { ResourceType } from '../model/permissions.js';
 import { type Access, decidePrincipal, decideResource, type ResourceRef, type RoutePolicy } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
@@ -215,7 +216,9 @@ export class AuthService {
     }
     if (!policy.resource) return result;
     const withPolicy = policy.managesAccess === true && result.principal?.kind === 'robot';
-    const access = resource ? await this.accessOf(result.principal, resource, withPolicy) : null;
+    // The path is not validated yet: an id the route's schema will refuse (400 before the refusal is
+    // raised) is never looked up.
+    const access = resource && ID_REGEX.test(resource.id) ? await this.accessOf(result.principal, resource, withPolicy) : null;
     const second = decideResource(policy, result.principal, resource, access);
     if (!second.allowed) result.refusal = second.problem;
     else result.access = access;

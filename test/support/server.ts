@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { type Config, type IdentityConfig, loadConfig } from '../../src/config.js';
+import { type Config, type IdentityConfig, loadConfig, parseMetricsAddress } from '../../src/config.js';
 import { createLogger, type RunningServer, startServer } from '../../src/server.js';
 import { createUserWithToken } from '../../src/services/bootstrap.js';
 import { dropDatabase, freshDatabaseConfig, type TestDatabaseConfig } from './database.js';
@@ -34,6 +34,10 @@ let counter = 0;
 
 export interface TestServerOptions {
   lastUsedWriteIntervalMs?: number;
+  /** How often this node writes noted lastUsedAt / lastSeenAt (services/bookkeeping.ts). */
+  bookkeepingFlushMs?: number;
+  /** Serve Prometheus metrics on their own listener at this `host:port` (GATEHOUSE_METRICS_ADDRESS). */
+  metricsAddress?: string;
   /** Start another node on the same database and secret as this server (multi-node tests). */
   sameDatabaseAs?: TestServer;
   /**
@@ -61,6 +65,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config: Config = {
     ...loaded,
     identity: { ...loaded.identity, rateLimits: TEST_RATE_LIMITS, ...options.identity },
+    metrics: parseMetricsAddress(options.metricsAddress),
   };
   let logText = '';
   const sink = new Writable({
@@ -75,6 +80,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     validateResponses: true,
     now: () => new Date(Date.now() + offset),
     ...(options.lastUsedWriteIntervalMs !== undefined ? { lastUsedWriteIntervalMs: options.lastUsedWriteIntervalMs } : {}),
+    ...(options.bookkeepingFlushMs !== undefined ? { bookkeepingFlushMs: options.bookkeepingFlushMs } : {}),
   });
   return {
     url: running.url,
