@@ -143,6 +143,9 @@ export async function seedProjects(database: DatabaseConfig, keys: ServerKey[], 
   const store = openStore(database);
   try {
     await migrateToLatest(store.db);
+    // A bulk load inserts into large indexes at random places: give SQLite's page cache room
+    // (256 MiB for this connection only) instead of its 2 MiB default.
+    if (store.dialect === 'sqlite') await sql`pragma cache_size = -262144`.execute(store.db);
     // A run tag keeps e-mails unique, so a reused PostgreSQL database can be seeded again.
     const tag = randomBytes(3).toString('hex');
     const admin = await createUserWithToken(store, keys, { email: `admin.${tag}@bench.example`, name: 'Bench Administrator' });
