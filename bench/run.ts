@@ -23,10 +23,10 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import type { LoadRequest, LoadResult } from './load.js';
 import type { MicroInput, MicroResult } from './micro.js';
+import { throwawayDatabase } from './postgres.js';
 import { seed } from './seed.js';
 import type { WriteResult, WritesInput } from './writes.js';
 
@@ -514,20 +514,15 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-'));
   const secret = process.env.GATEHOUSE_SECRET || randomBytes(32).toString('base64url');
   // --db postgres without a URL: a throwaway PostgreSQL server of our own, as the test harness starts.
-  let ownPostgres: { stop(): Promise<void> } | null = null;
-  let databaseUrl =
+  let ownPostgres: { url: string; stop(): Promise<void> } | null = null;
+  let databaseUrl: string | undefined =
     params.db === 'postgres' ? (flags['database-url'] as string | undefined) : `sqlite:${join(dataDir, 'gatehouse.db')}`;
   if (databaseUrl === undefined) {
-    const { startPostgres } = await import('../test/support/postgres.js');
     log('bench: starting a throwaway PostgreSQL server');
-    const server = await startPostgres();
-    ownPostgres = server;
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query('create database gatehouse_bench');
-    await admin.end();
-    databaseUrl = server.url.replace(/\/postgres$/, '/gatehouse_bench');
+    ownPostgres = await throwawayDatabase('gatehouse_bench');
+    databaseUrl = ownPostgres.url;
   }
+  const dbUrl: string = databaseUrl;
   const config = loadConfig({ dataDir, databaseUrl, secret, port: 0, logLevel: 'warn' }, {});
   const serverEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -776,7 +771,7 @@ async function main(): Promise<void> {
       log('bench: in-process micro-benchmarks');
       const microInput: MicroInput = {
         dataDir,
-        databaseUrl,
+        databaseUrl: dbUrl,
         secret,
         robotToken,
         projectId: seeded.projectId,

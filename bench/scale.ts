@@ -21,11 +21,11 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { encodeCursor } from '../src/model/pagination.js';
 import { createUserWithToken } from '../src/services/bootstrap.js';
 import { openStore } from '../src/store/db.js';
+import { throwawayDatabase } from './postgres.js';
 import { type SeededProject, seedProjects } from './seed.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -88,21 +88,15 @@ function startServer(env: NodeJS.ProcessEnv): Promise<{ url: string; child: Chil
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-scale-'));
-  let ownPostgres: { stop(): Promise<void> } | null = null;
+  let ownPostgres: { url: string; stop(): Promise<void> } | null = null;
   let server: ChildProcess | null = null;
   try {
     let databaseUrl =
       dialect === 'postgres' ? (flags['database-url'] as string | undefined) : `sqlite:${join(dataDir, 'gatehouse.db')}`;
     if (databaseUrl === undefined) {
-      const { startPostgres } = await import('../test/support/postgres.js');
       log('scale: starting a throwaway PostgreSQL server');
-      const pgServer = await startPostgres();
-      ownPostgres = pgServer;
-      const admin = new pg.Client({ connectionString: pgServer.url });
-      await admin.connect();
-      await admin.query('create database gatehouse_scale');
-      await admin.end();
-      databaseUrl = pgServer.url.replace(/\/postgres$/, '/gatehouse_scale');
+      ownPostgres = await throwawayDatabase('gatehouse_scale');
+      databaseUrl = ownPostgres.url;
     }
     const secret = process.env.GATEHOUSE_SECRET || randomBytes(32).toString('base64url');
     const config = loadConfig({ dataDir, databaseUrl, secret, port: 0, logLevel: 'warn' }, {});

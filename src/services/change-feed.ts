@@ -16,8 +16,8 @@
  * SQLite: a single file, possibly shared by several processes. Writes through this process are
  * applied after their commit (store/changes.ts). Another process's commits change SQLite's
  * `PRAGMA data_version` (a per-connection counter in shared memory, no table read), which is read
- * before every cache use; when it moved, everything is forgotten first. So on SQLite the very next
- * request after any commit, from any process, sees it.
+ * before the caches are used in each turn of the event loop; when it moved, everything is forgotten
+ * first. So on SQLite every request that starts after another process's commit sees it.
  */
 import pg from 'pg';
 import { CHANGE_CHANNEL, type Change, onChanges } from '../store/changes.js';
@@ -56,7 +56,15 @@ class SqliteFeed implements ChangeFeed {
     this.unsubscribe = onChanges(db, (batch) => cache.apply(batch));
   }
 
+  /**
+   * Reading `data_version` costs a few microseconds (it opens a read transaction on the WAL), so it
+   * is read once per turn of the event loop, for every request handled in that turn: a commit by
+   * another process is seen by every request that starts after the turn it completed in.
+   */
   fresh(): boolean {
+    if (this.checked) return true;
+    this.checked = true;
+    setImmediate(this.uncheck);
     const now = this.dataVersion();
     if (now !== this.last) {
       this.last = now;
@@ -64,6 +72,11 @@ class SqliteFeed implements ChangeFeed {
     }
     return true;
   }
+
+  private checked = false;
+  private readonly uncheck = () => {
+    this.checked = false;
+  };
 
   async ready(): Promise<boolean> {
     return true;
