@@ -12,7 +12,7 @@ import type { Executor, ProjectRow } from '../store/schema.js';
 import { audit } from './audit.js';
 import type { AuthService } from './auth.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
-import { retryOnIdCollision, seedCorsOrigins } from './cors.js';
+import { seedCorsOrigins } from './cors.js';
 import { addMember } from './memberships.js';
 import { JsonText, PageCache } from './page-cache.js';
 import { nonEmpty } from './validation.js';
@@ -128,40 +128,37 @@ export class ProjectService {
     const displayName = nonEmpty(input.displayName, 'displayName', 80);
     const metadata = metadataText(input.metadata);
     const now = this.deps.now();
-    // The seeded CORS origin's id is `max + 1`: concurrent creations on PostgreSQL may collide and retry.
-    return retryOnIdCollision(() =>
-      inTransaction(this.deps, async (trx) => {
-        if (input.organizationId !== undefined) {
-          await this.ensureOrganizationPermission(
-            trx,
-            actor.principal,
-            input.organizationId,
-            'sanity.organization.projects.attach',
-          );
-        }
-        const row: ProjectRow = {
-          id: newId.project(),
-          display_name: displayName,
-          organization_id: input.organizationId ?? null,
-          studio_host: null,
-          metadata,
-          created_by_user_id: actor.principal.id,
-          created_at: iso(now),
-          updated_at: iso(now),
-        };
-        await insertProject(trx, row);
-        await addMember(trx, { type: 'project', id: row.id }, actor.principal, ['administrator'], now);
-        // New projects allow Studio on http://localhost:3333, with credentials (reference §8).
-        await seedCorsOrigins(trx, row.id, now);
-        await audit(trx, actor, now, {
-          action: 'project.create',
-          resource: { type: 'project', id: row.id },
-          target: { type: 'project', id: row.id },
-          after: { displayName, organizationId: row.organization_id },
-        });
-        return this.view(trx, row, actor.principal.id, true);
-      }),
-    );
+    return inTransaction(this.deps, async (trx) => {
+      if (input.organizationId !== undefined) {
+        await this.ensureOrganizationPermission(
+          trx,
+          actor.principal,
+          input.organizationId,
+          'sanity.organization.projects.attach',
+        );
+      }
+      const row: ProjectRow = {
+        id: newId.project(),
+        display_name: displayName,
+        organization_id: input.organizationId ?? null,
+        studio_host: null,
+        metadata,
+        created_by_user_id: actor.principal.id,
+        created_at: iso(now),
+        updated_at: iso(now),
+      };
+      await insertProject(trx, row);
+      await addMember(trx, { type: 'project', id: row.id }, actor.principal, ['administrator'], now);
+      // New projects allow Studio on http://localhost:3333, with credentials (reference §8).
+      await seedCorsOrigins(trx, row.id, now);
+      await audit(trx, actor, now, {
+        action: 'project.create',
+        resource: { type: 'project', id: row.id },
+        target: { type: 'project', id: row.id },
+        after: { displayName, organizationId: row.organization_id },
+      });
+      return this.view(trx, row, actor.principal.id, true);
+    });
   }
 
   /**

@@ -3,7 +3,9 @@ import { type Kysely, sql } from 'kysely';
 /**
  * Performance: counts maintained on write (store/versions.ts) instead of `count(*)` over a
  * resource's memberships — members per kind (`members:user`, `members:robot`) and human holders per
- * role (`role:<name>`) — backfilled here from the memberships that exist.
+ * role (`role:<name>`) — backfilled here from the memberships that exist. The same table holds
+ * the counter CORS origin ids are taken from (`sequence`/`cors_origins`/`id`, store/cors.ts),
+ * created on first use.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
