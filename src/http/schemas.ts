@@ -196,6 +196,12 @@ export const Organization = Type.Object({
   defaultRoleName: Type.String(),
   requestAccessStatus: Type.String(),
   members: Type.Optional(Type.Array(OrganizationMember)),
+  memberCount: Type.Optional(
+    Type.Integer({
+      description:
+        'Only when `members` was cut at 1,000: how many people are members. Page through all of them with GET /access/organization/{organizationId}/users.',
+    }),
+  ),
   features: Type.Array(Type.String()),
 });
 

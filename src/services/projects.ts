@@ -16,7 +16,7 @@ import { seedCorsOrigins } from './cors.js';
 import { addMember } from './memberships.js';
 import { JsonText, PageCache } from './page-cache.js';
 import { nonEmpty } from './validation.js';
-import { projectMemberView, projectView } from './views.js';
+import { MAX_EMBEDDED_MEMBERS, projectMemberView, projectView } from './views.js';
 
 export interface CreateProjectInput {
   displayName: string;
@@ -41,14 +41,6 @@ function metadataText(metadata: Record<string, unknown> | undefined): string {
   }
   return text;
 }
-
-/**
- * A project view embeds at most this many members (the first to join, people and robots); a larger
- * project's view says how many it has (`memberCount`), and the paged member routes list them all.
- * 1,000 members are about 280 KB of JSON: enough for every team the Sanity CLI lists, and a bound
- * on what one `GET /projects` costs per project however large it grows.
- */
-export const MAX_EMBEDDED_MEMBERS = 1_000;
 
 const TRUE = Buffer.from('true');
 

@@ -163,37 +163,16 @@ export async function rolesByMembership(db: Executor, membershipIds: readonly st
 export type MemberWithRoles = MembershipRow & { roleNames: string[] };
 
 /**
- * Every membership (both kinds) of the given resources with its roles, grouped by resource id,
- * in two queries however many resources are asked for.
+ * The first `limit` memberships of a resource in membership-id order, with their roles: the members
+ * a project or organization view embeds. One index range scan (on `memberships_list`) of at most
+ * `limit` rows per kind asked for, however large the resource.
  */
-export async function membersOf(
+export async function firstMembers(
   db: Executor,
-  type: string,
-  resourceIds: readonly string[],
-): Promise<Map<string, MemberWithRoles[]>> {
-  const out = new Map<string, MemberWithRoles[]>(resourceIds.map((id) => [id, []]));
-  if (resourceIds.length === 0) return out;
-  const rows = await db
-    .selectFrom('memberships')
-    .selectAll()
-    .where('resource_type', '=', type)
-    .where('resource_id', 'in', resourceIds)
-    .orderBy('id')
-    .execute();
-  const roles = await rolesByMembership(
-    db,
-    rows.map((r) => r.id),
-  );
-  for (const row of rows) out.get(row.resource_id)?.push({ ...row, roleNames: roles.get(row.id) ?? [] });
-  return out;
-}
-
-/**
- * The first `limit` memberships of a resource (both kinds) in membership-id order, with their roles:
- * the members a project view embeds. Two index range scans (one per kind, on `memberships_list`)
- * of at most `limit` rows each, however large the resource.
- */
-export async function firstMembers(db: Executor, resource: ResourceKey, limit: number): Promise<MemberWithRoles[]> {
+  resource: ResourceKey,
+  limit: number,
+  kinds: ReadonlyArray<'user' | 'robot'> = ['user', 'robot'],
+): Promise<MemberWithRoles[]> {
   const ofKind = (kind: 'user' | 'robot') =>
     db
       .selectFrom('memberships')
@@ -204,8 +183,10 @@ export async function firstMembers(db: Executor, resource: ResourceKey, limit: n
       .orderBy('id')
       .limit(limit)
       .execute();
-  const [users, robots] = await Promise.all([ofKind('user'), ofKind('robot')]);
-  const rows = [...users, ...robots].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, limit);
+  const rows = (await Promise.all(kinds.map(ofKind)))
+    .flat()
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, limit);
   const roles = await rolesByMembership(
     db,
     rows.map((r) => r.id),
