@@ -163,11 +163,36 @@ export function resourceFromParams(
   }
 }
 
+/**
+ * Versions already accepted, by path segment, per server (each has its own clock): a request names
+ * the same few every time, and parsing one (a regular expression and a calendar check) is a
+ * measurable share of a cached request. Only versions that cannot turn invalid are remembered:
+ * `v1`, `vX`, and dates at least two days before the server's clock (`parseApiVersion` refuses dates
+ * after tomorrow). At most 256 are kept.
+ */
+const acceptedVersions = new WeakMap<Services, Map<string, ApiVersion>>();
+const TWO_DAYS_MS = 2 * 86_400_000;
+
+function apiVersion(known: Map<string, ApiVersion>, segment: string, now: number): ApiVersion {
+  const parsed = parseApiVersion(segment, now);
+  if (!parsed.ok) throw versionProblem(parsed.message, segment);
+  const version = parsed.version;
+  const settled = version.kind !== 'dated' || Date.parse(version.date) <= now - TWO_DAYS_MS;
+  if (settled && known.size < 256) known.set(segment, version);
+  return version;
+}
+
 export function authorizationHooks(route: AnyRoute, services: Services) {
   const versioned = route.versioned !== false;
   const cookies = readsSessionCookie(route.path);
   const unsafe = UNSAFE_METHODS.has(route.method);
   const source = route.policy.resource;
+  let knownVersions = acceptedVersions.get(services);
+  if (!knownVersions) {
+    knownVersions = new Map();
+    acceptedVersions.set(services, knownVersions);
+  }
+  const known = knownVersions;
 
   /**
    * Everything about the caller, in one call into the services: credential (bearer first, then the
@@ -180,9 +205,7 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
     request.gatehouse = state;
     if (versioned) {
       const segment = (request.params as { apiVersion?: string }).apiVersion ?? '';
-      const parsed = parseApiVersion(segment, services.deps.now().getTime());
-      if (!parsed.ok) throw versionProblem(parsed.message, segment);
-      state.version = parsed.version;
+      state.version = known.get(segment) ?? apiVersion(known, segment, services.deps.now().getTime());
     }
     let token = bearerToken(request.headers.authorization);
     const viaCookie = token === null && cookies;
@@ -211,10 +234,14 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
     }
   }
 
-  /** Once the parameters, query and body are valid: the refusal on the resource, if any. */
-  async function preHandler(request: FastifyRequest): Promise<void> {
+  /**
+   * Once the parameters, query and body are valid: the refusal on the resource, if any. A plain
+   * callback, not an async function: nothing to wait for, so no promise per request.
+   */
+  function preHandler(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
     const refusal = request.gatehouse.refusal;
-    if (refusal) throw refusal;
+    if (refusal) done(refusal);
+    else done();
   }
 
   return { onRequest, preHandler: source === undefined ? undefined : preHandler };

@@ -15,7 +15,7 @@
  * 4. Nothing time-based is cached as a decision: expiry and rotation grace periods are compared
  *    with the clock on every request (services/auth.ts).
  *
- * Bounded in entries and (estimated) bytes per table; the least recently used entry goes first.
+ * Bounded in entries and (estimated) bytes per table; entries not read recently go first (CLOCK).
  */
 import type { Access } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
@@ -89,9 +89,18 @@ interface Slot<V> {
   value: V;
   bytes: number;
   tags: readonly string[];
+  /** Read since the eviction hand last passed it (second chance). */
+  used: boolean;
 }
 
-/** A Map in least-recently-used order with tags (an entry is dropped by any of its tags). */
+/**
+ * A Map with tags (an entry is dropped by any of its tags), bounded in entries and bytes. Eviction
+ * is CLOCK, an approximation of least-recently-used: a hit only sets a flag, and an entry is evicted
+ * when the hand (the Map's insertion order) reaches it unread since its last pass; a read entry gets
+ * a second chance at the back. A hit therefore costs one Map lookup and no reordering, which matters
+ * on the hot path: deleting and re-inserting a key on every hit, as a strict LRU does, was the
+ * cache's largest cost per request.
+ */
 export class TaggedLru<V> {
   private readonly entries = new Map<string, Slot<V>>();
   private readonly tagged = new Map<string, Set<string>>();
@@ -109,14 +118,13 @@ export class TaggedLru<V> {
   get(key: string): V | undefined {
     const slot = this.entries.get(key);
     if (slot === undefined) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, slot);
+    slot.used = true;
     return slot.value;
   }
 
   set(key: string, value: V, bytes: number, tags: readonly string[]): void {
     this.delete(key);
-    this.entries.set(key, { value, bytes, tags });
+    this.entries.set(key, { value, bytes, tags, used: false });
     this.bytes += bytes;
     for (const tag of tags) {
       let keys = this.tagged.get(tag);
@@ -126,9 +134,17 @@ export class TaggedLru<V> {
       }
       keys.add(key);
     }
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.delete(oldest);
+    // A read entry gets a second chance at the back, and so does the new one while others remain;
+    // after one pass every flag is cleared, so this ends.
+    while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
+      const [oldest, slot] = this.entries.entries().next().value as [string, Slot<V>];
+      if (oldest === key ? this.entries.size > 1 : slot.used) {
+        slot.used = false;
+        this.entries.delete(oldest);
+        this.entries.set(oldest, slot);
+      } else {
+        this.delete(oldest);
+      }
     }
   }
 

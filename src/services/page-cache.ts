@@ -3,8 +3,8 @@
  * while the resource's version (store/versions.ts) is still the one it was rendered at. A warm node
  * knows the current version from the authorization cache, which the change feed keeps exact
  * (services/auth-cache.ts), so a change committed through any node reaches every node's pages
- * within the cache's rules, without a version read per request. Bounded in entries and bytes; the
- * least recently used entry goes first.
+ * within the cache's rules, without a version read per request. Bounded in entries and bytes; pages
+ * not read recently go first (CLOCK: a hit sets a flag rather than reordering the map).
  */
 import { gzipSync } from 'node:zlib';
 
@@ -35,6 +35,8 @@ interface Entry<T> {
   version: number;
   page: T;
   size: number;
+  /** Read since the eviction hand last passed it (CLOCK, as in services/auth-cache.ts). */
+  used: boolean;
 }
 
 export class PageCache<T extends { readonly byteLength: number } = JsonText> {
@@ -53,9 +55,7 @@ export class PageCache<T extends { readonly byteLength: number } = JsonText> {
       this.remove(key, entry);
       return undefined;
     }
-    // Re-insert so the map's order stays least-recently-used first.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.used = true;
     return entry.page;
   }
 
@@ -65,11 +65,19 @@ export class PageCache<T extends { readonly byteLength: number } = JsonText> {
     // Counted twice: room for the compressed copy too, which is always smaller.
     const size = 2 * page.byteLength;
     if (size > this.maxBytes / 4) return;
-    this.entries.set(key, { version, page, size });
+    this.entries.set(key, { version, page, size, used: false });
     this.bytes += size;
-    for (const [oldestKey, oldest] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.remove(oldestKey, oldest);
+    // Pages not read since the hand last passed go first; a read one, and the new one while others
+    // remain, get a second chance at the back. After one pass every flag is cleared, so this ends.
+    while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
+      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry<T>];
+      if (oldestKey === key ? this.entries.size > 1 : oldest.used) {
+        oldest.used = false;
+        this.entries.delete(oldestKey);
+        this.entries.set(oldestKey, oldest);
+      } else {
+        this.remove(oldestKey, oldest);
+      }
     }
   }
 
