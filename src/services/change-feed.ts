@@ -19,9 +19,9 @@
  * before the caches are used in each turn of the event loop; when it moved, everything is forgotten
  * first. So on SQLite every request that starts after another process's commit sees it.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { CHANGE_CHANNEL, type Change, onChanges } from '../store/changes.js';
-import type { Store } from '../store/db.js';
+import { pgDriver, type Store } from '../store/db.js';
 import type { AuthCache, Freshness } from './auth-cache.js';
 
 export interface FeedLogger {
@@ -143,7 +143,7 @@ class PgFeed implements ChangeFeed {
 
   private async connect(): Promise<void> {
     if (this.state === 'stopped') return;
-    const client = new pg.Client({ connectionString: this.url, application_name: 'gatehouse-listener' });
+    const client = new (pgDriver().Client)({ connectionString: this.url, application_name: 'gatehouse-listener' });
     this.client = client;
     client.on('notification', (message) => {
       if (message.channel !== CHANGE_CHANNEL) return;

@@ -8,9 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { MailConfig } from '../config.js';
 import { Problem } from '../model/errors.js';
+
+/** nodemailer, loaded by the first e-mail sent (`send`, before anything uses it). */
+let nodemailer: typeof import('nodemailer');
 
 export interface MailMessage {
   to: string;
@@ -43,6 +46,7 @@ export class MailService {
 
   /** Sends one message; a failure is a 502 that says where to look, and nothing is half-sent. */
   async send(message: MailMessage, log: MailLog): Promise<Delivery> {
+    nodemailer ??= (await import('nodemailer')).default;
     const mail = { from: this.config.from, to: message.to, subject: message.subject, text: message.text, html: message.html };
     if (this.config.smtpUrl) {
       try {

@@ -1,9 +1,10 @@
 /** Opens the configured database: better-sqlite3 (embedded default) or a pg pool. */
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { registerStore } from './changes.js';
 import type { Database } from './schema.js';
 
@@ -41,12 +42,22 @@ export function openStore(config: DatabaseConfig): Store {
     const dataVersion = database.prepare('PRAGMA data_version').pluck();
     return { db, dialect: 'sqlite', dataVersion: () => dataVersion.get() as number, close: () => db.destroy() };
   }
-  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 });
+  const pool = new (pgDriver().Pool)({ connectionString: config.url, max: config.poolSize ?? 10 });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   registerStore(db, 'postgres');
   return { db, dialect: 'postgres', url: config.url, pool, close: () => db.destroy() };
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The PostgreSQL driver, loaded the first time a PostgreSQL database is opened: a node on SQLite
+ * never loads it (a shorter start and a smaller process).
+ */
+export function pgDriver(): typeof pg {
+  return require('pg') as typeof pg;
 }
 
 /** True when an error is a unique-constraint violation, in either dialect. */

@@ -19,7 +19,7 @@
  * they created or were linked to, and a first login whose address belongs to another account is
  * refused (403 `sso_account_conflict`).
  */
-import * as client from 'openid-client';
+import type * as OpenIdClient from 'openid-client';
 import { Problem } from '../../model/errors.js';
 import { SecretBoxError } from '../../model/secret-box.js';
 import { findIdentityProvider } from '../../store/identity.js';
@@ -37,6 +37,12 @@ import {
 } from '../sso-providers.js';
 import { normalizeEmail } from '../validation.js';
 import type { LoginRequest, LoginStart } from './types.js';
+
+/**
+ * openid-client, loaded by the first OIDC login: every use goes through `configuration()` first,
+ * which loads it. Servers that never log anyone in with OIDC never load it.
+ */
+let client: typeof OpenIdClient;
 
 /** How long a discovered configuration (metadata, and the JWKS it caches) is reused. */
 export const DISCOVERY_TTL_MS = 5 * 60_000;
@@ -134,7 +140,7 @@ function text(value: unknown, max: number): string | undefined {
 }
 
 export class OidcLogin {
-  private readonly configurations = new Map<string, { expires: number; config: Promise<client.Configuration> }>();
+  private readonly configurations = new Map<string, { expires: number; config: Promise<OpenIdClient.Configuration> }>();
 
   constructor(
     readonly deps: Deps,
@@ -380,8 +386,9 @@ export class OidcLogin {
    * The provider's discovered configuration, reused for a few minutes. Plain http is allowed only
    * for an issuer on this machine (development, tests); openid-client refuses it otherwise.
    */
-  private async configuration(provider: Resolved): Promise<client.Configuration> {
+  private async configuration(provider: Resolved): Promise<OpenIdClient.Configuration> {
     const now = Date.now();
+    client ??= await import('openid-client');
     const cached = this.configurations.get(provider.cacheKey);
     if (cached && cached.expires > now) return cached.config;
     const { issuer, clientId, clientSecret } = provider.settings;
