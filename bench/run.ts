@@ -56,8 +56,9 @@ const HELP = `Usage: npm run bench -- [options]
   --no-pin            do not pin processes to CPUs even when taskset is available
   --from <dist|src>   run the servers and micro-benchmarks on the build in dist/ (default; \`npm run bench\`
                       builds first) or on src/ through tsx (no build needed)
-  --cpu-prof          run the Gatehouse server under node --cpu-prof (profiles in bench/results/profiles;
-                      summarise one with: node --import tsx bench/profile-summary.ts <file>)
+  --cpu-prof          profile the Gatehouse server during the measurements (after start-up and warm-up);
+                      the profile goes to bench/results/profiles/CPU.<pid>.cpuprofile; summarise it with
+                      node --import tsx bench/profile-summary.ts <file>
   --out <file>        results file (default bench/results/latest.json; quick: bench/results/quick.json)
   --keep              keep the temporary data directory
   --help              this text
@@ -557,8 +558,7 @@ async function main(): Promise<void> {
     const gatehouse = await startServerProcess(
       'gatehouse',
       'bench/serve-gatehouse.ts',
-      serverEnv,
-      flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+      flags['cpu-prof'] ? { ...serverEnv, BENCH_CPU_PROF: profileDir } : serverEnv,
     );
     servers.push(gatehouse);
     load = await startLoadWorker();
@@ -667,6 +667,9 @@ async function main(): Promise<void> {
         }),
       );
     }
+
+    // The profile covers the measurements only: start-up and warm-up are over.
+    if (flags['cpu-prof']) process.kill(gatehouse.pid, 'SIGUSR2');
 
     interface Pair {
       round: number;

@@ -3,6 +3,10 @@
  * lines), listening on 127.0.0.1 on a free port. Prints its URL on one line of stdout, then serves
  * until SIGTERM/SIGINT, when it closes cleanly (so `node --cpu-prof` writes its profile).
  *
+ * With BENCH_CPU_PROF=<dir>, the V8 sampling profiler starts on SIGUSR2 (bench/run.ts sends it
+ * once the warm-up is over, so start-up and warm-up stay out of the profile) and the profile is
+ * written to <dir>/CPU.<pid>.cpuprofile when the server stops.
+ *
  * Configuration comes from the environment exactly as for `gatehouse serve`
  * (GATEHOUSE_DATA_DIR, GATEHOUSE_DATABASE_URL, GATEHOUSE_SECRET); bench/run.ts sets it. The code
  * is the build in dist/ unless BENCH_FROM=src (see modules.ts).
@@ -16,10 +20,34 @@ const config = loadConfig({ port: 0, host: '127.0.0.1', logLevel: 'warn' }, proc
 const server = await startServer(config, { logger: createLogger('warn', process.stderr) });
 process.stdout.write(`${server.url}\n`);
 
+const profileDir = process.env.BENCH_CPU_PROF;
+let writeProfile = async () => {};
+if (profileDir) {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  // 100 µs between samples: several per request, without distorting a request of ~50 µs much.
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  let started = false;
+  process.on('SIGUSR2', () => {
+    if (started) return;
+    started = true;
+    void session.post('Profiler.start');
+  });
+  writeProfile = async () => {
+    if (!started) return;
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(`${profileDir}/CPU.${process.pid}.cpuprofile`, JSON.stringify(profile));
+  };
+}
+
 let closing = false;
 async function stop(): Promise<void> {
   if (closing) return;
   closing = true;
+  await writeProfile();
   await server.close();
   process.exit(0);
 }
