@@ -37,6 +37,9 @@ export function openStore(config: DatabaseConfig): Store {
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
+    // Savepoints (each transaction of a group commit runs in one, store/changes.ts) keep their undo
+    // journal in memory rather than in a temporary file written page by page.
+    database.pragma('temp_store = MEMORY');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     registerStore(db, 'sqlite');
     const dataVersion = database.prepare('PRAGMA data_version').pluck();

@@ -51,11 +51,14 @@ export const countNames = {
 
 /**
  * Adds `deltas` (count name → change) to a resource's counts, in the caller's transaction. One
- * statement; the upsert's row lock serializes concurrent writers on PostgreSQL.
+ * statement; the upsert's row locks serialize concurrent writers on PostgreSQL. The rows go in
+ * name order, so two writers always lock the same counters in the same order: one moving a member
+ * from `viewer` to `editor` while another moves one back would otherwise deadlock.
  */
 export async function adjustCounts(db: Executor, resource: ResourceKey, deltas: ReadonlyMap<string, number>): Promise<void> {
   const rows = [...deltas]
     .filter(([, n]) => n !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, n]) => ({ resource_type: resource.type, resource_id: resource.id, name, n }));
   if (rows.length === 0) return;
   await db

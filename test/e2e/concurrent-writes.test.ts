@@ -127,4 +127,22 @@ describe('concurrent writers', () => {
     expect(page.body.totalCount).toBe(WRITERS + 1);
     await expectChainIntact();
   });
+
+  it('eight writers moving their members between viewer and editor at once never deadlock on the role counts', async () => {
+    const members: string[] = [];
+    for (let i = 0; i < WRITERS; i++) {
+      const user = await server.createUser();
+      await addMember(server, { type: 'project', id: projectId }, user.userId, [i % 2 === 0 ? 'viewer' : 'editor']);
+      members.push(user.userId);
+    }
+    // Half move viewer → editor while the other half move editor → viewer, four times over.
+    const results = await race(WRITERS, 4, (writer, n) =>
+      api('PUT', `${V}/access/project/${projectId}/users/${members[writer]}/roles`, {
+        token: owner.token,
+        body: { roleNames: [(writer + n) % 2 === 0 ? 'editor' : 'viewer'] },
+      }),
+    );
+    for (const res of results) expect(res.status, res.text).toBe(200);
+    await expectChainIntact();
+  });
 });
