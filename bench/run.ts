@@ -181,7 +181,10 @@ const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }
 const children = new Set<ChildProcess>();
 
 function spawnNode(script: string, cpu: number, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; ipc?: boolean } = {}) {
-  const nodeArgs = [...(options.nodeArgs ?? []), '--import', 'tsx', join(ROOT, script)];
+  // TypeScript (and the servers with --from src) run through tsx; the servers on dist/ run on plain
+  // node, as `gatehouse serve` does, so no loader thread adds to their memory and CPU.
+  const tsx = script.endsWith('.ts') || params.from === 'src';
+  const nodeArgs = [...(options.nodeArgs ?? []), ...(tsx ? ['--import', 'tsx'] : []), join(ROOT, script)];
   const [command, args] = pin ? ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(command as string, args as string[], {
     cwd: ROOT,
@@ -557,7 +560,7 @@ async function main(): Promise<void> {
     }
     const gatehouse = await startServerProcess(
       'gatehouse',
-      'bench/serve-gatehouse.ts',
+      'bench/serve-gatehouse.js',
       flags['cpu-prof'] ? { ...serverEnv, BENCH_CPU_PROF: profileDir } : serverEnv,
     );
     servers.push(gatehouse);
@@ -627,7 +630,7 @@ async function main(): Promise<void> {
     // The baseline server also serves the very page list-users returned, from memory (the ceiling).
     const pageFile = join(dataDir, 'page.json');
     writeFileSync(pageFile, JSON.stringify(listed.json));
-    const baseline = await startServerProcess('baseline', 'bench/serve-baseline.ts', {
+    const baseline = await startServerProcess('baseline', 'bench/serve-baseline.js', {
       ...process.env,
       BENCH_PAGE_FILE: pageFile,
     });
@@ -882,7 +885,7 @@ async function main(): Promise<void> {
       },
       baseline: {
         scenario: 'baseline',
-        description: 'bare Fastify hello-world JSON (bench/serve-baseline.ts)',
+        description: 'bare Fastify hello-world JSON (bench/serve-baseline.js)',
         reqPerSec: median(allBaselines.map((b) => b.reqPerSec)),
         p50Ms: median(allBaselines.map((b) => b.p50Ms)),
         p99Ms: median(allBaselines.map((b) => b.p99Ms)),

@@ -72,7 +72,7 @@ async function call(base: string, method: string, path: string, token: string, b
 }
 
 function startServer(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
-  const args = ['--import', 'tsx', join(ROOT, 'bench/serve-gatehouse.ts')];
+  const args = [...(process.env.BENCH_FROM === 'src' ? ['--import', 'tsx'] : []), join(ROOT, 'bench/serve-gatehouse.js')];
   const [command, argv] = pin ? ['taskset', ['-c', '0', process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(command as string, argv as string[], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolveStart, reject) => {

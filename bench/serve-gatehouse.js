@@ -1,24 +1,22 @@
 /**
  * Benchmark server: Gatehouse on an already seeded database, logging at `warn` (no per-request log
  * lines), listening on 127.0.0.1 on a free port. Prints its URL on one line of stdout, then serves
- * until SIGTERM/SIGINT, when it closes cleanly (so `node --cpu-prof` writes its profile).
+ * until SIGTERM/SIGINT, when it closes cleanly.
+ *
+ * Plain JavaScript, run by plain `node` like `gatehouse serve`: a TypeScript loader in the process
+ * would add its own thread and memory to what is measured (RSS, CPU). The code is the build in
+ * dist/, or src/ with BENCH_FROM=src (then bench/run.ts starts it with tsx).
  *
  * With BENCH_CPU_PROF=<dir>, the V8 sampling profiler starts on SIGUSR2 (bench/run.ts sends it
  * once the warm-up is over, so start-up and warm-up stay out of the profile) and the profile is
  * written to <dir>/CPU.<pid>.cpuprofile when the server stops.
  *
  * Configuration comes from the environment exactly as for `gatehouse serve`
- * (GATEHOUSE_DATA_DIR, GATEHOUSE_DATABASE_URL, GATEHOUSE_SECRET); bench/run.ts sets it. The code
- * is the build in dist/ unless BENCH_FROM=src (see modules.ts).
+ * (GATEHOUSE_DATA_DIR, GATEHOUSE_DATABASE_URL, GATEHOUSE_SECRET); bench/run.ts sets it.
  */
-import { gatehouse } from './modules.js';
-
-const { loadConfig } = await gatehouse.config();
-const { createLogger, startServer } = await gatehouse.server();
-
-const config = loadConfig({ port: 0, host: '127.0.0.1', logLevel: 'warn' }, process.env, { createSecret: false });
-const server = await startServer(config, { logger: createLogger('warn', process.stderr) });
-process.stdout.write(`${server.url}\n`);
+const root = process.env.BENCH_FROM === 'src' ? '../src/' : '../dist/';
+const { loadConfig } = await import(`${root}config.js`);
+const { createLogger, startServer } = await import(`${root}server.js`);
 
 const profileDir = process.env.BENCH_CPU_PROF;
 let writeProfile = async () => {};
@@ -43,8 +41,12 @@ if (profileDir) {
   };
 }
 
+const config = loadConfig({ port: 0, host: '127.0.0.1', logLevel: 'warn' }, process.env, { createSecret: false });
+const server = await startServer(config, { logger: createLogger('warn', process.stderr) });
+process.stdout.write(`${server.url}\n`);
+
 let closing = false;
-async function stop(): Promise<void> {
+async function stop() {
   if (closing) return;
   closing = true;
   await writeProfile();

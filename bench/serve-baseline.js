@@ -9,12 +9,12 @@
  * - `GET /page-bytes`: the very same bytes, pre-rendered once and sent as they are, as Gatehouse
  *   sends a cached page: the true ceiling for list-users.
  *
- * Prints its URL on stdout.
+ * Prints its URL on stdout. Plain JavaScript run by plain `node`, as bench/serve-gatehouse.js is.
  */
 import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
 
-const page: unknown = process.env.BENCH_PAGE_FILE ? JSON.parse(readFileSync(process.env.BENCH_PAGE_FILE, 'utf8')) : null;
+const page = process.env.BENCH_PAGE_FILE ? JSON.parse(readFileSync(process.env.BENCH_PAGE_FILE, 'utf8')) : null;
 
 const app = Fastify({ logger: false });
 app.get('/', async () => ({ hello: 'world' }));
@@ -29,7 +29,7 @@ const port = typeof address === 'object' && address ? address.port : 0;
 process.stdout.write(`http://127.0.0.1:${port}\n`);
 
 let closing = false;
-async function stop(): Promise<void> {
+async function stop() {
   if (closing) return;
   closing = true;
   await app.close();
