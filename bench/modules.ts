@@ -16,6 +16,7 @@ export const gatehouse = {
   policy: () => load<typeof import('../src/model/policy.js')>('model/policy.js'),
   tokens: () => load<typeof import('../src/model/tokens.js')>('model/tokens.js'),
   services: () => load<typeof import('../src/services/index.js')>('services/index.js'),
+  changeFeed: () => load<typeof import('../src/services/change-feed.js')>('services/change-feed.js'),
   db: () => load<typeof import('../src/store/db.js')>('store/db.js'),
   memberships: () => load<typeof import('../src/store/memberships.js')>('store/memberships.js'),
   roles: () => load<typeof import('../src/model/roles.js')>('model/roles.js'),

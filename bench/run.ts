@@ -18,6 +18,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,9 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import type { LoadRequest, LoadResult } from './load.js';
 import type { MicroInput, MicroResult } from './micro.js';
+import { throwawayDatabase } from './postgres.js';
 import { seed } from './seed.js';
+import type { WriteResult, WritesInput } from './writes.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const API_VERSION = 'v2025-01-09';
@@ -41,17 +44,21 @@ const HELP = `Usage: npm run bench -- [options]
   --connections <n>   concurrent connections (default 50)
   --rounds <n>        rounds of [baseline, scenario] pairs (default 3; quick 1)
   --members <n>       human members to seed besides the administrator (default 10000)
-  --scenarios <list>  comma-separated subset of: list-users, list-users-gzip, users-me, check, page-from-memory
-                      (default all; list-users-gzip sends accept-encoding: gzip, as @sanity/client does)
+  --scenarios <list>  comma-separated subset of: list-users, list-users-gzip, users-me, check, page-from-memory,
+                      page-bytes-from-memory (default all; list-users-gzip sends accept-encoding: gzip, as
+                      @sanity/client does)
+  --writers <n>       concurrent writers of the write scenarios (default 8; 0 skips them)
   --db <dialect>      sqlite (default) or postgres
-  --database-url <u>  postgres://… (with --db postgres; GATEHOUSE_SECRET is used if set)
+  --database-url <u>  postgres://… (with --db postgres; GATEHOUSE_SECRET is used if set). Without it,
+                      --db postgres starts a throwaway PostgreSQL server of its own
   --quick             smoke run of about 20 seconds
   --no-micro          skip the in-process micro-benchmarks
   --no-pin            do not pin processes to CPUs even when taskset is available
   --from <dist|src>   run the servers and micro-benchmarks on the build in dist/ (default; \`npm run bench\`
                       builds first) or on src/ through tsx (no build needed)
-  --cpu-prof          run the Gatehouse server under node --cpu-prof (profiles in bench/results/profiles;
-                      summarise one with: node --import tsx bench/profile-summary.ts <file>)
+  --cpu-prof          profile the Gatehouse server during the measurements (after start-up and warm-up);
+                      the profile goes to bench/results/profiles/CPU.<pid>.cpuprofile; summarise it with
+                      node --import tsx bench/profile-summary.ts <file>
   --out <file>        results file (default bench/results/latest.json; quick: bench/results/quick.json)
   --keep              keep the temporary data directory
   --help              this text
@@ -65,6 +72,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     members: { type: 'string' },
     scenarios: { type: 'string' },
+    writers: { type: 'string' },
     db: { type: 'string' },
     'database-url': { type: 'string' },
     from: { type: 'string' },
@@ -107,6 +115,7 @@ const params = {
   connections: numberFlag('connections', flags.connections, 50, { integer: true, min: 1 }),
   rounds: numberFlag('rounds', flags.rounds, quick ? 1 : 3, { integer: true, min: 1 }),
   members: numberFlag('members', flags.members, 10_000, { integer: true, min: 50 }),
+  writers: numberFlag('writers', flags.writers, 8, { integer: true }),
   pageLimit: 50,
   db: flags.db ?? 'sqlite',
   from: flags.from ?? 'dist',
@@ -116,10 +125,17 @@ const params = {
 };
 if (params.from !== 'dist' && params.from !== 'src') fail(`--from must be dist or src, got "${params.from}"`);
 if (params.db !== 'sqlite' && params.db !== 'postgres') fail(`--db must be sqlite or postgres, got "${params.db}"`);
-if (params.db === 'postgres' && !flags['database-url']) fail('--db postgres needs --database-url postgres://…');
 if (params.db === 'sqlite' && flags['database-url']) fail('--database-url is only for --db postgres');
 
-const SCENARIO_NAMES = ['list-users', 'list-users-gzip', 'users-me', 'check', 'page-from-memory'] as const;
+const SCENARIO_NAMES = [
+  'list-users',
+  'list-users-gzip',
+  'users-me',
+  'check',
+  'page-from-memory',
+  'page-bytes-from-memory',
+] as const;
+const REFERENCE_SCENARIOS = new Set(['page-from-memory', 'page-bytes-from-memory']);
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 const selected = (flags.scenarios ?? SCENARIO_NAMES.join(','))
   .split(',')
@@ -165,7 +181,10 @@ const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }
 const children = new Set<ChildProcess>();
 
 function spawnNode(script: string, cpu: number, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; ipc?: boolean } = {}) {
-  const nodeArgs = [...(options.nodeArgs ?? []), '--import', 'tsx', join(ROOT, script)];
+  // TypeScript (and the servers with --from src) run through tsx; the servers on dist/ run on plain
+  // node, as `gatehouse serve` does, so no loader thread adds to their memory and CPU.
+  const tsx = script.endsWith('.ts') || params.from === 'src';
+  const nodeArgs = [...(options.nodeArgs ?? []), ...(tsx ? ['--import', 'tsx'] : []), join(ROOT, script)];
   const [command, args] = pin ? ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(command as string, args as string[], {
     cwd: ROOT,
@@ -318,6 +337,18 @@ interface Measurement extends LoadResult {
    * nor the load generator. Other work on a shared machine shows up here and makes numbers noisy.
    */
   otherCpu: number;
+  /** The server's resident memory during the window, MiB: highest sample (every 100 ms). */
+  rssMiB: number;
+}
+
+/** A process's resident set size in MiB (from /proc/<pid>/status). */
+function rssMiB(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function measure(load: LoadWorker, target: Target, durationS: number, warmupS: number): Promise<Measurement> {
@@ -326,7 +357,12 @@ async function measure(load: LoadWorker, target: Target, durationS: number, warm
   const cpuBefore = cpuSeconds(target.server.pid);
   const busyBefore = busyTicks();
   const wallBefore = performance.now();
+  let rss = rssMiB(target.server.pid);
+  const sampler = setInterval(() => {
+    rss = Math.max(rss, rssMiB(target.server.pid));
+  }, 100);
   const result = check(target, await load.run({ ...request, duration: durationS }));
+  clearInterval(sampler);
   const wallS = (performance.now() - wallBefore) / 1000;
   const busyAfter = busyTicks();
   const serverCpuS = cpuSeconds(target.server.pid) - cpuBefore;
@@ -336,6 +372,7 @@ async function measure(load: LoadWorker, target: Target, durationS: number, warm
     serverCpu: serverCpuS / wallS,
     serverCpuUsPerReq: (serverCpuS * 1e6) / result.requests,
     otherCpu: Math.max(0, machineCores - serverCpuS / wallS - result.loadCpu),
+    rssMiB: rss,
   };
 }
 
@@ -373,6 +410,57 @@ async function api(base: string, method: string, path: string, token: string, bo
   return { status: response.status, json, bytes: Buffer.byteLength(text) };
 }
 
+/** A TCP port that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * `gatehouse serve` (the shipped binary, dist/) on the already migrated and seeded database, pinned
+ * like the server under test: milliseconds from spawning it to its first 200.
+ */
+async function coldStart(env: NodeJS.ProcessEnv): Promise<number> {
+  const port = await freePort();
+  const args = [join(ROOT, 'bin', 'gatehouse.js'), 'serve'];
+  const [command, argv] = pin ? ['taskset', ['-c', String(SERVER_CPU), process.execPath, ...args]] : [process.execPath, args];
+  const started = performance.now();
+  const child = spawn(command as string, argv as string[], {
+    cwd: ROOT,
+    env: { ...env, GATEHOUSE_PORT: String(port), GATEHOUSE_HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
+  children.add(child);
+  try {
+    while (performance.now() - started < 30_000) {
+      if (child.exitCode !== null) throw new Error(`gatehouse serve exited (${child.exitCode}) before answering`);
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/${API_VERSION}/users/me`);
+        await response.arrayBuffer();
+        if (response.status === 200) return performance.now() - started;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolveWait) => setTimeout(resolveWait, 5));
+    }
+    throw new Error('gatehouse serve did not answer within 30 s');
+  } finally {
+    await new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once('exit', () => done());
+      child.kill('SIGTERM');
+    });
+    children.delete(child);
+  }
+}
+
 // ------------------------------------------------------------------------------------------------
 // Output
 
@@ -397,7 +485,10 @@ function table(headers: string[], rows: string[][], rightAlign: boolean[]): stri
 function summarise(scenarios: Array<{ scenario: string; ratio: number }>) {
   const listUsersRatio = scenarios.find((s) => s.scenario === 'list-users')?.ratio ?? null;
   const ceilingRatio = scenarios.find((s) => s.scenario === 'page-from-memory')?.ratio ?? null;
+  const bytesCeilingRatio = scenarios.find((s) => s.scenario === 'page-bytes-from-memory')?.ratio ?? null;
   return {
+    bytesCeilingRatio,
+    listUsersOfBytesCeiling: listUsersRatio !== null && bytesCeilingRatio !== null ? listUsersRatio / bytesCeilingRatio : null,
     floor: 0.25,
     goal: 0.5,
     listUsersRatio,
@@ -426,7 +517,16 @@ async function main(): Promise<void> {
   const loadAtStart = os.loadavg();
   const dataDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-'));
   const secret = process.env.GATEHOUSE_SECRET || randomBytes(32).toString('base64url');
-  const databaseUrl = params.db === 'postgres' ? (flags['database-url'] as string) : `sqlite:${join(dataDir, 'gatehouse.db')}`;
+  // --db postgres without a URL: a throwaway PostgreSQL server of our own, as the test harness starts.
+  let ownPostgres: { url: string; stop(): Promise<void> } | null = null;
+  let databaseUrl: string | undefined =
+    params.db === 'postgres' ? (flags['database-url'] as string | undefined) : `sqlite:${join(dataDir, 'gatehouse.db')}`;
+  if (databaseUrl === undefined) {
+    log('bench: starting a throwaway PostgreSQL server');
+    ownPostgres = await throwawayDatabase('gatehouse_bench');
+    databaseUrl = ownPostgres.url;
+  }
+  const dbUrl: string = databaseUrl;
   const config = loadConfig({ dataDir, databaseUrl, secret, port: 0, logLevel: 'warn' }, {});
   const serverEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -460,9 +560,8 @@ async function main(): Promise<void> {
     }
     const gatehouse = await startServerProcess(
       'gatehouse',
-      'bench/serve-gatehouse.ts',
-      serverEnv,
-      flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+      'bench/serve-gatehouse.js',
+      flags['cpu-prof'] ? { ...serverEnv, BENCH_CPU_PROF: profileDir } : serverEnv,
     );
     servers.push(gatehouse);
     load = await startLoadWorker();
@@ -531,13 +630,14 @@ async function main(): Promise<void> {
     // The baseline server also serves the very page list-users returned, from memory (the ceiling).
     const pageFile = join(dataDir, 'page.json');
     writeFileSync(pageFile, JSON.stringify(listed.json));
-    const baseline = await startServerProcess('baseline', 'bench/serve-baseline.ts', {
+    const baseline = await startServerProcess('baseline', 'bench/serve-baseline.js', {
       ...process.env,
       BENCH_PAGE_FILE: pageFile,
     });
     servers.push(baseline);
     responseBytes.baseline = (await api(baseline.url, 'GET', '/', 'none')).bytes;
     responseBytes['page-from-memory'] = (await api(baseline.url, 'GET', '/page', 'none')).bytes;
+    responseBytes['page-bytes-from-memory'] = (await api(baseline.url, 'GET', '/page-bytes', 'none')).bytes;
 
     const targets = selected.map((name): Target => {
       switch (name as ScenarioName) {
@@ -549,6 +649,8 @@ async function main(): Promise<void> {
           return { name, server: gatehouse, path: mePath, headers: robotHeaders };
         case 'check':
           return { name, server: gatehouse, path: checkPath, headers: robotHeaders };
+        case 'page-bytes-from-memory':
+          return { name, server: baseline, path: '/page-bytes', headers: {} };
         default:
           return { name, server: baseline, path: '/page', headers: {} };
       }
@@ -568,6 +670,9 @@ async function main(): Promise<void> {
         }),
       );
     }
+
+    // The profile covers the measurements only: start-up and warm-up are over.
+    if (flags['cpu-prof']) process.kill(gatehouse.pid, 'SIGUSR2');
 
     interface Pair {
       round: number;
@@ -609,16 +714,70 @@ async function main(): Promise<void> {
       }
     }
 
+    // ---- writes: 8 concurrent writers through the API, then the audit chain is verified.
+    let writes: WriteResult[] = [];
+    let audit: { verified: number; intact: boolean } | null = null;
+    if (params.writers > 0) {
+      log(`bench: write scenarios, ${params.writers} concurrent writers × ${params.durationS} s each`);
+      const writesInput: WritesInput = {
+        url: gatehouse.url,
+        token: seeded.adminToken,
+        projectId: seeded.projectId,
+        memberIds: seeded.firstMemberIds.slice(0, params.writers),
+        writers: params.writers,
+        durationS: params.durationS,
+        scenarios: ['create-robot', 'change-roles', 'add-cors-origin'],
+      };
+      const child = spawnNode('bench/writes.ts', LOAD_CPU, {
+        env: { ...process.env, BENCH_WRITES: JSON.stringify(writesInput) },
+      });
+      let out = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+      const cpuBefore = cpuSeconds(gatehouse.pid);
+      const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+      if (code !== 0) throw new Error(`write scenarios exited with ${code}`);
+      writes = JSON.parse(out.trim().split('\n').pop() as string) as WriteResult[];
+      const serverCpuS = cpuSeconds(gatehouse.pid) - cpuBefore;
+      for (const w of writes) {
+        log(
+          `bench: ${w.scenario.padEnd(16)} ${fmt.int(w.writesPerSec).padStart(6)} writes/s, p50 ${fmt.ms(w.p50Ms)} ms, p99 ${fmt.ms(w.p99Ms)} ms, ${w.errors} errors`,
+        );
+      }
+      log(`bench: server CPU during the writes: ${serverCpuS.toFixed(1)} s`);
+      const { openStore } = await import('../src/store/db.js');
+      const { verifyAuditLog } = await import('../src/services/audit.js');
+      const store = openStore(config.database);
+      try {
+        const verification = await verifyAuditLog(store.db);
+        audit = { verified: verification.verified, intact: verification.break === null };
+      } finally {
+        await store.close();
+      }
+      log(`bench: audit chain ${audit.intact ? 'verified' : 'BROKEN'} (${audit.verified} events)`);
+      if (!audit.intact) throw new Error('the audit chain does not verify after the write scenarios');
+      const errors = writes.reduce((n, w) => n + w.errors, 0);
+      if (errors > 0) throw new Error(`write scenarios: ${errors} errors (${JSON.stringify(writes.map((w) => w.statusCodes))})`);
+    }
+    const gatehouseRss = rssMiB(gatehouse.pid);
+
     for (const server of servers.splice(0)) await server.stop();
     await load.stop();
     load = null;
+
+    // ---- cold start: `gatehouse serve` on the existing database, to its first 200.
+    const coldStarts: number[] = [];
+    for (let i = 0; i < 3; i++) coldStarts.push(await coldStart(serverEnv));
+    log(`bench: cold start ${coldStarts.map((ms) => `${Math.round(ms)} ms`).join(', ')}`);
 
     let micro: MicroResult[] = [];
     if (params.micro) {
       log('bench: in-process micro-benchmarks');
       const microInput: MicroInput = {
         dataDir,
-        databaseUrl,
+        databaseUrl: dbUrl,
         secret,
         robotToken,
         projectId: seeded.projectId,
@@ -641,7 +800,7 @@ async function main(): Promise<void> {
       const list = pairs.get(target.name) ?? [];
       return {
         scenario: target.name,
-        reference: target.name === 'page-from-memory',
+        reference: REFERENCE_SCENARIOS.has(target.name),
         server: target.server.name,
         method: 'GET',
         path: target.path.replace(seeded.projectId, '<projectId>'),
@@ -660,6 +819,7 @@ async function main(): Promise<void> {
         serverCpu: median(list.map((p) => p.scenario.serverCpu)),
         baselineServerCpu: median(list.map((p) => p.baseline.serverCpu)),
         otherCpu: median(list.flatMap((p) => [p.scenario.otherCpu, p.baseline.otherCpu])),
+        rssMiB: Math.max(...list.map((p) => p.scenario.rssMiB)),
         loadCpu: median(list.map((p) => p.scenario.loadCpu)),
         baselineLoadCpu: median(list.map((p) => p.baseline.loadCpu)),
         responseBytes: responseBytes[target.name] ?? null,
@@ -725,7 +885,7 @@ async function main(): Promise<void> {
       },
       baseline: {
         scenario: 'baseline',
-        description: 'bare Fastify hello-world JSON (bench/serve-baseline.ts)',
+        description: 'bare Fastify hello-world JSON (bench/serve-baseline.js)',
         reqPerSec: median(allBaselines.map((b) => b.reqPerSec)),
         p50Ms: median(allBaselines.map((b) => b.p50Ms)),
         p99Ms: median(allBaselines.map((b) => b.p99Ms)),
@@ -735,11 +895,25 @@ async function main(): Promise<void> {
       },
       scenarios: scenarioResults,
       summary: summarise(scenarioResults),
+      writes,
+      audit,
+      coldStart: {
+        ms: coldStarts,
+        medianMs: median(coldStarts),
+        command: 'node bin/gatehouse.js serve (dist/), existing database, to the first 200 of GET /v2025-01-09/users/me',
+      },
+      memory: {
+        listUsersRssMiB: scenarioResults.find((x) => x.scenario === 'list-users')?.rssMiB ?? null,
+        afterRunRssMiB: gatehouseRss,
+      },
       micro,
     };
 
     // A smoke run must not overwrite the results of a full one.
-    const out = resolve(ROOT, flags.out ?? (quick ? 'bench/results/quick.json' : 'bench/results/latest.json'));
+    const defaultOut = quick
+      ? 'bench/results/quick.json'
+      : `bench/results/latest${params.db === 'postgres' ? '-postgres' : ''}.json`;
+    const out = resolve(ROOT, flags.out ?? defaultOut);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     if (!flags.out) {
@@ -826,6 +1000,22 @@ async function main(): Promise<void> {
         ),
       );
     }
+    if (writes.length > 0) {
+      print();
+      print(
+        table(
+          ['writes (8 writers)', 'writes/s', 'p50 ms', 'p99 ms', 'errors'],
+          writes.map((w) => [w.scenario, fmt.int(w.writesPerSec), fmt.ms(w.p50Ms), fmt.ms(w.p99Ms), String(w.errors)]),
+          [false, true, true, true, true],
+        ),
+      );
+      print(`audit chain after the writes: ${audit?.intact ? 'verified' : 'BROKEN'} (${audit?.verified ?? 0} events)`);
+    }
+    print();
+    print(
+      `cold start (gatehouse serve → first 200): median ${fmt.int(median(coldStarts))} ms (${coldStarts.map((x) => fmt.int(x)).join(', ')}); ` +
+        `server RSS under list-users load: ${fmt.ms(results.memory.listUsersRssMiB ?? Number.NaN)} MiB`,
+    );
     const summary = results.summary;
     if (summary.ceilingRatio !== null && summary.listUsersRatio !== null) {
       print();
@@ -852,6 +1042,7 @@ async function main(): Promise<void> {
     for (const child of children) child.kill('SIGKILL');
     if (flags.keep) log(`bench: data kept in ${dataDir}`);
     else rmSync(dataDir, { recursive: true, force: true });
+    if (ownPostgres) await ownPostgres.stop().catch(() => {});
   }
 }
 

@@ -28,6 +28,11 @@ export interface Config {
    */
   trustProxy: boolean | string[];
   identity: IdentityConfig;
+  /**
+   * Where Prometheus metrics are served (GATEHOUSE_METRICS_ADDRESS, `host:port`), on a listener of
+   * their own; null (the default) serves none.
+   */
+  metrics: { host: string; port: number } | null;
 }
 
 /** How people log in and what their tokens may do (issue 4); environment variables only. */
@@ -217,6 +222,7 @@ export function loadConfig(
     rateLimits: { ...loadedIdentity.rateLimits, store },
     mail: loadMailConfig(env, dataDir),
   } as IdentityConfig;
+  const metrics = parseMetricsAddress(env.GATEHOUSE_METRICS_ADDRESS);
 
   return {
     identity,
@@ -230,7 +236,21 @@ export function loadConfig(
     keys,
     logLevel,
     trustProxy,
+    metrics,
   };
+}
+
+/** `host:port` (IPv6 as `[::1]:9464`); empty or unset: no metrics listener. */
+export function parseMetricsAddress(value: string | undefined): Config['metrics'] {
+  if (value === undefined || value.trim() === '') return null;
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value.trim());
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) {
+    throw new ConfigError(
+      `GATEHOUSE_METRICS_ADDRESS must be host:port, e.g. 127.0.0.1:9464 (IPv6: [::1]:9464), got "${value.slice(0, 100)}"`,
+    );
+  }
+  return { host: (match[1] ?? match[2]) as string, port };
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
@@ -417,6 +437,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     database: db,
     listen: `${config.host}:${config.port}`,
     publicUrl: config.publicUrl,
+    metrics: config.metrics ? `${config.metrics.host}:${config.metrics.port}` : 'off',
     keyIds: config.keys.map((k) => k.id),
     mail: config.identity.mail.smtpUrl
       ? config.identity.mail.smtpUrl.replace(/\/\/[^@/]*@/, '//***@')

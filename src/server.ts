@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type Config, describeConfig } from './config.js';
 import { buildApp } from './http/app.js';
+import type { Metrics } from './metrics.js';
+import { type ChangeFeed, startChangeFeed } from './services/change-feed.js';
 import { createServices, type Services } from './services/index.js';
 import type { MailTiming } from './services/mail.js';
 import { openStore, type Store } from './store/db.js';
@@ -112,6 +114,14 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   services: Services;
+  /** What keeps this node's caches exact (services/change-feed.ts). */
+  feed: ChangeFeed;
+  /** The metrics URL, when GATEHOUSE_METRICS_ADDRESS is set. */
+  metricsUrl: string | null;
+  /**
+   * Graceful stop: stop listening and wait for requests in flight, write the pending
+   * `lastUsedAt` / `lastSeenAt` notes, then close the change feed and the database.
+   */
   close(): Promise<void>;
 }
 
@@ -126,6 +136,8 @@ export interface StartOptions {
   mailTiming?: MailTiming;
   /** How often robots' permission usage is written (services/usage.ts). */
   usageFlushMs?: number;
+  /** How often noted `lastUsedAt` / `lastSeenAt` values are written (default 1 s). */
+  bookkeepingFlushMs?: number;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -150,6 +162,22 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ...(options.mailTiming ? { mailTiming: options.mailTiming } : {}),
     ...(options.usageFlushMs !== undefined ? { usageFlushMs: options.usageFlushMs } : {}),
   });
+  const feed = startChangeFeed(store, services.auth.cache, { logger });
+  services.bookkeeping.start(options.bookkeepingFlushMs ?? 1_000, (error) =>
+    logger.warn({ err: (error as Error).message }, 'writing lastUsedAt/lastSeenAt failed; will retry'),
+  );
+  // prom-client is loaded only when metrics are on: a node without them starts faster and smaller.
+  const metrics: Metrics | null = config.metrics
+    ? (await import('./metrics.js')).createMetrics({
+        services,
+        store,
+        feed: () => feed,
+        pages: () => {
+          const [a, b] = [services.members.pageStats(), services.projects.pageStats()];
+          return { bytes: a.bytes + b.bytes, entries: a.entries + b.entries };
+        },
+      })
+    : null;
   const app = await buildApp({
     services,
     publicUrl: config.publicUrlConfigured ? config.publicUrl : null,
@@ -157,12 +185,30 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     validateResponses: options.validateResponses ?? false,
     trustProxy: config.trustProxy,
     ...(options.headersTimeoutMs !== undefined ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
+    ...(metrics ? { observe: metrics.observe } : {}),
   });
+  let metricsUrl: string | null = null;
+  const stopAll = async () => {
+    // After the last request: what it enqueued is in the database, for the next start or another node;
+    // the permission usage counted in memory is written.
+    await services.mail.stop();
+    await services.usage.stop();
+    services.bookkeeping.stop();
+    await metrics?.close();
+    await services.bookkeeping
+      .flush()
+      .catch((error: unknown) =>
+        logger.error({ err: (error as Error).message }, 'could not write lastUsedAt/lastSeenAt at shutdown'),
+      );
+    await feed.stop();
+    await store.close();
+  };
   try {
     await app.listen({ port: config.port, host: config.host });
+    if (metrics && config.metrics) metricsUrl = await metrics.listen(config.metrics.host, config.metrics.port);
   } catch (error) {
     await app.close();
-    await store.close();
+    await stopAll();
     throw error;
   }
   const address = app.server.address();
@@ -173,19 +219,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Messages left in the outbox by an earlier run (or another node) go out now.
   services.mail.start();
   services.usage.start();
-  logger.info({ config: describeConfig(config) }, 'gatehouse listening');
+  logger.info({ config: describeConfig(config), metrics: metricsUrl ?? 'off' }, 'gatehouse listening');
+  let closing: Promise<void> | null = null;
   return {
     url,
     app,
     store,
     services,
-    close: async () => {
-      await app.close();
-      // After the last request: what it enqueued is in the database, for the next start or another node;
-      // the permission usage counted in memory is written.
-      await services.mail.stop();
-      await services.usage.stop();
-      await store.close();
+    feed,
+    metricsUrl,
+    close: () => {
+      closing ??= (async () => {
+        await app.close();
+        await stopAll();
+      })();
+      return closing;
     },
   };
 }

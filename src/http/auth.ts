@@ -1,9 +1,12 @@
 /**
- * The two authorization hooks every declared route gets:
- * - onRequest: version prefix, credential → principal, and "is this kind of caller accepted?"
- *   (before the body is even read, so a robot learns it is refused without guessing at inputs);
- * - preHandler: once the parameters are valid, membership and permission on the route's resource.
- * Both decisions come from model/policy.ts; this file only gathers their inputs.
+ * The authorization hooks every declared route gets:
+ * - onRequest: version prefix, then one call into the services (`AuthService.authorize`) with the
+ *   credential and the route's resource: principal, "is this kind of caller accepted?" (refused
+ *   before the body is even read, so a robot learns it is refused without guessing at inputs),
+ *   access and the resource decision;
+ * - preHandler (routes with a resource): once the parameters are valid, the resource refusal, so
+ *   input errors keep their precedence over "not a member" and "missing permission".
+ * Both decisions come from model/policy.ts; this file only reads the request.
  *
  * Credentials: `Authorization: Bearer <token>`, or, without that header, the browser session
  * cookie (`gatehouse_session`, or Sanity's `sanitySession`) holding a personal token. A cookie is
@@ -18,8 +21,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Problem } from '../model/errors.js';
-import type { Access } from '../model/policy.js';
-import { decidePrincipal, decideResource, type ResourceRef, type RoutePolicy } from '../model/policy.js';
+import type { Access, ResourceRef, RoutePolicy } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
 import { type ApiVersion, parseApiVersion } from '../model/versions.js';
 import type { Services } from '../services/index.js';
@@ -34,6 +36,10 @@ export interface RequestState {
   version: ApiVersion | null;
   resource: ResourceRef | undefined;
   access: Access | null | undefined;
+  /** The resource decision's refusal, raised by the preHandler once the input is valid. */
+  refusal: Problem | null;
+  /** The permission the resource decision required (the permissions-used report). */
+  permission: string | undefined;
 }
 
 declare module 'fastify' {
@@ -133,18 +139,6 @@ export function readsSessionCookie(path: string): boolean {
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-function cookieNotPersonal(): Problem {
-  return new Problem(
-    401,
-    'Session not found',
-    {
-      code: 'invalid_token',
-      hint: 'A session cookie carries a personal token only. Send a robot token as `Authorization: Bearer <token>`.',
-    },
-    { errorCode: 'SIO-401-ANF', headers: { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_token"' } },
-  );
-}
-
 /**
  * The resource a route's policy points at, read from the (validated) path parameters. For
  * `project`, a path without `{projectId}` (the project-host alias `/cors`) takes the project in
@@ -171,74 +165,99 @@ export function resourceFromParams(
   }
 }
 
+/**
+ * Versions already accepted, by path segment, per server (each has its own clock): a request names
+ * the same few every time, and parsing one (a regular expression and a calendar check) is a
+ * measurable share of a cached request. Only versions that cannot turn invalid are remembered:
+ * `v1`, `vX`, and dates at least two days before the server's clock (`parseApiVersion` refuses dates
+ * after tomorrow). At most 256 are kept.
+ */
+const acceptedVersions = new WeakMap<Services, Map<string, ApiVersion>>();
+const TWO_DAYS_MS = 2 * 86_400_000;
+
+function apiVersion(known: Map<string, ApiVersion>, segment: string, now: number): ApiVersion {
+  const parsed = parseApiVersion(segment, now);
+  if (!parsed.ok) throw versionProblem(parsed.message, segment);
+  const version = parsed.version;
+  const settled = version.kind !== 'dated' || Date.parse(version.date) <= now - TWO_DAYS_MS;
+  if (settled && known.size < 256) known.set(segment, version);
+  return version;
+}
+
 export function authorizationHooks(route: AnyRoute, services: Services) {
   const versioned = route.versioned !== false;
   const cookies = readsSessionCookie(route.path);
   const unsafe = UNSAFE_METHODS.has(route.method);
-
-  /** The principal of the request's credential, if it carries one (bearer first, then the cookie). */
-  async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Principal | null> {
-    let token = bearerToken(request.headers.authorization);
-    const viaCookie = token === null && cookies;
-    if (viaCookie) token = sessionCookieToken(request.headers.cookie);
-    if (token === null) return null;
-    const { rateLimits } = services;
-    rateLimits.checkToken(request.ip);
-    let principal: Principal;
-    try {
-      principal = await services.auth.authenticate(token, request.ip);
-      if (viaCookie && principal.kind !== 'user') {
-        rateLimits.recordTokenFailure(request.ip);
-        throw cookieNotPersonal();
-      }
-    } catch (error) {
-      // The client learns how many more failures its address may have before it must wait.
-      const window = rateLimits.tokenWindow(request.ip);
-      if (window) reply.headers(window.headers);
-      throw error;
-    }
-    const window = rateLimits.tokenWindow(request.ip);
-    if (window) reply.headers(window.headers);
-    if (viaCookie && unsafe) services.sessions.checkCsrf(principal.tokenId, request.headers[CSRF_HEADER]);
-    return principal;
+  const source = route.policy.resource;
+  let knownVersions = acceptedVersions.get(services);
+  if (!knownVersions) {
+    knownVersions = new Map();
+    acceptedVersions.set(services, knownVersions);
   }
+  const known = knownVersions;
 
+  /**
+   * Everything about the caller, in one call into the services: credential (bearer first, then the
+   * cookie), failure limits and counting, CSRF, the principal decision, and the access and decision
+   * on the route's resource. A refusal on the resource waits for the preHandler, so a request with
+   * invalid input still gets its 400 first.
+   */
   async function onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const state: RequestState = { principal: null, version: null, resource: undefined, access: undefined };
+    const state: RequestState = {
+      principal: null,
+      version: null,
+      resource: undefined,
+      access: undefined,
+      refusal: null,
+      permission: undefined,
+    };
     request.gatehouse = state;
     if (versioned) {
       const segment = (request.params as { apiVersion?: string }).apiVersion ?? '';
-      const parsed = parseApiVersion(segment, services.deps.now().getTime());
-      if (!parsed.ok) throw versionProblem(parsed.message, segment);
-      state.version = parsed.version;
+      state.version = known.get(segment) ?? apiVersion(known, segment, services.deps.now().getTime());
     }
-    state.principal = await authenticate(request, reply);
-    const resource = resourceFromParams(
-      route.policy.resource,
-      request.params as Record<string, string>,
-      projectContextOf(request),
-    );
-    const decision = decidePrincipal(route.policy, state.principal, resource);
-    if (!decision.allowed) throw decision.problem;
+    let token = bearerToken(request.headers.authorization);
+    const viaCookie = token === null && cookies;
+    if (viaCookie) token = sessionCookieToken(request.headers.cookie);
+    const params = request.params as Record<string, string>;
+    const resource =
+      source === undefined
+        ? undefined
+        : resourceFromParams(source, params, source === 'project' && !params.projectId ? projectContextOf(request) : null);
+    const result = await services.auth.authorize({
+      token,
+      viaCookie,
+      ip: request.ip,
+      unsafe,
+      csrf: viaCookie && unsafe ? (tokenId) => services.sessions.checkCsrf(tokenId, request.headers[CSRF_HEADER]) : undefined,
+      policy: route.policy,
+      resource,
+    });
+    if (result.headers) reply.headers(result.headers);
+    if (result.problem) throw result.problem;
+    state.principal = result.principal;
+    state.refusal = result.refusal;
+    if (!result.refusal) {
+      state.resource = result.resource;
+      state.access = result.access;
+      state.permission = result.permission;
+    }
   }
 
-  async function preHandler(request: FastifyRequest): Promise<void> {
-    if (!route.policy.resource) return;
+  /**
+   * Once the parameters, query and body are valid: the refusal on the resource, if any, else the
+   * permission used is counted for the permissions-used report (in memory, services/usage.ts). A
+   * plain callback, not an async function: nothing to wait for, so no promise per request.
+   */
+  function preHandler(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
     const state = request.gatehouse;
-    const resource = resourceFromParams(
-      route.policy.resource,
-      request.params as Record<string, string>,
-      projectContextOf(request),
-    );
-    const withPolicy = route.policy.managesAccess === true && state.principal?.kind === 'robot';
-    const access = resource ? await services.auth.accessOf(state.principal, resource, withPolicy) : null;
-    const decision = decideResource(route.policy, state.principal, resource, access);
-    if (!decision.allowed) throw decision.problem;
-    // The permissions-used report: counted in memory (services/usage.ts), no database write here.
-    if (decision.permission) services.usage.record(state.principal, resource, decision.permission);
-    state.resource = resource;
-    state.access = access;
+    if (state.refusal) {
+      done(state.refusal);
+      return;
+    }
+    if (state.permission && state.resource) services.usage.record(state.principal, state.resource, state.permission);
+    done();
   }
 
-  return { onRequest, preHandler };
+  return { onRequest, preHandler: source === undefined ? undefined : preHandler };
 }

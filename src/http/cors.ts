@@ -80,24 +80,27 @@ function allow(request: FastifyRequest, reply: FastifyReply, origin: string, wit
 }
 
 export function registerCors(app: FastifyInstance, services: Services): void {
-  app.addHook('onRequest', async (request, reply) => {
+  // Plain callbacks, not async functions: most requests carry no Origin and need no promise.
+  app.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;
-    if (typeof origin !== 'string' || request.method === 'OPTIONS') return;
+    if (typeof origin !== 'string' || request.method === 'OPTIONS') return done();
     if (CHECK_PATH.test(pathOf(request))) {
       // Readable by any page: it only says whether that page's origin is allowed.
       allow(request, reply, origin, false);
-      return;
+      return done();
     }
-    if (sameOrigin(request, origin, services)) return;
+    if (sameOrigin(request, origin, services)) return done();
     const projectId = projectOfRequest(request);
-    if (!projectId) return;
-    const decision = await services.cors.decide(projectId, origin);
-    if (!decision.allowed) throw corsOriginNotAllowed(origin, projectId);
-    allow(request, reply, origin, decision.withCredentials);
+    if (!projectId) return done();
+    services.cors.decide(projectId, origin).then((decision) => {
+      if (!decision.allowed) return done(corsOriginNotAllowed(origin, projectId));
+      allow(request, reply, origin, decision.withCredentials);
+      done();
+    }, done);
   });
 
   // Vary is merged, not replaced: other code sets `Vary: accept-encoding`.
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (request.corsVary) {
       const vary = reply.getHeader('vary');
       const list = (Array.isArray(vary) ? vary.join(', ') : String(vary ?? '')).split(',').map((v) => v.trim());
@@ -105,7 +108,7 @@ export function registerCors(app: FastifyInstance, services: Services): void {
         reply.header('vary', [...list.filter((v) => v !== ''), 'Origin'].join(', '));
       }
     }
-    return payload;
+    done(null, payload);
   });
 
   app.route({

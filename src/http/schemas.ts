@@ -161,6 +161,12 @@ export const Project = Type.Object({
   createdAt: Timestamp,
   updatedAt: Timestamp,
   members: Type.Optional(Type.Array(ProjectMember)),
+  memberCount: Type.Optional(
+    Type.Integer({
+      description:
+        'Only when `members` was cut at 1,000: how many members the project has. Page through all of them with GET /access/project/{projectId}/users (people) and /access/project/{projectId}/robots (robots).',
+    }),
+  ),
   features: Type.Array(Type.String()),
 });
 
@@ -191,6 +197,12 @@ export const Organization = Type.Object({
   defaultRoleName: Type.String(),
   requestAccessStatus: Type.String(),
   members: Type.Optional(Type.Array(OrganizationMember)),
+  memberCount: Type.Optional(
+    Type.Integer({
+      description:
+        'Only when `members` was cut at 1,000: how many people are members. Page through all of them with GET /access/organization/{organizationId}/users.',
+    }),
+  ),
   features: Type.Array(Type.String()),
 });
 

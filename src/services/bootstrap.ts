@@ -9,6 +9,7 @@ import type { IdentityConfig } from '../config.js';
 import { Problem } from '../model/errors.js';
 import { newId } from '../model/ids.js';
 import type { ServerKey } from '../model/tokens.js';
+import { runTransaction } from '../store/changes.js';
 import { isUniqueViolation, type Store } from '../store/db.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { findUserByEmail, insertUser } from '../store/users.js';
@@ -42,7 +43,7 @@ export async function createUserWithToken(
   const lifetimeDays = input.lifetimeDays ?? PERSONAL_TOKEN_LIFETIME_DAYS;
   const at = now();
   try {
-    return await store.db.transaction().execute(async (trx) => {
+    return await runTransaction(store.db, async (trx) => {
       if (await findUserByEmail(trx, email)) throw duplicate(email);
       const id = newId.user();
       const displayName = input.name?.trim() || email.split('@')[0] || email;

@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { DEFAULT_RATE_LIMITS, type IdentityConfig } from '../config.js';
 import type { Principal } from '../model/principals.js';
 import type { ServerKey } from '../model/tokens.js';
+import { runTransaction } from '../store/changes.js';
 import type { Database } from '../store/schema.js';
 import type { MailTiming } from './mail.js';
 
@@ -54,6 +55,7 @@ export function iso(date: Date): string {
   return date.toISOString();
 }
 
+/** One transaction; what it changes reaches every node's caches once it commits (store/changes.ts). */
 export async function inTransaction<T>(deps: Deps, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-  return deps.db.transaction().execute(work);
+  return runTransaction(deps.db, work);
 }

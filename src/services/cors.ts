@@ -61,9 +61,10 @@ function entryOf(row: CorsOriginRow): CorsEntry {
 const MAX_ATTEMPTS = 5;
 
 /**
- * Runs `work` again when it fails on a unique violation: ids are `max + 1`, and two PostgreSQL
- * transactions may pick the same one. The loser's transaction is rolled back whole and retried;
- * on the retry it sees the winner's row. SQLite serializes writers, so it never retries there.
+ * Runs `work` again when it fails on a unique violation: two PostgreSQL transactions adding the
+ * same origin to a project at once (ids come from a counter and never collide, store/cors.ts). The
+ * loser's transaction is rolled back whole and retried; on the retry it sees the winner's row.
+ * SQLite serializes writers, so it never retries there.
  */
 export async function retryOnIdCollision<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {

@@ -3,6 +3,7 @@ import { AccessService } from './access.js';
 import { AccessRequestService } from './access-requests.js';
 import { ActivityService } from './activity.js';
 import { AuthService } from './auth.js';
+import { type Bookkeeping, bookkeepingOf } from './bookkeeping.js';
 import type { Deps } from './context.js';
 import { CorsService } from './cors.js';
 import { IdentityService } from './identity/registry.js';
@@ -38,6 +39,8 @@ export interface Services {
   identity: IdentityService;
   users: UserService;
   sessions: SessionService;
+  /** `lastUsedAt` / `lastSeenAt`, written in the background (services/bookkeeping.ts). */
+  bookkeeping: Bookkeeping;
   /** Abuse limits; per node (see services/rate-limits.ts). */
   rateLimits: RateLimitService;
   ssoProviders: SsoProviderService;
@@ -63,17 +66,18 @@ export function createServices(deps: Deps): Services {
     identity: new IdentityService(deps, login),
     deps,
     auth,
-    projects: new ProjectService(deps),
+    projects: new ProjectService(deps, auth),
     organizations: new OrganizationService(deps),
     robots: new RobotService(deps),
-    members: new MemberService(deps),
+    members: new MemberService(deps, auth),
     roles: new RoleService(deps),
     permissions: new PermissionService(deps),
     access: new AccessService(deps),
     policies: new PolicyService(deps),
-    users: new UserService(deps),
+    users: new UserService(deps, auth),
     sessions: new SessionService(deps),
     rateLimits,
+    bookkeeping: bookkeepingOf(deps),
     ssoProviders: new SsoProviderService(deps, auth),
     invites: new InviteService(deps, mail),
     mail,

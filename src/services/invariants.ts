@@ -10,8 +10,8 @@
 import { Problem, problems } from '../model/errors.js';
 import type { ResourceType } from '../model/permissions.js';
 import type { Access, ResourceRef } from '../model/policy.js';
-import { accessFromHoldings, accessManagerGrants, type RoleDefinition } from '../model/roles.js';
-import { accessHoldings, userRoleHoldings } from '../store/memberships.js';
+import { accessFromHoldings, accessManagerGrants, builtInRoles, grantsOfBuiltIns, type RoleDefinition } from '../model/roles.js';
+import { accessHoldings, countRoleHolders, rolesOf, userRoleHoldings } from '../store/memberships.js';
 import type { Executor } from '../store/schema.js';
 import { type ResolvedRole, resolveRoles } from './role-catalog.js';
 
@@ -214,6 +214,16 @@ export async function ensureAccessManagerRemains(
   const manages = (grants: ReadonlySet<string>) => needed.every((g) => grants.has(g));
   const replacementGrants = new Set(replacement.flatMap((r) => [...r.grants]));
   if (replacement.length > 0 && manages(replacementGrants)) return;
+  // Fast path, from the maintained role-holder counts: another person holds a built-in role that
+  // alone manages access. Only when none does (removing or demoting the last one) are all holdings read.
+  const managing = builtInRoles(resource.type).filter((role) => manages(grantsOfBuiltIns(resource.type, [role.name])));
+  if (managing.length > 0) {
+    const own = await rolesOf(db, resource, without);
+    for (const role of managing) {
+      const others = (await countRoleHolders(db, resource, role.name)) - (own.includes(role.name) ? 1 : 0);
+      if (others > 0) return;
+    }
+  }
   const byPrincipal = new Map<
     string,
     Array<{ resourceType: typeof resource.type; roleName: string; customGrants: string | null }>

@@ -20,7 +20,7 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { MailConfig } from '../config.js';
 import { sortableId } from '../model/ids.js';
 import { openSecret, sealSecret } from '../model/secret-box.js';
@@ -28,6 +28,9 @@ import type { ServerKey } from '../model/tokens.js';
 import { claimMail, dueMail, insertMail, markMailFailed, markMailRetry, markMailSent } from '../store/mail.js';
 import type { Executor, MailOutboxRow } from '../store/schema.js';
 import type { Deps } from './context.js';
+
+/** nodemailer, loaded with the first message delivered (a node that never sends e-mail never loads it). */
+let nodemailer: typeof import('nodemailer');
 
 /** Where a message's secret goes in its text and HTML. */
 export const SECRET_PLACEHOLDER = '{{secret}}';
@@ -201,6 +204,7 @@ export class MailService {
 
   private async deliver(row: MailOutboxRow): Promise<void> {
     if (row.payload === null) throw new Error('the message has no content');
+    nodemailer ??= (await import('nodemailer')).default;
     const payload = JSON.parse(row.payload) as { subject: string; text: string; html: string; secret: string | null };
     const secret = payload.secret === null ? '' : openSecret(payload.secret, this.deps.keys, sealContext(row.id));
     const fill = (text: string) => text.split(SECRET_PLACEHOLDER).join(secret);

@@ -13,8 +13,8 @@ import {
 } from '../store/memberships.js';
 import type { Executor, MembershipRow, UserRow } from '../store/schema.js';
 import { findUser } from '../store/users.js';
-import { resourceVersion } from '../store/versions.js';
 import { audit } from './audit.js';
+import type { AuthService } from './auth.js';
 import { type Actor, type Deps, inTransaction } from './context.js';
 import {
   checkGrantable,
@@ -32,7 +32,15 @@ export class MemberService {
   /** Rendered pages of member lists; see page-cache.ts for why they can never be stale. */
   private readonly pages = new PageCache();
 
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Deps,
+    private readonly auth: AuthService,
+  ) {}
+
+  /** Bytes and entries of the rendered member pages (metrics). */
+  pageStats(): { bytes: number; entries: number } {
+    return { bytes: this.pages.bytes, entries: this.pages.size };
+  }
 
   /**
    * One page of a resource's human members. The hot read of the API: served from this node's
@@ -40,9 +48,10 @@ export class MemberService {
    */
   async list(resource: ResourceRef, cursor: string | undefined, limit: number): Promise<JsonText> {
     const after = cursorKey(cursor);
-    // Read the version *before* the page: a change racing with this request then only makes the
-    // stored page look older than it is (a harmless miss), never newer (a stale hit).
-    const version = await resourceVersion(this.deps.db, resource);
+    const pending = this.auth.settle();
+    if (pending) await pending;
+    // The version is read *before* the page (see AuthService.resourceVersion).
+    const version = await this.auth.resourceVersion(resource);
     const key = `${resource.type}/${resource.id}/${limit}/${cursor ?? ''}`;
     const cached = this.pages.get(key, version);
     if (cached !== undefined) return cached;
@@ -68,6 +77,7 @@ export class MemberService {
   }
 
   async get(resource: ResourceRef, userId: string) {
+    await this.auth.settle();
     const membership = await findMembership(this.deps.db, resource, userId);
     const user = membership?.principal_kind === 'user' ? await findUser(this.deps.db, userId) : undefined;
     if (!membership || !user) throw userNotFound(resource, userId);

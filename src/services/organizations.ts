@@ -4,7 +4,7 @@ import { newId } from '../model/ids.js';
 import type { Principal, UserPrincipal } from '../model/principals.js';
 import { builtInRole } from '../model/roles.js';
 import { isUniqueViolation } from '../store/db.js';
-import { membersOf } from '../store/memberships.js';
+import { countMembers, firstMembers } from '../store/memberships.js';
 import { findOrganization, insertOrganization, organizationsOf, updateOrganization } from '../store/organizations.js';
 import type { Executor, OrganizationRow } from '../store/schema.js';
 import { findUsers } from '../store/users.js';
@@ -13,7 +13,7 @@ import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { addMember } from './memberships.js';
 import { roleSummaries } from './role-catalog.js';
 import { nonEmpty } from './validation.js';
-import { organizationView } from './views.js';
+import { MAX_EMBEDDED_MEMBERS, organizationView } from './views.js';
 
 export interface OrganizationInput {
   name?: string | undefined;
@@ -97,7 +97,13 @@ export class OrganizationService {
   async get(principal: Principal, id: string, includeMembers: boolean) {
     const row = await findOrganization(this.deps.db, id);
     if (!row) throw problems.notFound(`Organization not found: ${id}`);
-    return organizationView(row, includeMembers ? await this.members(this.deps.db, id, principal.id) : undefined);
+    if (!includeMembers) return organizationView(row);
+    const members = await this.members(this.deps.db, id, principal.id);
+    const view = organizationView(row, members);
+    if (members.length < MAX_EMBEDDED_MEMBERS) return view;
+    // Cut at the cap: say how many people there are; the paged route lists them all.
+    const memberCount = await countMembers(this.deps.db, { type: 'organization', id }, 'user');
+    return memberCount > members.length ? { ...view, memberCount } : view;
   }
 
   async update(actor: Actor, id: string, input: OrganizationInput) {
@@ -140,8 +146,9 @@ export class OrganizationService {
     }
   }
 
+  /** The first MAX_EMBEDDED_MEMBERS people of the organization (robots are not listed here). */
   private async members(db: Executor, id: string, currentId: string) {
-    const members = ((await membersOf(db, 'organization', [id])).get(id) ?? []).filter((m) => m.principal_kind === 'user');
+    const members = await firstMembers(db, { type: 'organization', id }, MAX_EMBEDDED_MEMBERS, ['user']);
     const roles = await roleSummaries(db, 'organization', [id]);
     const users = new Map(
       (

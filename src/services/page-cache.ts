@@ -1,8 +1,10 @@
 /**
- * Rendered list pages kept in memory on this node. An entry is served only while the resource's
- * version (store/versions.ts, read on every request) is still the one it was rendered at, so a
- * change committed through any node invalidates it on every node at once. Bounded in entries and
- * bytes; the least recently used entry goes first.
+ * Rendered pages (member lists, project views) kept in memory on this node. An entry is served only
+ * while the resource's version (store/versions.ts) is still the one it was rendered at. A warm node
+ * knows the current version from the authorization cache, which the change feed keeps exact
+ * (services/auth-cache.ts), so a change committed through any node reaches every node's pages
+ * within the cache's rules, without a version read per request. Bounded in entries and bytes; pages
+ * not read recently go first (CLOCK: a hit sets a flag rather than reordering the map).
  */
 import { gzipSync } from 'node:zlib';
 
@@ -11,8 +13,12 @@ export class JsonText {
   readonly bytes: Buffer;
   private compressed: Buffer | undefined;
 
-  constructor(text: string) {
-    this.bytes = Buffer.from(text, 'utf8');
+  constructor(text: string | Buffer) {
+    this.bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  }
+
+  get byteLength(): number {
+    return this.bytes.length;
   }
 
   /**
@@ -25,43 +31,53 @@ export class JsonText {
   }
 }
 
-interface Entry {
+interface Entry<T> {
   version: number;
-  page: JsonText;
+  page: T;
+  size: number;
+  /** Read since the eviction hand last passed it (CLOCK, as in services/auth-cache.ts). */
+  used: boolean;
 }
 
-export class PageCache {
-  private readonly entries = new Map<string, Entry>();
-  private bytes = 0;
+export class PageCache<T extends { readonly byteLength: number } = JsonText> {
+  private readonly entries = new Map<string, Entry<T>>();
+  bytes = 0;
 
   constructor(
     private readonly maxEntries = 2_000,
     private readonly maxBytes = 64 * 1024 * 1024,
   ) {}
 
-  get(key: string, version: number): JsonText | undefined {
+  get(key: string, version: number): T | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.version !== version) {
       this.remove(key, entry);
       return undefined;
     }
-    // Re-insert so the map's order stays least-recently-used first.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.used = true;
     return entry.page;
   }
 
-  set(key: string, version: number, page: JsonText): void {
+  set(key: string, version: number, page: T): void {
     const existing = this.entries.get(key);
     if (existing) this.remove(key, existing);
-    if (page.bytes.length > this.maxBytes / 4) return;
-    this.entries.set(key, { version, page });
     // Counted twice: room for the compressed copy too, which is always smaller.
-    this.bytes += 2 * page.bytes.length;
-    for (const [oldestKey, oldest] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.remove(oldestKey, oldest);
+    const size = 2 * page.byteLength;
+    if (size > this.maxBytes / 4) return;
+    this.entries.set(key, { version, page, size, used: false });
+    this.bytes += size;
+    // Pages not read since the hand last passed go first; a read one, and the new one while others
+    // remain, get a second chance at the back. After one pass every flag is cleared, so this ends.
+    while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
+      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry<T>];
+      if (oldestKey === key ? this.entries.size > 1 : oldest.used) {
+        oldest.used = false;
+        this.entries.delete(oldestKey);
+        this.entries.set(oldestKey, oldest);
+      } else {
+        this.remove(oldestKey, oldest);
+      }
     }
   }
 
@@ -69,8 +85,8 @@ export class PageCache {
     return this.entries.size;
   }
 
-  private remove(key: string, entry: Entry): void {
+  private remove(key: string, entry: Entry<T>): void {
     this.entries.delete(key);
-    this.bytes -= 2 * entry.page.bytes.length;
+    this.bytes -= entry.size;
   }
 }

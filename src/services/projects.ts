@@ -5,17 +5,20 @@ import type { ResourceType } from '../model/permissions.js';
 import { resourceNotFound } from '../model/policy.js';
 import type { Principal, UserPrincipal } from '../model/principals.js';
 import { accessFromHoldings } from '../model/roles.js';
-import { accessHoldings, membersOf } from '../store/memberships.js';
+import type { MemberWithRoles } from '../store/memberships.js';
+import { accessHoldings, countMembers, firstMembers } from '../store/memberships.js';
 import { findProject, insertProject, projectsOf, updateProject } from '../store/projects.js';
 import type { Executor, ProjectRow } from '../store/schema.js';
 import { audit } from './audit.js';
+import type { AuthService } from './auth.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
-import { retryOnIdCollision, seedCorsOrigins } from './cors.js';
+import { seedCorsOrigins } from './cors.js';
 import { revokeSsoTokensOnMove } from './identity/sso-accounts.js';
 import { addMember } from './memberships.js';
-import { roleSummaries } from './role-catalog.js';
+import { JsonText, PageCache } from './page-cache.js';
+import { type RoleSummaries, roleSummaries } from './role-catalog.js';
 import { nonEmpty } from './validation.js';
-import { projectMemberView, projectView } from './views.js';
+import { MAX_EMBEDDED_MEMBERS, projectMemberView, projectView } from './views.js';
 
 export interface CreateProjectInput {
   displayName: string;
@@ -41,47 +44,115 @@ function metadataText(metadata: Record<string, unknown> | undefined): string {
   return text;
 }
 
+const TRUE = Buffer.from('true');
+
+/**
+ * A project's view rendered once per version: the bytes without members, and with members as an
+ * anonymous caller sees them (`isCurrentUser` false everywhere). A caller among the embedded members
+ * gets a copy with its own `false` turned into `true` (`forViewer`), from the byte offsets kept here.
+ */
+class RenderedProject {
+  private readonly shared: JsonText;
+  readonly plain: JsonText;
+  constructor(
+    withMembers: Buffer,
+    plain: Buffer,
+    /** principal id → byte offset of its `false` in `"isCurrentUser":false`. */
+    private readonly marks: ReadonlyMap<string, number>,
+  ) {
+    this.shared = new JsonText(withMembers);
+    this.plain = new JsonText(plain);
+  }
+
+  get byteLength(): number {
+    return this.shared.byteLength + this.plain.byteLength;
+  }
+
+  /** The embedded view for `principalId`: the shared bytes, or a copy when it is among the members. */
+  forViewer(principalId: string | null): { page: JsonText; personal: boolean } {
+    const at = principalId === null ? undefined : this.marks.get(principalId);
+    if (at === undefined) return { page: this.shared, personal: false };
+    const bytes = this.shared.bytes;
+    return { page: new JsonText(Buffer.concat([bytes.subarray(0, at), TRUE, bytes.subarray(at + 5)])), personal: true };
+  }
+}
+
+const MEMBERS_MARK = '\u0000members\u0000';
+
+function renderProject(row: ProjectRow, members: MemberWithRoles[], total: number, roles: RoleSummaries): RenderedProject {
+  const plain = JSON.stringify(projectView(row, undefined));
+  const head = JSON.stringify({
+    ...projectView(row, [] as never),
+    members: MEMBERS_MARK,
+    ...(total > members.length ? { memberCount: total } : {}),
+    features: [],
+  });
+  const [before, after] = head.split(JSON.stringify(MEMBERS_MARK)) as [string, string];
+  const marks = new Map<string, number>();
+  const parts: Buffer[] = [Buffer.from(`${before}[`)];
+  let offset = parts[0]?.length ?? 0;
+  for (const [index, m] of members.entries()) {
+    const text = `${index > 0 ? ',' : ''}${JSON.stringify(projectMemberView(m, null, roles))}`;
+    const bytes = Buffer.from(text);
+    const mark = bytes.indexOf('"isCurrentUser":false');
+    if (mark >= 0) marks.set(m.principal_id, offset + mark + '"isCurrentUser":'.length);
+    parts.push(bytes);
+    offset += bytes.length;
+  }
+  parts.push(Buffer.from(`]${after}`));
+  return new RenderedProject(Buffer.concat(parts), Buffer.from(plain), marks);
+}
+
 export class ProjectService {
-  constructor(private readonly deps: Deps) {}
+  /** Rendered project views, per project and version; personal copies per viewer too. */
+  private readonly rendered = new PageCache<RenderedProject>(2_000, 64 * 1024 * 1024);
+  private readonly personal = new PageCache<JsonText>(2_000, 32 * 1024 * 1024);
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly auth: AuthService,
+  ) {}
+
+  /** Bytes and entries of the rendered views (metrics). */
+  pageStats(): { bytes: number; entries: number } {
+    return { bytes: this.rendered.bytes + this.personal.bytes, entries: this.rendered.size + this.personal.size };
+  }
 
   async create(actor: Actor & { principal: UserPrincipal }, input: CreateProjectInput) {
     const displayName = nonEmpty(input.displayName, 'displayName', 80);
     const metadata = metadataText(input.metadata);
     const now = this.deps.now();
-    // The seeded CORS origin's id is `max + 1`: concurrent creations on PostgreSQL may collide and retry.
-    return retryOnIdCollision(() =>
-      inTransaction(this.deps, async (trx) => {
-        if (input.organizationId !== undefined) {
-          await this.ensureOrganizationPermission(
-            trx,
-            actor.principal,
-            input.organizationId,
-            'sanity.organization.projects.attach',
-          );
-        }
-        const row: ProjectRow = {
-          id: newId.project(),
-          display_name: displayName,
-          organization_id: input.organizationId ?? null,
-          studio_host: null,
-          metadata,
-          created_by_user_id: actor.principal.id,
-          created_at: iso(now),
-          updated_at: iso(now),
-        };
-        await insertProject(trx, row);
-        await addMember(trx, { type: 'project', id: row.id }, actor.principal, ['administrator'], now);
-        // New projects allow Studio on http://localhost:3333, with credentials, as Sanity's do.
-        await seedCorsOrigins(trx, row.id, now);
-        await audit(trx, actor, now, {
-          action: 'project.create',
-          resource: { type: 'project', id: row.id },
-          target: { type: 'project', id: row.id },
-          after: { displayName, organizationId: row.organization_id },
-        });
-        return this.view(trx, row, actor.principal.id, true);
-      }),
-    );
+    return inTransaction(this.deps, async (trx) => {
+      if (input.organizationId !== undefined) {
+        await this.ensureOrganizationPermission(
+          trx,
+          actor.principal,
+          input.organizationId,
+          'sanity.organization.projects.attach',
+        );
+      }
+      const row: ProjectRow = {
+        id: newId.project(),
+        display_name: displayName,
+        organization_id: input.organizationId ?? null,
+        studio_host: null,
+        metadata,
+        created_by_user_id: actor.principal.id,
+        created_at: iso(now),
+        updated_at: iso(now),
+      };
+      await insertProject(trx, row);
+      await addMember(trx, { type: 'project', id: row.id }, actor.principal, ['administrator'], now);
+      // New projects allow Studio on http://localhost:3333, with credentials, as Sanity's do.
+      await seedCorsOrigins(trx, row.id, now);
+      await audit(trx, actor, now, {
+        action: 'project.create',
+        resource: { type: 'project', id: row.id },
+        target: { type: 'project', id: row.id },
+        after: { displayName, organizationId: row.organization_id },
+      });
+      return this.view(trx, row, actor.principal.id, true);
+    });
   }
 
   /**
@@ -116,15 +187,57 @@ export class ProjectService {
     }
   }
 
+  /**
+   * The caller's projects, oldest first, each as its cached view (at most MAX_EMBEDDED_MEMBERS
+   * members each): the answer grows with the number of projects, not with their members.
+   */
   async list(principal: Principal, options: { includeMembers: boolean; organizationId?: string | undefined }) {
     const rows = await projectsOf(this.deps.db, principal.id, { organizationId: options.organizationId });
-    return this.views(this.deps.db, rows, principal.id, options.includeMembers);
+    const pages: Buffer[] = [];
+    for (const row of rows) {
+      const page = await this.cachedView(row.id, principal.id, options.includeMembers);
+      if (page) pages.push(page.bytes);
+    }
+    const parts: Buffer[] = [Buffer.from('[')];
+    for (const [index, bytes] of pages.entries()) parts.push(...(index > 0 ? [Buffer.from(','), bytes] : [bytes]));
+    parts.push(Buffer.from(']'));
+    return new JsonText(Buffer.concat(parts));
   }
 
+  /** A project's view from this node's memory while its version is unchanged (see page-cache.ts). */
   async get(principal: Principal, id: string, includeMembers: boolean) {
-    const row = await findProject(this.deps.db, id);
-    if (!row) throw problems.notFound(`Project not found: ${id}`);
-    return this.view(this.deps.db, row, principal.id, includeMembers);
+    const page = await this.cachedView(id, principal.id, includeMembers);
+    if (!page) throw problems.notFound(`Project not found: ${id}`);
+    return page;
+  }
+
+  private async cachedView(id: string, viewerId: string, includeMembers: boolean): Promise<JsonText | undefined> {
+    const pending = this.auth.settle();
+    if (pending) await pending;
+    // The version is read *before* the view (see AuthService.resourceVersion).
+    const version = await this.auth.resourceVersion({ type: 'project', id });
+    let rendered = this.rendered.get(id, version);
+    if (!rendered) {
+      // Read after the version, never before: an older row under a newer version would be a stale hit.
+      const row = await findProject(this.deps.db, id);
+      if (!row) return undefined;
+      const resource = { type: 'project', id };
+      const [members, users, robots, roles] = await Promise.all([
+        firstMembers(this.deps.db, resource, MAX_EMBEDDED_MEMBERS),
+        countMembers(this.deps.db, resource, 'user'),
+        countMembers(this.deps.db, resource, 'robot'),
+        roleSummaries(this.deps.db, 'project', [id]),
+      ]);
+      rendered = renderProject(row, members, users + robots, roles);
+      this.rendered.set(id, version, rendered);
+    }
+    if (!includeMembers) return rendered.plain;
+    const key = `${id}/${viewerId}`;
+    const cached = this.personal.get(key, version);
+    if (cached) return cached;
+    const { page, personal } = rendered.forViewer(viewerId);
+    if (personal) this.personal.set(key, version, page);
+    return page;
   }
 
   /**
@@ -190,21 +303,20 @@ export class ProjectService {
   }
 
   private async view(db: Executor, row: ProjectRow, currentId: string | null, includeMembers: boolean) {
-    const [view] = await this.views(db, [row], currentId, includeMembers);
-    if (!view) throw new Error('a project view per project');
-    return view;
-  }
-
-  /** Views of several projects, their members loaded together rather than one query per project. */
-  private async views(db: Executor, rows: ProjectRow[], currentId: string | null, includeMembers: boolean) {
-    if (!includeMembers) return rows.map((row) => projectView(row, undefined));
-    const ids = rows.map((row) => row.id);
-    const [members, roles] = await Promise.all([membersOf(db, 'project', ids), roleSummaries(db, 'project', ids)]);
-    return rows.map((row) =>
-      projectView(
-        row,
-        (members.get(row.id) ?? []).map((m) => projectMemberView(m, currentId, roles)),
-      ),
+    if (!includeMembers) return projectView(row, undefined);
+    const resource = { type: 'project', id: row.id };
+    const [members, roles] = await Promise.all([
+      firstMembers(db, resource, MAX_EMBEDDED_MEMBERS),
+      roleSummaries(db, 'project', [row.id]),
+    ]);
+    const total =
+      members.length < MAX_EMBEDDED_MEMBERS
+        ? members.length
+        : (await countMembers(db, resource, 'user')) + (await countMembers(db, resource, 'robot'));
+    const view = projectView(
+      row,
+      members.map((m) => projectMemberView(m, currentId, roles)),
     );
+    return total > members.length ? { ...view, memberCount: total } : view;
   }
 }

@@ -15,6 +15,7 @@ import { countRobots, deleteRobot, findRobot, insertRobot, listRobots, updateRob
 import type { Executor, RobotRow, TokenRow } from '../store/schema.js';
 import { findToken, liveTokensOf, replaceToken, revokeTokensExcept, revokeTokensOf } from '../store/tokens.js';
 import { audit } from './audit.js';
+import { settled } from './bookkeeping.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { checkGrantable, checkRemovable, type Granter } from './invariants.js';
 import { addMember } from './memberships.js';
@@ -116,6 +117,7 @@ export class RobotService {
    */
   async list(resource: ResourceRef, cursor: string | undefined, limit: number, includeChildren = false) {
     const after = cursorKey(cursor);
+    await settled(this.deps);
     const scope = { ...resource, includeChildren };
     const [rows, total] = await Promise.all([listRobots(this.deps.db, scope, after, limit), countRobots(this.deps.db, scope)]);
     const page = toPage(rows, limit, (r) => r.id, total);
@@ -123,12 +125,14 @@ export class RobotService {
   }
 
   async get(resource: ResourceRef, robotId: string) {
+    await settled(this.deps);
     const robot = await this.find(this.deps.db, resource, robotId);
     const [view] = await this.views(this.deps.db, [robot]);
     return view;
   }
 
   async me(principal: RobotPrincipal) {
+    await settled(this.deps);
     const robot = await findRobot(this.deps.db, principal.id);
     if (!robot) throw problems.notFound('Robot not found');
     const [view] = await this.views(this.deps.db, [robot]);
@@ -288,6 +292,7 @@ export class RobotService {
   // in the project's `members[]` and resolves through `/users/{id}`.
 
   async legacyList(projectId: string) {
+    await settled(this.deps);
     const resource: ResourceRef = { type: 'project', id: projectId };
     const views = [];
     let cursor: string | undefined;

@@ -22,6 +22,7 @@ import {
 } from '../store/tokens.js';
 import { findUserByEmail, setUserDisabled } from '../store/users.js';
 import { audit } from './audit.js';
+import { settled } from './bookkeeping.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { normalizeEmail } from './validation.js';
 
@@ -137,6 +138,7 @@ export class SessionService {
     const limit = query.limit ?? DEFAULT_TOKEN_PAGE;
     const after = tokenCursorKey(query.nextCursor);
     const at = iso(this.deps.now());
+    await settled(this.deps);
     const [rows, total] = await Promise.all([
       personalTokensPage(this.deps.db, principal.id, at, after, limit + 1),
       countPersonalTokens(this.deps.db, principal.id, at),

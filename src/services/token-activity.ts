@@ -3,32 +3,27 @@
  * personal token not used for that long stops working, like a session left idle, while tokens in
  * daily use live out their lifetime. Robot tokens are not affected: automation may run monthly.
  *
- * "Used" is the token's `lastUsedAt`, which is written at most once per bookkeeping interval (five
- * minutes by default), so the timeout bites between `timeout − interval` and `timeout` after the
- * last request. The configuration keeps the timeout at 15 minutes or more for that reason.
+ * "Used" is the latest use the node knows of: its own requests, exact, and other nodes' through the
+ * token's `lastUsedAt`, which each node writes at most once per bookkeeping interval (five minutes
+ * by default). On several nodes the timeout may therefore bite up to one interval early for a token
+ * used only elsewhere; the configuration keeps it at 15 minutes or more for that reason.
  */
 import { Problem } from '../model/errors.js';
 
 /**
- * Why a token is refused for inactivity, or null when it is not. Called once per authenticated
- * request, with the credential as the authentication hot path read it.
+ * Why a token is refused for inactivity at `now` (ms), or null when it is not. `lastActiveMs` is
+ * the latest use known (its creation if never used). Called once per authenticated request.
  */
-export function idleTokenProblem(
-  token: { kind: string; last_used_at: string | null; created_at: string },
-  now: Date,
-  timeoutMinutes: number | null,
-): Problem | null {
-  if (timeoutMinutes === null || token.kind !== 'user') return null;
-  const lastActive = Date.parse(token.last_used_at ?? token.created_at);
-  const idleUntil = lastActive + timeoutMinutes * 60_000;
-  if (now.getTime() < idleUntil) return null;
+export function idleTokenProblem(kind: string, lastActiveMs: number, now: number, timeoutMinutes: number | null): Problem | null {
+  if (timeoutMinutes === null || kind !== 'user') return null;
+  if (now < lastActiveMs + timeoutMinutes * 60_000) return null;
   return new Problem(
     401,
     'Session is expired, please re-authenticate',
     {
       code: 'token_inactive',
       idleMinutes: timeoutMinutes,
-      lastUsedAt: new Date(lastActive).toISOString(),
+      lastUsedAt: new Date(lastActiveMs).toISOString(),
       hint: `This personal token was not used for ${timeoutMinutes} minutes, the server's inactivity timeout. Log in again.`,
     },
     { errorCode: 'SIO-401-AEX', headers: { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_token"' } },

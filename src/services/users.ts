@@ -7,9 +7,10 @@
  */
 import { problems } from '../model/errors.js';
 import type { Principal } from '../model/principals.js';
-import { rolesOf } from '../store/memberships.js';
+import { builtInRole } from '../model/roles.js';
 import { findRobots } from '../store/robots.js';
 import { findUser, findUsers, visiblePrincipals } from '../store/users.js';
+import type { AuthService } from './auth.js';
 import type { Deps } from './context.js';
 import { roleSummaries } from './role-catalog.js';
 import { robotUserView, sanityUserView } from './views.js';
@@ -17,21 +18,42 @@ import { robotUserView, sanityUserView } from './views.js';
 export const MAX_USER_IDS = 100;
 
 export class UserService {
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Deps,
+    private readonly auth: AuthService,
+  ) {}
 
-  /** The caller; with a project context, its roles on that project (none if not a member). */
+  /**
+   * The caller; with a project context, its roles on that project (none if not a member). Both
+   * come from the authorization cache: the roles are those of the caller's access there.
+   */
   async me(principal: Principal | null, projectId: string | null) {
     if (!principal) return {};
     // A robot without an explicit context speaks for the project it belongs to.
     if (projectId === null && principal.kind === 'robot' && principal.resourceType === 'project') {
       projectId = principal.resourceId;
     }
-    const roleNames = projectId ? await rolesOf(this.deps.db, { type: 'project', id: projectId }, principal.id) : [];
-    const summaries = projectId && roleNames.length > 0 ? await roleSummaries(this.deps.db, 'project', [projectId]) : null;
-    const roles = summaries && projectId ? roleNames.map((name) => summaries(projectId, name)) : [];
+    const access = projectId ? await this.auth.accessOf(principal, { type: 'project', id: projectId }, false, false) : null;
+    const roleNames = access?.roleNames ?? [];
+    // Built-in titles come from the model; only a custom role's title needs a read.
+    const custom = projectId !== null && roleNames.some((name) => !builtInRole('project', name));
+    const summaries = await roleSummaries(this.deps.db, 'project', custom && projectId ? [projectId] : []);
+    const roles = projectId ? roleNames.map((name) => summaries(projectId, name)) : [];
     const role = roleNames[0] ?? '';
     if (principal.kind === 'robot') {
       return { id: principal.id, name: principal.label, email: '', profileImage: null, provider: 'sanity-token', role, roles };
+    }
+    const profile = this.auth.userProfile(principal);
+    if (profile) {
+      return {
+        id: principal.id,
+        name: principal.displayName,
+        email: principal.email,
+        profileImage: profile.imageUrl,
+        provider: profile.provider,
+        role,
+        roles,
+      };
     }
     const user = await findUser(this.deps.db, principal.id);
     if (!user) throw problems.notFound('User not found');

@@ -101,6 +101,15 @@ export function permissionView(
   };
 }
 
+/**
+ * A project or organization view embeds at most this many members (the first to join); a larger
+ * resource's view says how many it has (`memberCount`), and the paged member routes
+ * (`/access/{resourceType}/{resourceId}/users` and `/robots`) list them all. 1,000 project members
+ * are about 280 KB of JSON: enough for every team the Sanity CLI lists, and a bound on what one
+ * `GET /projects` costs per project however large it grows.
+ */
+export const MAX_EMBEDDED_MEMBERS = 1_000;
+
 /** A member of a project as the Projects API lists it; `id` is the principal's id (a robot's is `r…`). */
 export function projectMemberView(
   m: MembershipRow & { roleNames: string[] },

@@ -1,9 +1,11 @@
 /** Opens the configured database: better-sqlite3 (embedded default) or a pg pool. */
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
+import { registerStore } from './changes.js';
 import type { Database } from './schema.js';
 
 export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string; poolSize?: number };
@@ -11,6 +13,15 @@ export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'p
 export interface Store {
   db: Kysely<Database>;
   dialect: 'sqlite' | 'postgres';
+  /**
+   * SQLite only: the connection's `PRAGMA data_version`, which changes whenever another connection
+   * (another process on the same file) commits. A cheap change counter: no table is read.
+   */
+  dataVersion?: () => number;
+  /** PostgreSQL only: the connection URL (the change listener opens its own connection). */
+  url?: string;
+  /** The connection pool (PostgreSQL), for metrics. */
+  pool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -26,14 +37,30 @@ export function openStore(config: DatabaseConfig): Store {
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
+    // Savepoints (each transaction of a group commit runs in one, store/changes.ts) keep their undo
+    // journal in memory rather than in a temporary file written page by page.
+    database.pragma('temp_store = MEMORY');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-    return { db, dialect: 'sqlite', close: () => db.destroy() };
+    registerStore(db, 'sqlite');
+    const dataVersion = database.prepare('PRAGMA data_version').pluck();
+    return { db, dialect: 'sqlite', dataVersion: () => dataVersion.get() as number, close: () => db.destroy() };
   }
-  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 });
+  const pool = new (pgDriver().Pool)({ connectionString: config.url, max: config.poolSize ?? 10 });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  registerStore(db, 'postgres');
+  return { db, dialect: 'postgres', url: config.url, pool, close: () => db.destroy() };
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The PostgreSQL driver, loaded the first time a PostgreSQL database is opened: a node on SQLite
+ * never loads it (a shorter start and a smaller process).
+ */
+export function pgDriver(): typeof pg {
+  return require('pg') as typeof pg;
 }
 
 /** True when an error is a unique-constraint violation, in either dialect. */

@@ -1,17 +1,41 @@
 /**
  * Memberships and their roles. Every function that changes what a member list shows bumps the
- * resource's version (store/versions.ts) in the same transaction, so cached pages stay exact.
+ * resource's version (store/versions.ts) and keeps its counts (members per kind, human holders per
+ * role) in the same transaction, and notes that the principal's access changed
+ * (store/changes.ts), so cached pages and cached access stay exact.
  */
+import { changes, noteChange } from './changes.js';
 import { compiledOnce } from './prepared.js';
 import type { Executor, MembershipRow, UserRow } from './schema.js';
-import { bumpVersion, type ResourceKey } from './versions.js';
+import { adjustCounts, bumpVersion, countNames, type ResourceKey, readCount } from './versions.js';
 
 export type { ResourceKey } from './versions.js';
 
-type MembershipKey = Pick<MembershipRow, 'id' | 'resource_type' | 'resource_id'>;
+type MembershipKey = Pick<MembershipRow, 'id' | 'resource_type' | 'resource_id' | 'principal_kind' | 'principal_id'>;
 
-function resourceOf(m: MembershipKey): ResourceKey {
+function resourceOf(m: Pick<MembershipRow, 'resource_type' | 'resource_id'>): ResourceKey {
   return { type: m.resource_type, id: m.resource_id };
+}
+
+/** The count changes of a membership gaining (+1) or losing (-1) roles, or joining or leaving (members). */
+function countDeltas(
+  m: MembershipKey,
+  sign: 1 | -1,
+  roleNames: readonly string[],
+  deltas = new Map<string, number>(),
+  member = true,
+): Map<string, number> {
+  const add = (name: string) => deltas.set(name, (deltas.get(name) ?? 0) + sign);
+  if (member) add(countNames.members(m.principal_kind === 'robot' ? 'robot' : 'user'));
+  if (m.principal_kind === 'user') for (const role of roleNames) add(countNames.roleHolders(role));
+  return deltas;
+}
+
+/** Everything a membership change does besides its own rows: counts, version, and the change note. */
+async function membershipChanged(db: Executor, m: MembershipKey, deltas: ReadonlyMap<string, number>): Promise<void> {
+  await adjustCounts(db, resourceOf(m), deltas);
+  await bumpVersion(db, resourceOf(m));
+  await noteChange(db, changes.memberships(m.principal_id));
 }
 
 export async function insertMembership(db: Executor, row: MembershipRow, roleNames: readonly string[]): Promise<void> {
@@ -20,7 +44,7 @@ export async function insertMembership(db: Executor, row: MembershipRow, roleNam
     .insertInto('membership_roles')
     .values(roleNames.map((role_name) => ({ membership_id: row.id, role_name })))
     .execute();
-  await bumpVersion(db, resourceOf(row));
+  await membershipChanged(db, row, countDeltas(row, 1, roleNames));
 }
 
 /** The role names a principal holds on a resource; an empty list means it is not a member. */
@@ -106,15 +130,14 @@ export async function listUserMembers(
   }));
 }
 
+/** Members of a kind: the maintained count (one primary-key read), never `count(*)`. */
 export async function countMembers(db: Executor, resource: ResourceKey, kind: 'user' | 'robot'): Promise<number> {
-  const row = await db
-    .selectFrom('memberships')
-    .select((eb) => eb.fn.countAll<string | number>().as('n'))
-    .where('resource_type', '=', resource.type)
-    .where('resource_id', '=', resource.id)
-    .where('principal_kind', '=', kind)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return readCount(db, resource, countNames.members(kind));
+}
+
+/** Human members holding a role: the maintained count. */
+export async function countRoleHolders(db: Executor, resource: ResourceKey, role: string): Promise<number> {
+  return readCount(db, resource, countNames.roleHolders(role));
 }
 
 /** Role names per membership id, for a page of members. */
@@ -140,29 +163,35 @@ export async function rolesByMembership(db: Executor, membershipIds: readonly st
 export type MemberWithRoles = MembershipRow & { roleNames: string[] };
 
 /**
- * Every membership (both kinds) of the given resources with its roles, grouped by resource id,
- * in two queries however many resources are asked for.
+ * The first `limit` memberships of a resource in membership-id order, with their roles: the members
+ * a project or organization view embeds. One index range scan (on `memberships_list`) of at most
+ * `limit` rows per kind asked for, however large the resource.
  */
-export async function membersOf(
+export async function firstMembers(
   db: Executor,
-  type: string,
-  resourceIds: readonly string[],
-): Promise<Map<string, MemberWithRoles[]>> {
-  const out = new Map<string, MemberWithRoles[]>(resourceIds.map((id) => [id, []]));
-  if (resourceIds.length === 0) return out;
-  const rows = await db
-    .selectFrom('memberships')
-    .selectAll()
-    .where('resource_type', '=', type)
-    .where('resource_id', 'in', resourceIds)
-    .orderBy('id')
-    .execute();
+  resource: ResourceKey,
+  limit: number,
+  kinds: ReadonlyArray<'user' | 'robot'> = ['user', 'robot'],
+): Promise<MemberWithRoles[]> {
+  const ofKind = (kind: 'user' | 'robot') =>
+    db
+      .selectFrom('memberships')
+      .selectAll()
+      .where('resource_type', '=', resource.type)
+      .where('resource_id', '=', resource.id)
+      .where('principal_kind', '=', kind)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  const rows = (await Promise.all(kinds.map(ofKind)))
+    .flat()
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, limit);
   const roles = await rolesByMembership(
     db,
     rows.map((r) => r.id),
   );
-  for (const row of rows) out.get(row.resource_id)?.push({ ...row, roleNames: roles.get(row.id) ?? [] });
-  return out;
+  return rows.map((r) => ({ ...r, roleNames: roles.get(r.id) ?? [] }));
 }
 
 /** Memberships of a set of principals (for robots: their one membership each). */
@@ -180,15 +209,28 @@ export async function membershipsOfPrincipals(
 }
 
 export async function deleteMembership(db: Executor, membership: MembershipKey): Promise<void> {
-  await db.deleteFrom('membership_roles').where('membership_id', '=', membership.id).execute();
-  await db.deleteFrom('memberships').where('id', '=', membership.id).execute();
-  await bumpVersion(db, resourceOf(membership));
+  const roles = await db
+    .deleteFrom('membership_roles')
+    .where('membership_id', '=', membership.id)
+    .returning('role_name')
+    .execute();
+  const removed = await db.deleteFrom('memberships').where('id', '=', membership.id).executeTakeFirst();
+  if (Number(removed.numDeletedRows) === 0) return;
+  await membershipChanged(
+    db,
+    membership,
+    countDeltas(
+      membership,
+      -1,
+      roles.map((r) => r.role_name),
+    ),
+  );
 }
 
 export async function deleteMembershipsOf(db: Executor, principalId: string): Promise<void> {
   const rows = await db
     .selectFrom('memberships')
-    .select(['id', 'resource_type', 'resource_id'])
+    .select(['id', 'resource_type', 'resource_id', 'principal_kind', 'principal_id'])
     .where('principal_id', '=', principalId)
     .execute();
   for (const row of rows) await deleteMembership(db, row);
@@ -241,17 +283,34 @@ export async function setMembershipRoles(
       .where('role_name', 'in', removed)
       .execute();
   }
-  if (added.length > 0 || removed.length > 0) await bumpVersion(db, resourceOf(membership));
+  if (added.length === 0 && removed.length === 0) return;
+  const deltas = countDeltas(membership, 1, added, new Map(), false);
+  countDeltas(membership, -1, removed, deltas, false);
+  await membershipChanged(db, membership, deltas);
 }
 
-/** Records that a member was seen. Only human members appear in member lists, so only they bump. */
-export async function touchMembership(
+/**
+ * Records when members were last seen (the batched bookkeeping of services/bookkeeping.ts): only
+ * moves forward, and bumps the version of each resource whose member list or project view shows it.
+ */
+export async function touchMemberships(
   db: Executor,
-  membership: MembershipKey & Pick<MembershipRow, 'principal_kind'>,
-  at: string,
+  seen: ReadonlyArray<{ id: string; resourceType: string; resourceId: string; at: string }>,
 ): Promise<void> {
-  await db.updateTable('memberships').set({ last_seen_at: at }).where('id', '=', membership.id).execute();
-  if (membership.principal_kind === 'user') await bumpVersion(db, resourceOf(membership));
+  const bumped = new Set<string>();
+  for (const m of seen) {
+    const result = await db
+      .updateTable('memberships')
+      .set({ last_seen_at: m.at })
+      .where('id', '=', m.id)
+      .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', m.at)]))
+      .executeTakeFirst();
+    const key = `${m.resourceType}:${m.resourceId}`;
+    if (Number(result.numUpdatedRows) > 0 && !bumped.has(key)) {
+      bumped.add(key);
+      await bumpVersion(db, { type: m.resourceType, id: m.resourceId });
+    }
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import * as initial from './migrations/0001_initial.js';
 import * as access from './migrations/0002_access.js';
 import * as identity from './migrations/0003_identity.js';
 import * as collaboration from './migrations/0004_collaboration.js';
+import * as performance from './migrations/0005_performance.js';
 import * as hardening from './migrations/0006_hardening.js';
 import * as memberIds from './migrations/0007_member_ids.js';
 import * as console_ from './migrations/0008_console.js';
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_access': access,
   '0003_identity': identity,
   '0004_collaboration': collaboration,
+  '0005_performance': performance,
   '0006_hardening': hardening,
   '0007_member_ids': memberIds,
   '0008_console': console_,

@@ -1,3 +1,4 @@
+import { changes as changed, noteChange } from './changes.js';
 import type { Executor, OrganizationRow } from './schema.js';
 
 export async function insertOrganization(db: Executor, row: OrganizationRow): Promise<void> {
@@ -64,4 +65,6 @@ export async function updateOrganizationPolicies(
   >,
 ): Promise<void> {
   await db.updateTable('organizations').set(changes).where('id', '=', id).execute();
+  // The policy governs robots' access on the organization and its projects.
+  await noteChange(db, changed.resource('organization', id));
 }

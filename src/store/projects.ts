@@ -1,4 +1,6 @@
+import { changes as changed, noteChange } from './changes.js';
 import type { Executor, ProjectRow } from './schema.js';
+import { bumpVersion } from './versions.js';
 
 export async function insertProject(db: Executor, row: ProjectRow): Promise<void> {
   await db.insertInto('projects').values(row).execute();
@@ -14,6 +16,9 @@ export async function updateProject(
   changes: Partial<Pick<ProjectRow, 'display_name' | 'studio_host' | 'metadata' | 'organization_id' | 'updated_at'>>,
 ): Promise<void> {
   await db.updateTable('projects').set(changes).where('id', '=', id).execute();
+  // The project view is cached per version; a move changes the access organization roles imply.
+  await bumpVersion(db, { type: 'project', id });
+  if (changes.organization_id !== undefined) await noteChange(db, changed.resource('project', id));
 }
 
 /** Projects the principal is a member of, oldest first (the order the Projects API documents). */

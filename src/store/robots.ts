@@ -1,4 +1,5 @@
 import type { ExpressionBuilder } from 'kysely';
+import { changes, noteChange } from './changes.js';
 import type { Database, Executor, RobotRow } from './schema.js';
 
 export async function insertRobot(db: Executor, row: RobotRow): Promise<void> {
@@ -20,6 +21,7 @@ export async function updateRobot(
   changes: Partial<Pick<RobotRow, 'label' | 'expires_at'>>,
 ): Promise<void> {
   await db.updateTable('robots').set(changes).where('id', '=', id).execute();
+  await noteChange(db, principalChanged(id));
 }
 
 /** Which robots a listing covers: a resource's own, and with `includeChildren` an organization's projects' too. */
@@ -65,4 +67,9 @@ export async function countRobots(db: Executor, scope: RobotScope): Promise<numb
 
 export async function deleteRobot(db: Executor, id: string): Promise<void> {
   await db.deleteFrom('robots').where('id', '=', id).execute();
+  await noteChange(db, principalChanged(id));
+}
+
+function principalChanged(id: string) {
+  return changes.principal(id);
 }

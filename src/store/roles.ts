@@ -10,6 +10,7 @@
  * writer it waited for committed. SQLite runs one write transaction at a time, so there the locks
  * cost nothing and change nothing.
  */
+import { changes, noteChange } from './changes.js';
 import type { Executor, PermissionRow, RoleRow } from './schema.js';
 import type { ResourceKey } from './versions.js';
 
@@ -137,6 +138,7 @@ export async function countChildProjectRoles(db: Executor, organizationId: strin
 
 export async function insertCustomRole(db: Executor, row: RoleRow): Promise<void> {
   await db.insertInto('roles').values(row).execute();
+  await noteChange(db, changes.resource(row.resource_type, row.resource_id));
 }
 
 export async function updateCustomRole(db: Executor, row: RoleRow): Promise<void> {
@@ -155,6 +157,7 @@ export async function updateCustomRole(db: Executor, row: RoleRow): Promise<void
     .where('resource_id', '=', row.resource_id)
     .where('name', '=', row.name)
     .execute();
+  await noteChange(db, changes.resource(row.resource_type, row.resource_id));
 }
 
 export async function deleteCustomRole(db: Executor, resource: ResourceKey, name: string): Promise<void> {
@@ -164,6 +167,7 @@ export async function deleteCustomRole(db: Executor, resource: ResourceKey, name
     .where('resource_id', '=', resource.id)
     .where('name', '=', name)
     .execute();
+  await noteChange(db, changes.resource(resource.type, resource.id));
 }
 
 /** Who holds a role on a resource (principal kind and id; optionally of one kind), for "role in use" errors. */

@@ -296,6 +296,15 @@ export interface RobotPermissionUsageTable {
   last_used_at: string;
 }
 
+/** Counts maintained on write (migration 0005): members by kind, and human holders per role. */
+export interface ResourceCountsTable {
+  resource_type: string;
+  resource_id: string;
+  /** `members:user`, `members:robot`, or `role:<name>` (human holders of a role). */
+  name: string;
+  n: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   projects: ProjectsTable;
@@ -306,6 +315,7 @@ export interface Database {
   membership_roles: MembershipRolesTable;
   audit_events: AuditEventsTable;
   resource_versions: ResourceVersionsTable;
+  resource_counts: ResourceCountsTable;
   roles: RolesTable;
   permissions: PermissionsTable;
   identity_providers: IdentityProvidersTable;

@@ -1,4 +1,5 @@
 /** E-mail domains an operator approved for organizations' single sign-on, and the tokens it issued. */
+import { changes, noteChange } from './changes.js';
 import type { Executor, OrganizationDomainRow } from './schema.js';
 
 export async function domainsOf(db: Executor, organizationId: string): Promise<OrganizationDomainRow[]> {
@@ -58,5 +59,6 @@ export async function revokeSsoTokens(
       live.map((t) => t.id),
     )
     .execute();
+  await noteChange(db, ...live.map((t) => changes.token(t.id)));
   return live;
 }

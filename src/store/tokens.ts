@@ -1,4 +1,5 @@
 import type { ExpressionBuilder } from 'kysely';
+import { changes, noteChange } from './changes.js';
 import { compiledOnce } from './prepared.js';
 import type { Database, Executor, TokenRow } from './schema.js';
 
@@ -11,6 +12,12 @@ export async function findToken(db: Executor, id: string): Promise<TokenRow | un
 }
 
 /** Live (unrevoked) tokens of the given principals, newest first. */
+/** A token's `last_used_at` as stored (written by every node's bookkeeping), or null. */
+export async function lastUsedAtOf(db: Executor, id: string): Promise<string | null> {
+  const row = await db.selectFrom('tokens').select('last_used_at').where('id', '=', id).executeTakeFirst();
+  return row?.last_used_at ?? null;
+}
+
 export async function liveTokensOf(db: Executor, principalIds: readonly string[]): Promise<TokenRow[]> {
   if (principalIds.length === 0) return [];
   return db
@@ -44,6 +51,7 @@ export async function replaceToken(db: Executor, id: string, replacedBy: string,
     .where('revoked_at', 'is', null)
     .where('replaced_by', 'is', null)
     .executeTakeFirst();
+  await noteChange(db, changes.token(id));
   return Number(result.numUpdatedRows) === 1;
 }
 
@@ -59,10 +67,22 @@ export async function revokeTokensExcept(db: Executor, principalId: string, keep
     .$if(keep.length > 0, (q) => q.where('id', 'not in', keep))
     .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', at)]))
     .execute();
+  await noteChange(db, changes.principal(principalId));
 }
 
-export async function recordTokenUse(db: Executor, id: string, at: string, ip: string | null): Promise<void> {
-  await db.updateTable('tokens').set({ last_used_at: at, last_used_ip: ip }).where('id', '=', id).execute();
+/** Records when (and from where) tokens were last used; a time only moves forward. */
+export async function recordTokenUses(
+  db: Executor,
+  uses: ReadonlyArray<{ id: string; at: string; ip: string | null }>,
+): Promise<void> {
+  for (const use of uses) {
+    await db
+      .updateTable('tokens')
+      .set({ last_used_at: use.at, last_used_ip: use.ip })
+      .where('id', '=', use.id)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', use.at)]))
+      .execute();
+  }
 }
 
 /**
@@ -87,6 +107,8 @@ export const findCredential = compiledOnce((db, digest: string) =>
       'u.email',
       'u.display_name',
       'u.disabled_at',
+      'u.image_url',
+      'u.provider',
       'r.label',
       'r.resource_type',
       'r.resource_id',
@@ -155,6 +177,7 @@ export async function revokeToken(db: Executor, id: string, at: string): Promise
     .where('id', '=', id)
     .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', at)]))
     .executeTakeFirst();
+  await noteChange(db, changes.token(id));
   return Number(result.numUpdatedRows) === 1;
 }
 
@@ -166,5 +189,6 @@ export async function revokeLiveTokensOf(db: Executor, principalId: string, at: 
     .where('principal_id', '=', principalId)
     .where(liveAt(at))
     .executeTakeFirst();
+  await noteChange(db, changes.principal(principalId));
   return Number(result.numUpdatedRows);
 }

@@ -1,3 +1,4 @@
+import { changes, noteChange } from './changes.js';
 import type { Executor, UserRow } from './schema.js';
 
 /** Every column but the password hash, which only login reads (`findPasswordHash`). */
@@ -79,5 +80,6 @@ export async function setUserDisabled(db: Executor, userId: string, disabledAt: 
     .where('id', '=', userId)
     .where('disabled_at', disabledAt === null ? 'is not' : 'is', null)
     .executeTakeFirst();
+  await noteChange(db, changes.principal(userId));
   return Number(result.numUpdatedRows) === 1;
 }

@@ -1,11 +1,19 @@
 /**
- * Resource versions: a counter per project or organization, incremented by every write that
- * changes what the resource's member list shows (a member added or removed, roles changed, a
- * member's `lastSeenAt`). A node may keep a rendered page in memory only together with the version
- * it was rendered at, and checks the version on every request — one indexed read — so a change
- * made through any node is seen by every node on its very next request. No TTLs.
+ * Resource versions and maintained counts.
+ *
+ * Versions: a counter per project or organization, incremented by every write that changes what
+ * the resource's member list or project view shows (a member added or removed, roles changed, a
+ * member's `lastSeenAt`, the project's own fields). A node keeps a rendered page in memory only
+ * together with the version it was rendered at. The bump also notes a `v:` change
+ * (store/changes.ts), so every node forgets the version it knew and reads the new one once: a warm
+ * node serves pages without reading the version on each request.
+ *
+ * Counts (`resource_counts`): members per kind, and human holders per role, maintained in the same
+ * transaction as the membership change instead of `count(*)` over a resource's memberships, so a
+ * page of a million-member project costs what a page of a ten-member one does.
  */
 import { type Kysely, sql } from 'kysely';
+import { changes, noteChange } from './changes.js';
 import { compiledOnce } from './prepared.js';
 import type { Database, Executor } from './schema.js';
 
@@ -22,6 +30,7 @@ export async function bumpVersion(db: Executor, resource: ResourceKey): Promise<
       oc.columns(['resource_type', 'resource_id']).doUpdateSet({ version: sql<number>`resource_versions.version + 1` }),
     )
     .execute();
+  await noteChange(db, changes.version(resource.type, resource.id));
 }
 
 const versionRow = compiledOnce((db, type: string, id: string) =>
@@ -32,4 +41,46 @@ const versionRow = compiledOnce((db, type: string, id: string) =>
 export async function resourceVersion(db: Kysely<Database>, resource: ResourceKey): Promise<number> {
   const [row] = await versionRow(db, resource.type, resource.id);
   return row ? Number(row.version) : 0;
+}
+
+/** Count names: members of a kind, and human holders of a role. */
+export const countNames = {
+  members: (kind: 'user' | 'robot') => `members:${kind}`,
+  roleHolders: (role: string) => `role:${role}`,
+};
+
+/**
+ * Adds `deltas` (count name → change) to a resource's counts, in the caller's transaction. One
+ * statement; the upsert's row locks serialize concurrent writers on PostgreSQL. The rows go in
+ * name order, so two writers always lock the same counters in the same order: one moving a member
+ * from `viewer` to `editor` while another moves one back would otherwise deadlock.
+ */
+export async function adjustCounts(db: Executor, resource: ResourceKey, deltas: ReadonlyMap<string, number>): Promise<void> {
+  const rows = [...deltas]
+    .filter(([, n]) => n !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, n]) => ({ resource_type: resource.type, resource_id: resource.id, name, n }));
+  if (rows.length === 0) return;
+  await db
+    .insertInto('resource_counts')
+    .values(rows)
+    .onConflict((oc) =>
+      oc.columns(['resource_type', 'resource_id', 'name']).doUpdateSet({ n: sql<number>`resource_counts.n + excluded.n` }),
+    )
+    .execute();
+}
+
+const countRow = compiledOnce((db, type: string, id: string, name: string) =>
+  db
+    .selectFrom('resource_counts')
+    .select('n')
+    .where('resource_type', '=', type)
+    .where('resource_id', '=', id)
+    .where('name', '=', name),
+);
+
+/** A maintained count (0 when never counted). One primary-key read. */
+export async function readCount(db: Executor, resource: ResourceKey, name: string): Promise<number> {
+  const [row] = await countRow(db as Kysely<Database>, resource.type, resource.id, name);
+  return row ? Number(row.n) : 0;
 }

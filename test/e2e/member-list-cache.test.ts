@@ -1,9 +1,11 @@
 /**
- * Member lists are served from each node's memory while nothing changed, yet a change made through
- * any node shows on every node's very next request: the cache is checked against the database's
- * resource version on each request, never trusted for a while.
+ * Member lists are served from each node's memory while nothing changed, yet a change shows on the
+ * node that made it on its very next request, and on every other node on its very next request on
+ * SQLite (`data_version`) and within 1 s on PostgreSQL (LISTEN/NOTIFY; services/change-feed.ts).
+ * No TTLs: a node whose change feed cannot vouch for its cache reads the version every time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DIALECT } from '../support/database.js';
 import { addMember, createProject, createRobot } from '../support/fixtures.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
@@ -16,6 +18,20 @@ let projectId: string;
 let robotToken: string;
 
 const ids = (res: { body: { data: Array<{ sanityUserId: string }> } }) => res.body.data.map((u) => u.sanityUserId);
+
+/**
+ * What `read` answers on node `api` once it satisfies `check`: on the node that made the change, and
+ * on SQLite, at once; on another node on PostgreSQL, within 1 s.
+ */
+async function seenBy<T>(api: Api, changedOn: Api, read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
+  const deadline = performance.now() + (api === changedOn || TEST_DIALECT === 'sqlite' ? 0 : 1_000);
+  let value = await read();
+  while (!check(value) && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    value = await read();
+  }
+  return value;
+}
 
 beforeAll(async () => {
   nodeA = await startTestServer();
@@ -42,14 +58,27 @@ describe('member list pages on two nodes', () => {
     const newcomer = await nodeA.createUser('newcomer@example.com');
     await addMember(nodeA, { type: 'project', id: projectId }, newcomer.userId, ['editor']);
     for (const api of [a, b]) {
-      const res = await api('GET', path, { token: robotToken });
+      const res = await seenBy(
+        api,
+        a,
+        () => api('GET', path, { token: robotToken }),
+        (r) => ids(r).length === 2,
+      );
       expect(ids(res)).toEqual([owner.userId, newcomer.userId]);
       expect(res.body.totalCount).toBe(2);
     }
 
     const removed = await b('DELETE', `${path}/${newcomer.userId}`, { token: owner.token });
     expect(removed.status).toBe(204);
-    for (const api of [a, b]) expect(ids(await api('GET', path, { token: robotToken }))).toEqual([owner.userId]);
+    for (const api of [b, a]) {
+      const res = await seenBy(
+        api,
+        b,
+        () => api('GET', path, { token: robotToken }),
+        (r) => ids(r).length === 1,
+      );
+      expect(ids(res)).toEqual([owner.userId]);
+    }
   });
 
   it('pages of different sizes and cursors are cached separately and stay consistent', async () => {
@@ -60,6 +89,12 @@ describe('member list pages on two nodes', () => {
     }
     const all = ids(await a('GET', `${path}?limit=100`, { token: robotToken }));
     expect(all).toHaveLength(4);
+    await seenBy(
+      b,
+      a,
+      () => b('GET', `${path}?limit=100`, { token: robotToken }),
+      (r) => ids(r).length === 4,
+    );
     for (const api of [a, b, a]) {
       const seen: string[] = [];
       let cursor: string | null = null;
@@ -81,7 +116,15 @@ describe('member list pages on two nodes', () => {
     nodeB.advance(3600_000);
     // The owner's own request records that they were seen (throttled bookkeeping write).
     expect((await a('GET', path, { token: owner.token })).status).toBe(200);
-    const after = (await b('GET', listPath, { token: robotToken })).body.data[0].memberships[0].lastSeenAt;
+    // The owner's node writes its bookkeeping before it reads it back (services/bookkeeping.ts).
+    const after = (
+      await seenBy(
+        b,
+        a,
+        () => b('GET', listPath, { token: robotToken }),
+        (r) => r.body.data[0].memberships[0].lastSeenAt !== before,
+      )
+    ).body.data[0].memberships[0].lastSeenAt;
     expect(after).not.toBe(before);
     expect(Date.parse(after)).toBeGreaterThan(Date.parse(before ?? '1970-01-01'));
   });

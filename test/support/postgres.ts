@@ -1,5 +1,6 @@
 /**
- * A throwaway PostgreSQL server for one test run (the recipe in shared/reference/deps-perf.md §2).
+ * A throwaway PostgreSQL server for one test run (and for `npm run bench -- --db postgres`): a fresh
+ * data directory, `initdb`, then `pg_ctl start`, as the `postgres` user when running as root.
  *
  * It lives in a fresh temp directory, listens on 127.0.0.1 only (socket in the same directory) and
  * trades durability for speed: fsync, synchronous_commit and full_page_writes are off, because the

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { type Config, type IdentityConfig, loadConfig } from '../../src/config.js';
+import { type Config, type IdentityConfig, loadConfig, parseMetricsAddress } from '../../src/config.js';
 import { createLogger, type RunningServer, startServer } from '../../src/server.js';
 import { createUserWithToken } from '../../src/services/bootstrap.js';
 import type { MailTiming } from '../../src/services/mail.js';
@@ -35,6 +35,10 @@ let counter = 0;
 
 export interface TestServerOptions {
   lastUsedWriteIntervalMs?: number;
+  /** How often this node writes noted lastUsedAt / lastSeenAt (services/bookkeeping.ts). */
+  bookkeepingFlushMs?: number;
+  /** Serve Prometheus metrics on their own listener at this `host:port` (GATEHOUSE_METRICS_ADDRESS). */
+  metricsAddress?: string;
   /** Start another node on the same database and secret as this server (multi-node tests). */
   sameDatabaseAs?: TestServer;
   /**
@@ -81,6 +85,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       // The store follows the dialect, as in production (memory for SQLite, the database for PostgreSQL).
       rateLimits: { ...TEST_RATE_LIMITS, store: loaded.identity.rateLimits.store, ...options.identity?.rateLimits },
     },
+    metrics: parseMetricsAddress(options.metricsAddress),
   };
   let logText = '';
   const sink = new Writable({
@@ -98,6 +103,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.headersTimeoutMs !== undefined ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
     ...(options.mailTiming ? { mailTiming: options.mailTiming } : {}),
     ...(options.usageFlushMs !== undefined ? { usageFlushMs: options.usageFlushMs } : {}),
+    ...(options.bookkeepingFlushMs !== undefined ? { bookkeepingFlushMs: options.bookkeepingFlushMs } : {}),
   });
   return {
     url: running.url,

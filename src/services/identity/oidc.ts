@@ -19,7 +19,7 @@
  * the operator approved, and at every login the address must be in an approved domain and the
  * account must belong to that organization alone (services/identity/sso-accounts.ts).
  */
-import * as client from 'openid-client';
+import type * as OpenIdClient from 'openid-client';
 import { Problem } from '../../model/errors.js';
 import { SecretBoxError } from '../../model/secret-box.js';
 import { findIdentityProvider } from '../../store/identity.js';
@@ -39,6 +39,12 @@ import { normalizeEmail } from '../validation.js';
 import { OutboundRefused, outboundPolicyOf } from './outbound.js';
 import { accountForIdentity, checkSsoLogin, ensureSsoApproved } from './sso-accounts.js';
 import type { LoginRequest, LoginStart } from './types.js';
+
+/**
+ * openid-client, loaded by the first OIDC login: every use goes through `configuration()` first,
+ * which loads it. Servers that never log anyone in with OIDC never load it.
+ */
+let client: typeof OpenIdClient;
 
 /** How long a discovered configuration (metadata, and the JWKS it caches) is reused. */
 export const DISCOVERY_TTL_MS = 5 * 60_000;
@@ -157,7 +163,7 @@ function text(value: unknown, max: number): string | undefined {
 }
 
 export class OidcLogin {
-  private readonly configurations = new Map<string, { expires: number; config: Promise<client.Configuration> }>();
+  private readonly configurations = new Map<string, { expires: number; config: Promise<OpenIdClient.Configuration> }>();
 
   constructor(
     readonly deps: Deps,
@@ -410,8 +416,9 @@ export class OidcLogin {
    * The provider's discovered configuration, reused for a few minutes. Plain http is allowed only
    * for an issuer on this machine (development, tests); openid-client refuses it otherwise.
    */
-  private async configuration(provider: Resolved): Promise<client.Configuration> {
+  private async configuration(provider: Resolved): Promise<OpenIdClient.Configuration> {
     const now = Date.now();
+    client ??= await import('openid-client');
     const cached = this.configurations.get(provider.cacheKey);
     if (cached && cached.expires > now) return cached.config;
     const { issuer, clientId, clientSecret } = provider.settings;
@@ -428,7 +435,7 @@ export class OidcLogin {
         {
           timeout: HTTP_TIMEOUT_SECONDS,
           ...(isLoopback(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
-          ...(outbound ? { [client.customFetch]: outbound.fetch as client.CustomFetch } : {}),
+          ...(outbound ? { [client.customFetch]: outbound.fetch as OpenIdClient.CustomFetch } : {}),
         },
       )
       .then((discovered) => {

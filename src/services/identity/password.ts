@@ -21,7 +21,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { hash, verify } from '@node-rs/argon2';
 import { Problem } from '../../model/errors.js';
 import { newId } from '../../model/ids.js';
 import { checkPassword, normalizePassword, PASSWORD_MIN_LENGTH, parseCommonPasswords } from '../../model/passwords.js';
@@ -401,13 +400,17 @@ ${errorBox(values.problem)}
   }
 }
 
+/** The argon2 binding, loaded by the first password operation (most requests never need it). */
+const argon2 = () => import('@node-rs/argon2');
+
 /** argon2id with the library's defaults, of the NFKC-normalized password. */
-export function hashPassword(password: string): Promise<string> {
-  return hash(normalizePassword(password));
+export async function hashPassword(password: string): Promise<string> {
+  return (await argon2()).hash(normalizePassword(password));
 }
 
 /** False for a wrong password and for a hash that cannot be read (never an exception). */
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  const { verify } = await argon2();
   try {
     return await verify(passwordHash, normalizePassword(password));
   } catch {

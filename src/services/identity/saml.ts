@@ -17,7 +17,7 @@
  * (leaving a group at the identity provider does not demote anybody; an administrator does that).
  */
 import { randomBytes } from 'node:crypto';
-import { generateServiceProviderMetadata, type Profile, SAML, type SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { Profile, SAML, SamlConfig } from '@node-saml/node-saml';
 import { Problem, problems } from '../../model/errors.js';
 import type { ResourceRef } from '../../model/policy.js';
 import { isUniqueViolation } from '../../store/db.js';
@@ -35,6 +35,13 @@ import { normalizeEmail } from '../validation.js';
 import { OutboundRefused, outboundPolicyOf } from './outbound.js';
 import { accountForIdentity, checkSsoLogin, ensureSsoApproved } from './sso-accounts.js';
 import type { LoginRequest, LoginStart } from './types.js';
+
+/** node-saml (and its XML stack), loaded on the first SAML login: most servers never need it. */
+let nodeSamlModule: Promise<typeof import('@node-saml/node-saml')> | undefined;
+function nodeSaml(): Promise<typeof import('@node-saml/node-saml')> {
+  nodeSamlModule ??= import('@node-saml/node-saml');
+  return nodeSamlModule;
+}
 
 /** How far the identity provider's clock may be from ours. */
 export const SAML_CLOCK_SKEW_MS = 30_000;
@@ -158,7 +165,7 @@ export class SamlLogin {
       requestOrigin: request.requestOrigin,
       data: { requestId },
     });
-    const saml = this.serviceProvider(row, config, { requestId });
+    const saml = await this.serviceProvider(row, config, { requestId });
     return { redirect: await saml.getAuthorizeUrlAsync(flowId, undefined, {}) };
   }
 
@@ -170,7 +177,7 @@ export class SamlLogin {
   async metadata(providerId: string): Promise<string> {
     const row = await findIdentityProvider(this.deps.db, providerId);
     if (row?.kind !== 'saml') throw providerNotFound(providerId);
-    return generateServiceProviderMetadata({
+    return (await nodeSaml()).generateServiceProviderMetadata({
       issuer: this.entityId(row.id),
       callbackUrl: this.acsUrl(row.id),
       identifierFormat: null,
@@ -254,7 +261,7 @@ export class SamlLogin {
     flow: LoginFlowRow,
     requestId: string,
   ): Promise<Profile> {
-    const saml = this.serviceProvider(row, config, { requestId, createdAt: flow.created_at });
+    const saml = await this.serviceProvider(row, config, { requestId, createdAt: flow.created_at });
     let profile: Profile | null;
     try {
       ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: body.SAMLResponse }));
@@ -360,11 +367,12 @@ export class SamlLogin {
    * the flow holds (node-saml's request-id cache is replaced by the flow, which lives in the
    * database and so works on every node).
    */
-  private serviceProvider(
+  private async serviceProvider(
     row: IdentityProviderRow,
     config: SamlProviderConfig,
     request: { requestId: string; createdAt?: string },
-  ): SAML {
+  ): Promise<SAML> {
+    const { SAML, ValidateInResponseTo } = await nodeSaml();
     const options: SamlConfig = {
       entryPoint: config.entryPoint,
       issuer: this.entityId(row.id),

@@ -28,6 +28,7 @@
 import type { Kysely } from 'kysely';
 import { Problem } from '../../model/errors.js';
 import type { ResourceRef } from '../../model/policy.js';
+import { runTransaction } from '../../store/changes.js';
 import { isUniqueViolation } from '../../store/db.js';
 import { findIdentity } from '../../store/identity.js';
 import { principalHoldings, userRoleHoldings } from '../../store/memberships.js';
@@ -276,9 +277,9 @@ export async function approveDomain(
     return { domain: domainView(row), added: true };
   };
   try {
-    return await db.transaction().execute(run);
+    return await runTransaction(db, run);
   } catch (error) {
-    if (isUniqueViolation(error)) return db.transaction().execute(run);
+    if (isUniqueViolation(error)) return runTransaction(db, run);
     throw error;
   }
 }
@@ -286,7 +287,7 @@ export async function approveDomain(
 /** Withdraws an approval: the organization's providers stop logging in addresses of that domain. */
 export async function removeDomain(db: Kysely<Database>, organizationId: string, input: string, now: Date): Promise<boolean> {
   const domain = normalizeDomain(input);
-  return db.transaction().execute(async (trx) => {
+  return runTransaction(db, async (trx) => {
     const existing = await findDomain(trx, domain);
     if (existing?.organization_id !== organizationId) return false;
     await deleteDomain(trx, domain);
