@@ -5,7 +5,7 @@ import { type Config, describeConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import type { Metrics } from './metrics.js';
 import { type ChangeFeed, startChangeFeed } from './services/change-feed.js';
-import { createServices, type Services } from './services/index.js';
+import { createServices, type Deps, type Services } from './services/index.js';
 import type { MailTiming } from './services/mail.js';
 import { openStore, type Store } from './store/db.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -114,6 +114,8 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   services: Services;
+  /** What the services were wired with (clock, keys, configuration): for operator tooling and tests. */
+  deps: Deps;
   /** What keeps this node's caches exact (services/change-feed.ts). */
   feed: ChangeFeed;
   /** The metrics URL, when GATEHOUSE_METRICS_ADDRESS is set. */
@@ -151,7 +153,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
   // The configured public URL, or (known once listening) the address the server listens on.
   let baseUrl = config.publicUrl;
-  const services = createServices({
+  const deps: Deps = {
     db: store.db,
     keys: config.keys,
     now: options.now ?? (() => new Date()),
@@ -161,7 +163,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     log: logger,
     ...(options.mailTiming ? { mailTiming: options.mailTiming } : {}),
     ...(options.usageFlushMs !== undefined ? { usageFlushMs: options.usageFlushMs } : {}),
-  });
+  };
+  const services = createServices(deps);
   const feed = startChangeFeed(store, services.auth.cache, { logger });
   services.bookkeeping.start(options.bookkeepingFlushMs ?? 1_000, (error) =>
     logger.warn({ err: (error as Error).message }, 'writing lastUsedAt/lastSeenAt failed; will retry'),
@@ -226,6 +229,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app,
     store,
     services,
+    deps,
     feed,
     metricsUrl,
     close: () => {

@@ -9,6 +9,9 @@ import type { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { Problem } from '../model/errors.js';
 import type { Store } from '../store/db.js';
+
+export type { Store };
+
 import type { CliContext } from './context.js';
 import { ApiError, CliError, usageError } from './errors.js';
 
@@ -109,3 +112,16 @@ function asCliError(error: unknown, what: string): CliError {
   }
   return new CliError(`cannot ${what}: ${firstLine(error)}`);
 }
+
+/**
+ * What operator commands run on the database, each loaded on first use, so commands that talk to a
+ * server over HTTP never load the store or the services. Commands reach them only through here
+ * (the import rules in biome.json).
+ */
+export const operatorModules = {
+  bootstrap: () => import('../services/bootstrap.js'),
+  audit: () => import('../services/audit.js'),
+  ssoDomains: () => import('../services/identity/sso-accounts.js'),
+  store: () => import('../store/db.js'),
+  migrations: () => import('../store/migrate.js'),
+};

@@ -214,7 +214,7 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
     request.gatehouse = state;
     if (versioned) {
       const segment = (request.params as { apiVersion?: string }).apiVersion ?? '';
-      state.version = known.get(segment) ?? apiVersion(known, segment, services.deps.now().getTime());
+      state.version = known.get(segment) ?? apiVersion(known, segment, services.now().getTime());
     }
     let token = bearerToken(request.headers.authorization);
     const viaCookie = token === null && cookies;

@@ -67,7 +67,7 @@ function projectOfPreflight(request: FastifyRequest): string | null {
 function sameOrigin(request: FastifyRequest, origin: string, services: Services): boolean {
   if (origin === `${request.protocol}://${request.host}`) return true;
   try {
-    return origin === new URL(services.deps.baseUrl()).origin;
+    return origin === new URL(services.baseUrl()).origin;
   } catch {
     return false;
   }

@@ -127,7 +127,7 @@ async function decideCall(
   let unversioned = path;
   let versionError: Problem | null = null;
   if (/^v/.test(first)) {
-    const parsed = parseApiVersion(first, services.deps.now().getTime());
+    const parsed = parseApiVersion(first, services.now().getTime());
     if (parsed.ok) unversioned = `/${segments.slice(2).join('/')}`;
     else versionError = versionProblem(parsed.message, first);
   }

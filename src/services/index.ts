@@ -6,6 +6,7 @@ import { AuthService } from './auth.js';
 import { type Bookkeeping, bookkeepingOf } from './bookkeeping.js';
 import type { Deps } from './context.js';
 import { CorsService } from './cors.js';
+import { databaseReachable } from './health.js';
 import { IdentityService } from './identity/registry.js';
 import { InviteService } from './invites.js';
 import { LeakService } from './leaks.js';
@@ -25,7 +26,12 @@ import { UsageService } from './usage.js';
 import { UserService } from './users.js';
 
 export interface Services {
-  deps: Deps;
+  /** The services' clock (tests move it); routes read the time from here. */
+  now(): Date;
+  /** This server's public origin and base path (the configured public URL, or where it listens). */
+  baseUrl(): string;
+  /** Whether the database answers (`GET /health`). */
+  databaseReachable(): Promise<boolean>;
   auth: AuthService;
   projects: ProjectService;
   organizations: OrganizationService;
@@ -64,7 +70,9 @@ export function createServices(deps: Deps): Services {
   return {
     login,
     identity: new IdentityService(deps, login),
-    deps,
+    now: deps.now,
+    baseUrl: deps.baseUrl,
+    databaseReachable: () => databaseReachable(deps.db),
     auth,
     projects: new ProjectService(deps, auth),
     organizations: new OrganizationService(deps),

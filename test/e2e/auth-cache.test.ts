@@ -73,7 +73,7 @@ describe('on the node that makes the change, the very next request sees it', () 
   });
 
   it('expiry is checked against the clock on every request, cached or not', async () => {
-    const expiresAt = new Date(server.running.services.deps.now().getTime() + 120_000).toISOString();
+    const expiresAt = new Date(server.running.deps.now().getTime() + 120_000).toISOString();
     const robot = await api('POST', `${V}/access/project/${projectId}/robots`, {
       token: owner.token,
       body: {
@@ -124,19 +124,19 @@ describe('on the node that makes the change, the very next request sees it', () 
     const created = await api('POST', `${V}/access/project/${projectId}/roles`, {
       token: owner.token,
       body: {
-        name: 'auditor',
-        title: 'Auditor',
+        name: 'reviewer',
+        title: 'Reviewer',
         appliesToUsers: true,
         appliesToRobots: true,
         permissions: [{ name: 'sanity-project-members', action: 'read' }],
       },
     });
     expect(created.status).toBe(201);
-    const robot = await createRobot(api, owner.token, { type: 'project', id: projectId }, ['auditor']);
+    const robot = await createRobot(api, owner.token, { type: 'project', id: projectId }, ['reviewer']);
     const robotsPath = `${V}/access/project/${projectId}/robots`;
     await warm(usersOf(projectId), robot.token);
     await warm(robotsPath, robot.token, 403);
-    const edited = await api('PUT', `${V}/access/project/${projectId}/roles/auditor`, {
+    const edited = await api('PUT', `${V}/access/project/${projectId}/roles/reviewer`, {
       token: owner.token,
       body: {
         title: 'Auditor',

@@ -134,6 +134,7 @@ describe('sanity users invite <email> --role <role>', () => {
       'editor',
       'contributor',
       'viewer',
+      'auditor',
       'deploy-studio',
       CUSTOM_ROLE.name,
     ]);
@@ -173,7 +174,7 @@ describe('sanity users invite <email> --role <role>', () => {
 
   it('a robot holding viewer may read the roles too (sanity.project.roles.read)', async () => {
     const roles = await globalClient(reader.token, 'v2025-09-22').request<unknown[]>({ uri: `/projects/${projectId}/roles` });
-    expect(roles.length).toBe(7);
+    expect(roles.length).toBe(8);
   });
 
   it('POST /v2025-09-22/invitations/project/<id> {email, role} with a custom role, then users list shows its title', async () => {

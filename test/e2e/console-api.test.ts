@@ -233,7 +233,7 @@ describe('logins for the console on this server’s own origin', () => {
   });
 
   it('trusts the Host header only when the server listens everywhere without a public URL', () => {
-    const deps = server.running.services.deps;
+    const deps = server.running.deps;
     const listening = (baseUrl: string) => new LoginService({ ...deps, baseUrl: () => baseUrl });
     expect(listening('https://gatehouse.example.com').ownOrigins('https://other.example')).toEqual([
       'https://gatehouse.example.com',

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 const DAY = 86_400_000;
-const fromNow = (ms: number) => new Date(server.running.services.deps.now().getTime() + ms).toISOString();
+const fromNow = (ms: number) => new Date(server.running.deps.now().getTime() + ms).toISOString();
 
 async function organization(name = 'Policy org'): Promise<string> {
   const res = await api('POST', `${V}/organizations`, { token: owner.token, body: { name } });

@@ -58,7 +58,7 @@ async function login(userId: string, label = 'laptop / Linux') {
     userId,
     source: 'password',
     organizationId: null,
-    lifetimeDays: services.deps.identity.personalTokenLifetimeDays,
+    lifetimeDays: server.running.deps.identity.personalTokenLifetimeDays,
   });
   const sid = new URL(target).searchParams.get('sid');
   const res = await api('GET', `/v1/auth/fetch?sid=${sid}`);

@@ -33,7 +33,7 @@ async function projectWithRobot(roleNames = ['editor']): Promise<{ projectId: st
 }
 
 /** A time `ms` after the server's clock (which tests move forward), as ISO text. */
-const fromNow = (ms: number) => new Date(server.running.services.deps.now().getTime() + ms).toISOString();
+const fromNow = (ms: number) => new Date(server.running.deps.now().getTime() + ms).toISOString();
 
 /** Tokens of a robot that still work at the server's current time (its clock may have been advanced). */
 async function workingTokens(robotId: string): Promise<string[]> {
@@ -42,7 +42,7 @@ async function workingTokens(robotId: string): Promise<string[]> {
     .select(['id', 'revoked_at'])
     .where('principal_id', '=', robotId)
     .execute();
-  const now = server.running.services.deps.now().toISOString();
+  const now = server.running.deps.now().toISOString();
   return rows.filter((r) => r.revoked_at === null || r.revoked_at > now).map((r) => r.id);
 }
 

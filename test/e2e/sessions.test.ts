@@ -95,7 +95,7 @@ describe('setting the session', () => {
 
   it('marks the cookies Secure when the server is reached over https', async () => {
     const user = await server.createUser();
-    const deps = server.running.services.deps;
+    const deps = server.running.deps;
     const https = new SessionService({ ...deps, baseUrl: () => 'https://gatehouse.example.com' });
     const cookies = await https.sessionCookies(user.token, new Date(Date.now() + 3_600_000).toISOString());
     expect(cookies[0]).toMatch(/; Path=\/; SameSite=Lax; Secure; HttpOnly$/);

@@ -302,7 +302,7 @@ export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
  * them): one that no test authenticates with, so revoking it ends nobody's session.
  */
 export function issuePersonalToken(server: TestServer, userId: string, label = 'spare') {
-  return issueToken(server.running.store.db, server.running.services.deps, {
+  return issueToken(server.running.store.db, server.running.deps, {
     kind: 'user',
     principalId: userId,
     label,

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { withJson } from '../client-options.js';
 import type { CliContext } from '../context.js';
-import { type ConfigOptions, onDatabase, withDatabaseOptions } from '../operator.js';
+import { type ConfigOptions, onDatabase, operatorModules, withDatabaseOptions } from '../operator.js';
 import { printJson, printLines } from '../output.js';
 
 interface CreateUserOptions extends ConfigOptions {
@@ -47,7 +47,7 @@ done by the system.`,
     .requiredOption('--email <email>', "the user's email address")
     .option('--name <name>', 'display name (default: the part of the email before @)')
     .action(async (options: CreateUserOptions) => {
-      const { createUserWithToken } = await import('../../services/bootstrap.js');
+      const { createUserWithToken } = await operatorModules.bootstrap();
       // The service migrates first: on a fresh install the first user must not need `serve`.
       const created = await onDatabase(ctx, options, 'create the user', (store, config) =>
         createUserWithToken(store, config.keys, {
@@ -79,7 +79,7 @@ done by the system.`,
     .description('revoke every personal token of a user: they stop working on the next request')
     .requiredOption('--email <email>', "the user's email address")
     .action(async (options: UserOptions) => {
-      const { revokeUserTokens } = await import('../../services/bootstrap.js');
+      const { revokeUserTokens } = await operatorModules.bootstrap();
       const result = await onDatabase(ctx, options, 'revoke the tokens', (store, config) =>
         revokeUserTokens(store, config.keys, options.email),
       );
@@ -103,7 +103,7 @@ done by the system.`,
       )
       .requiredOption('--email <email>', "the user's email address")
       .action(async (options: UserOptions) => {
-        const { setUserDisabled } = await import('../../services/bootstrap.js');
+        const { setUserDisabled } = await operatorModules.bootstrap();
         const result = await onDatabase(ctx, options, `${disable ? 'disable' : 'enable'} the user`, (store, config) =>
           setUserDisabled(store, config.keys, options.email, disable),
         );

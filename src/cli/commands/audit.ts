@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { type ClientOptions, connect, withClientOptions, withJson } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { ApiError, CliError } from '../errors.js';
-import { type ConfigOptions, firstLine, loadOperatorConfig, withDatabaseOptions } from '../operator.js';
+import { type ConfigOptions, firstLine, loadOperatorConfig, operatorModules, withDatabaseOptions } from '../operator.js';
 import { formatTime, printJson, printLines, printTable, text } from '../output.js';
 
 interface FilterOptions extends ClientOptions {
@@ -130,8 +130,8 @@ export function registerAudit(program: Command, ctx: CliContext): void {
     .description('recompute the audit log’s hash chain on the database; exit 1 at the first break')
     .action(async (options: ConfigOptions & { json?: boolean }) => {
       const config = loadOperatorConfig(ctx, options);
-      const { openStore } = await import('../../store/db.js');
-      const { verifyAuditLog } = await import('../../services/audit.js');
+      const { openStore } = await operatorModules.store();
+      const { verifyAuditLog } = await operatorModules.audit();
       const store = openStore(config.database);
       let result: Awaited<ReturnType<typeof verifyAuditLog>>;
       try {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { withJson } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
-import { type ConfigOptions, firstLine, loadOperatorConfig, withDatabaseOptions } from '../operator.js';
+import { type ConfigOptions, firstLine, loadOperatorConfig, operatorModules, withDatabaseOptions } from '../operator.js';
 import { printJson, printLines } from '../output.js';
 
 export function registerMigrate(program: Command, ctx: CliContext): void {
@@ -17,8 +17,8 @@ upgrading Gatehouse, migrate and then restart the servers still running the olde
     )
     .action(async (options: ConfigOptions & { json?: boolean }) => {
       const config = loadOperatorConfig(ctx, options);
-      const { openStore } = await import('../../store/db.js');
-      const { migrateToLatest } = await import('../../store/migrate.js');
+      const { openStore } = await operatorModules.store();
+      const { migrateToLatest } = await operatorModules.migrations();
       const store = openStore(config.database);
       let applied: string[];
       try {

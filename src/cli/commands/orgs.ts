@@ -5,11 +5,10 @@
  * administrator can approve a domain, see services/identity/sso-accounts.ts).
  */
 import type { Command } from 'commander';
-import type { Store } from '../../store/db.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
-import { type ConfigOptions, onDatabase, withDatabaseOptions } from '../operator.js';
+import { type ConfigOptions, onDatabase, operatorModules, type Store, withDatabaseOptions } from '../operator.js';
 import { formatFields, formatTime, printJson, printLines, printTable, text } from '../output.js';
 
 interface Organization {
@@ -163,7 +162,7 @@ function registerDomains(orgs: Command, ctx: CliContext): void {
     .description("list the domains approved for an organization's single sign-on")
     .argument('<organizationId>', 'organization id')
     .action(async (organizationId: string, options: DomainOptions) => {
-      const { listDomains } = await import('../../services/identity/sso-accounts.js');
+      const { listDomains } = await operatorModules.ssoDomains();
       const rows = await onDatabase(ctx, options, 'list the domains', async (store) => {
         await migrated(store);
         return listDomains(store.db, organizationId);
@@ -185,7 +184,7 @@ function registerDomains(orgs: Command, ctx: CliContext): void {
     .argument('<organizationId>', 'organization id')
     .argument('<domain>', 'the part after the @, e.g. acme.example')
     .action(async (organizationId: string, domain: string, options: DomainOptions) => {
-      const { approveDomain } = await import('../../services/identity/sso-accounts.js');
+      const { approveDomain } = await operatorModules.ssoDomains();
       const result = await onDatabase(ctx, options, 'approve the domain', async (store) => {
         await migrated(store);
         return approveDomain(store.db, organizationId, domain, now());
@@ -203,7 +202,7 @@ function registerDomains(orgs: Command, ctx: CliContext): void {
     .argument('<organizationId>', 'organization id')
     .argument('<domain>', 'the part after the @')
     .action(async (organizationId: string, domain: string, options: DomainOptions) => {
-      const { removeDomain } = await import('../../services/identity/sso-accounts.js');
+      const { removeDomain } = await operatorModules.ssoDomains();
       const removed = await onDatabase(ctx, options, 'remove the domain', async (store) => {
         await migrated(store);
         return removeDomain(store.db, organizationId, domain, now());
@@ -219,7 +218,7 @@ function registerDomains(orgs: Command, ctx: CliContext): void {
 
 /** Operator commands may run before the server ever started: bring the schema up to date first. */
 async function migrated(store: Store): Promise<void> {
-  const { migrateToLatest } = await import('../../store/migrate.js');
+  const { migrateToLatest } = await operatorModules.migrations();
   await migrateToLatest(store.db);
 }
 

@@ -62,7 +62,7 @@ function sendPage(ctx: FormContext, page: HtmlPage) {
  * elsewhere). Older browsers send neither header on some posts; those and non-browser clients
  * are let through, as their posts carry no cookie of ours to ride on anyway.
  */
-function checkSameOrigin(ctx: FormContext & { services: { deps: { baseUrl(): string } } }): void {
+function checkSameOrigin(ctx: FormContext & { services: { baseUrl(): string } }): void {
   const request = ctx.reply.request;
   const site = request.headers['sec-fetch-site'];
   const origin = request.headers.origin;
@@ -75,16 +75,16 @@ function checkSameOrigin(ctx: FormContext & { services: { deps: { baseUrl(): str
 }
 
 /** The origins of this server's own pages: the public URL's, and the one this request was sent to. */
-function ownOrigins(ctx: FormContext & { services: { deps: { baseUrl(): string } } }): string[] {
+function ownOrigins(ctx: FormContext & { services: { baseUrl(): string } }): string[] {
   const request = ctx.reply.request;
-  const origins = [new URL(ctx.services.deps.baseUrl()).origin];
+  const origins = [new URL(ctx.services.baseUrl()).origin];
   if (request.host) origins.push(`${request.protocol}://${request.host}`);
   return origins;
 }
 
 /** Runs a form submission: a 303 to where it leads, or for a browser a page that explains the failure. */
 async function answerForm(
-  ctx: FormContext & { services: { deps: { baseUrl(): string } } },
+  ctx: FormContext & { services: { baseUrl(): string } },
   submit: () => Promise<string>,
   failurePage: (problem: Problem) => Promise<HtmlPage> | HtmlPage,
 ) {

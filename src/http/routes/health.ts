@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { defineRoute } from '../route.js';
 
@@ -12,13 +11,9 @@ export const healthRoutes = [
     policy: { accepts: ['anonymous', 'user', 'robot'], note: 'for load balancers and probes' },
     response: Type.Object({ status: Type.String(), database: Type.String() }),
     handler: async ({ services, reply }) => {
-      try {
-        await sql`select 1`.execute(services.deps.db);
-        return { status: 'ok', database: 'ok' };
-      } catch {
-        reply.code(503);
-        return { status: 'unavailable', database: 'unreachable' };
-      }
+      if (await services.databaseReachable()) return { status: 'ok', database: 'ok' };
+      reply.code(503);
+      return { status: 'unavailable', database: 'unreachable' };
     },
   }),
 ];

@@ -169,7 +169,7 @@ export const accessInviteRoutes = [
       }
       try {
         const invite = await ctx.services.invites.getByToken(ctx.params.inviteToken);
-        return sendHtml(ctx, invitePage(invite, ctx.params.inviteToken, ctx.services.deps.baseUrl()));
+        return sendHtml(ctx, invitePage(invite, ctx.params.inviteToken, ctx.services.baseUrl()));
       } catch (error) {
         const problem = error as { status?: number; message?: string; reason?: { code?: string; hint?: string } };
         if (typeof problem.status !== 'number') throw error;
