@@ -441,6 +441,40 @@ describe('the optional inactivity timeout (GATEHOUSE_TOKEN_IDLE_TIMEOUT_MINUTES)
     }
   });
 
+  it('counts uses on every node: a token in use on one node is not refused as idle by another', async () => {
+    const other = await startTestServer({ sameDatabaseAs: idle, identity: { tokenIdleTimeoutMinutes: 15 } });
+    const otherApi = apiClient(other.url);
+    const user = await idle.createUser();
+    const on = (nodeApi: Api) => nodeApi('GET', `${V}/users/me/grants`, { token: user.token });
+    const both = (ms: number) => {
+      idle.advance(ms);
+      other.advance(ms);
+    };
+    let moved = 0;
+    try {
+      // Both nodes know the token (the other one caches it, with this use as its latest).
+      expect((await on(idleApi)).status).toBe(200);
+      expect((await on(otherApi)).status).toBe(200);
+      // Used on the first node only, ten minutes later; its bookkeeping writes the use.
+      both(10 * MINUTE);
+      moved += 10 * MINUTE;
+      expect((await on(idleApi)).status).toBe(200);
+      await idle.running.services.bookkeeping.flush();
+      // Twenty minutes after the other node last saw it, ten after its last use: it works there too.
+      both(10 * MINUTE);
+      moved += 10 * MINUTE;
+      expect((await on(otherApi)).status).toBe(200);
+      // Unused anywhere for 16 minutes: refused on both.
+      both(16 * MINUTE);
+      moved += 16 * MINUTE;
+      expectErrorEnvelope(await on(otherApi), 401, 'token_inactive');
+      expectErrorEnvelope(await on(idleApi), 401, 'token_inactive');
+    } finally {
+      both(-moved);
+      await other.close();
+    }
+  });
+
   it('a token never used is idle from its creation; robot tokens have no inactivity timeout', async () => {
     const owner = await idle.createUser();
     const projectId = await createProject(idleApi, owner.token, 'Idle');

@@ -36,8 +36,9 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
 These commands open the configured database themselves (--data-dir / --database-url, or the
 GATEHOUSE_* variables; with PostgreSQL also the same GATEHOUSE_SECRET as the server). None of them
 needs the server stopped: they may run while \`gatehouse serve\` is serving the same database, and a
-running server sees the change on its next request (it checks tokens and users in the database on
-every request; nothing is cached). On SQLite, run them on the machine and in the directory of the
+running server sees the change at once: its caches follow the database (on SQLite it notices that
+the file changed on its next request; on PostgreSQL the change is announced to every node, which
+applies it within a second). On SQLite, run them on the machine and in the directory of the
 server (the default data directory is ./.gatehouse). Every change is written to the audit log as
 done by the system.`,
     );
