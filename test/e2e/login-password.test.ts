@@ -661,7 +661,11 @@ describe('PUT /users/me/password', () => {
     const robot = await createRobot(api, owner.token, { type: 'project', id: projectId }, ['administrator']);
     const res = await api('PUT', `${V}/users/me/password`, { token: robot.token, body: { newPassword: PASSWORD } });
     expectErrorEnvelope(res, 403, 'principal_not_accepted');
-    expect(res.body.reason.hint ?? res.body.message).toBeDefined();
+    // The answer says why (robots have no password) and what to use instead (a personal token).
+    expect(res.body.message).toBe('Robots are not allowed');
+    expect(res.body.reason).toMatchObject({ principalKind: 'robot', accepts: ['user'] });
+    expect(res.body.reason.hint).toContain('robots have no password');
+    expect(res.body.reason.hint).toContain('gatehouse login');
     expectErrorEnvelope(await api('PUT', `${V}/users/me/password`, { body: { newPassword: PASSWORD } }), 401);
   });
 });

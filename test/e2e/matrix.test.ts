@@ -5,7 +5,9 @@
  * organization with each robot-applicable organization role, and a robot of another project).
  *
  * The expected outcome of each cell is computed here, independently of the server, from the
- * route's declared policy and the grants of the caller's built-in roles. A new route joins the
+ * route's declared policy and the grants of the caller's built-in roles as the golden table in
+ * test/support/golden-roles.ts writes them (not the production role table, so a wrong grant there
+ * fails a cell). A new route joins the
  * matrix by being declared; if it needs a body or destroys something, this file refuses to run
  * until it is told how to call it harmlessly (SAMPLE_BODIES in test/support/fixtures.ts,
  * THROWAWAY_TARGETS below). An allowed call gets the route's declared status, unless the route is
@@ -20,7 +22,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRoute } from '../../src/http/route.js';
 import { routes } from '../../src/http/routes/index.js';
 import type { ResourceSource } from '../../src/model/policy.js';
-import { grantsOfBuiltIns, ORGANIZATION_ROLES, PROJECT_ROLES } from '../../src/model/roles.js';
 import { verifyAuditLog } from '../../src/services/audit.js';
 import {
   addMember,
@@ -47,6 +48,7 @@ import {
   V,
   withSampleQuery,
 } from '../support/fixtures.js';
+import { goldenGrants, goldenRoles } from '../support/golden-roles.js';
 import { type SamlIdp, type SamlRequestInfo, startSamlIdp } from '../support/saml-idp.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
@@ -77,16 +79,20 @@ const CUSTOM_ROLE_ACTIONS = [
 /** The `<type>.<action>` grants of the roles a principal holds on a resource type. */
 function grantsHeld(type: ResourceKind, roles: readonly string[]): ReadonlySet<string> {
   const builtIn = roles.filter((r) => r !== CUSTOM_ROLE);
-  if (builtIn.length === roles.length) return grantsOfBuiltIns(type, roles);
+  if (builtIn.length === roles.length) return goldenGrants(type, roles);
   return new Set([
-    ...grantsOfBuiltIns(type, builtIn),
+    ...goldenGrants(type, builtIn),
     ...CUSTOM_ROLE_ACTIONS.map(([what, action]) => `sanity.${type}.${what}.${action}`),
   ]);
 }
 
 const NONE: Roles = { project: [], organization: [] };
-const ROBOT_PROJECT_ROLES = PROJECT_ROLES.filter((r) => r.appliesToRobots).map((r) => r.name);
-const ROBOT_ORGANIZATION_ROLES = ORGANIZATION_ROLES.filter((r) => r.appliesToRobots).map((r) => r.name);
+const ROBOT_PROJECT_ROLES = goldenRoles('project')
+  .filter((r) => r.appliesToRobots)
+  .map((r) => r.name);
+const ROBOT_ORGANIZATION_ROLES = goldenRoles('organization')
+  .filter((r) => r.appliesToRobots)
+  .map((r) => r.name);
 
 const PRINCIPALS: readonly PrincipalSpec[] = [
   { name: 'anonymous', kind: 'anonymous', roles: NONE },

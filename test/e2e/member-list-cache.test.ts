@@ -3,6 +3,10 @@
  * node that made it on its very next request, and on every other node on its very next request on
  * SQLite (`data_version`) and within 1 s on PostgreSQL (LISTEN/NOTIFY; services/change-feed.ts).
  * No TTLs: a node whose change feed cannot vouch for its cache reads the version every time.
+ *
+ * That pages really come from memory is shown, not assumed: a row changed straight in the database
+ * (moving no version) stays unseen in a page already rendered, and shows once a real change moves
+ * the version.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DIALECT } from '../support/database.js';
@@ -49,6 +53,59 @@ afterAll(async () => {
 });
 
 describe('member list pages on two nodes', () => {
+  it('serve a page from memory while the resource’s version is unchanged, and render it again once it moves', async () => {
+    // A project of its own, so the other tests' expectations of the fixture project stay as they are.
+    const project = { type: 'project' as const, id: await createProject(a, owner.token) };
+    const reader = (await createRobot(a, owner.token, project, ['viewer'])).token;
+    const path = `/v2025-01-09/access/project/${project.id}/users`;
+    const quiet = await nodeA.createUser('quiet@example.com', 'Quiet Member');
+    await addMember(nodeA, project, quiet.userId, ['viewer']);
+    const nameOf = (res: { body: { data: Array<{ sanityUserId: string; profile: { displayName: string } }> } }) =>
+      res.body.data.find((u) => u.sanityUserId === quiet.userId)?.profile.displayName;
+    const list = (api: Api) => api('GET', `${path}?limit=100`, { token: reader });
+    for (const api of [a, b]) {
+      const res = await seenBy(
+        api,
+        a,
+        () => list(api),
+        (r) => nameOf(r) === 'Quiet Member',
+      );
+      expect(nameOf(res)).toBe('Quiet Member');
+    }
+    // Whatever bookkeeping the requests so far noted (lastSeenAt, lastUsedAt) is written now, so no
+    // version moves from here on but the ones this test makes; then both nodes hold a current page.
+    await nodeA.running.services.bookkeeping.flush();
+    await nodeB.running.services.bookkeeping.flush();
+    for (const api of [a, b]) expect(nameOf(await list(api))).toBe('Quiet Member');
+
+    // A change made behind the servers' backs (straight in the database, through no service, so
+    // no version moves and no node hears of it): a page rendered from the database would show it;
+    // a page served from memory does not. Without the page cache, this fails.
+    await nodeA.running.store.db
+      .updateTable('users')
+      .set({ display_name: 'Renamed Behind The Servers' })
+      .where('id', '=', quiet.userId)
+      .execute();
+    for (const api of [a, b]) expect(nameOf(await list(api)), 'served from the page cache').toBe('Quiet Member');
+    // Another limit is another page, never rendered before: it reads the database.
+    const fresh = await a('GET', `${path}?limit=99`, { token: reader });
+    expect(nameOf(fresh)).toBe('Renamed Behind The Servers');
+
+    // A change through the service moves the version: both nodes render the page again.
+    const newcomer = await nodeA.createUser();
+    await addMember(nodeA, project, newcomer.userId, ['viewer']);
+    for (const api of [a, b]) {
+      const res = await seenBy(
+        api,
+        a,
+        () => list(api),
+        (r) => ids(r).includes(newcomer.userId),
+      );
+      expect(ids(res)).toContain(newcomer.userId);
+      expect(nameOf(res)).toBe('Renamed Behind The Servers');
+    }
+  });
+
   it('a member added and removed shows on both nodes on the next request', async () => {
     const path = `/v2025-01-09/access/project/${projectId}/users`;
     // Warm both nodes' caches.

@@ -4,8 +4,8 @@
  * legacy `/grants` endpoints group the same answers by permission type.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grantsOfBuiltIns, PROJECT_ROLES } from '../../src/model/roles.js';
 import { addMember, createOrganization, createProject, createRobot, expectErrorEnvelope, V } from '../support/fixtures.js';
+import { goldenGrants, goldenRoles } from '../support/golden-roles.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -53,13 +53,13 @@ const SAMPLE = [
 type EffectivePermission = { name: string; type: string; action: string; params: Record<string, unknown> };
 
 describe('GET /access/{type}/{id}/user-permissions/me/check', () => {
-  for (const role of PROJECT_ROLES.filter((r) => r.appliesToUsers)) {
+  for (const role of goldenRoles('project').filter((r) => r.appliesToUsers)) {
     it(`answers per permission for a ${role.name}`, async () => {
       const user = await server.createUser();
       await addMember(server, { type: 'project', id: projectId }, user.userId, [role.name]);
       const res = await api('GET', check(`project/${projectId}`, SAMPLE), { token: user.token });
       expect(res.status, res.text).toBe(200);
-      const grants = grantsOfBuiltIns('project', [role.name]);
+      const grants = goldenGrants('project', [role.name]);
       expect(res.body).toEqual({ data: Object.fromEntries(SAMPLE.map((p) => [p, grants.has(p)])) });
     });
   }
@@ -171,7 +171,7 @@ describe('GET /access/{type}/{id}/user-permissions/me', () => {
     expect(data.some((p) => p.type === 'sanity.project.members' && p.action === 'update')).toBe(false);
     // Every permission it lists is one /check says yes to, and the other way round.
     const listed = new Set(data.map((p) => `${p.type}.${p.action}`));
-    expect(listed).toEqual(new Set(grantsOfBuiltIns('project', ['viewer'])));
+    expect(listed).toEqual(new Set(goldenGrants('project', ['viewer'])));
 
     // Two roles with overlapping permissions: each permission once.
     await api('PUT', `${V}/access/project/${projectId}/users/${viewer.userId}/roles/editor`, { token: owner.token });
@@ -299,7 +299,7 @@ describe('implied roles: an organization administrator administers the organizat
     const listed = await api('GET', `${V}/access/project/${inside}/user-permissions/me`, { token: orgAdmin.token });
     expect(listed.status, listed.text).toBe(200);
     const types = new Set((listed.body.data as EffectivePermission[]).map((p) => `${p.type}.${p.action}`));
-    expect(types).toEqual(new Set(grantsOfBuiltIns('project', ['administrator'])));
+    expect(types).toEqual(new Set(goldenGrants('project', ['administrator'])));
 
     const grants = await api('GET', `${V}/projects/${inside}/grants`, { token: orgAdmin.token });
     expect(grants.status, grants.text).toBe(200);
@@ -345,7 +345,7 @@ describe('grants (legacy shape)', () => {
     const flat = Object.entries(admin.body as Record<string, Array<{ grants: Array<{ name: string }> }>>).flatMap(
       ([type, entries]) => entries.flatMap((e) => e.grants.map((g) => `${type}.${g.name}`)),
     );
-    expect(new Set(flat)).toEqual(new Set(grantsOfBuiltIns('project', ['administrator'])));
+    expect(new Set(flat)).toEqual(new Set(goldenGrants('project', ['administrator'])));
 
     const stranger = await server.createUser();
     expectErrorEnvelope(await api('GET', `${V}/projects/${projectId}/grants`, { token: stranger.token }), 404, 'not_found');

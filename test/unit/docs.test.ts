@@ -3,10 +3,13 @@
  * and the permission catalog. This test renders them again in memory and compares them with the
  * committed files, so a route, role or permission cannot change without its documentation.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { displayPath, generateDocs, readCommitted } from '../../scripts/gen-docs.js';
 import { routes } from '../../src/http/routes/index.js';
 import { builtInRoles } from '../../src/model/roles.js';
+import { errorCodesIn } from '../support/error-codes.js';
 
 const pages = generateDocs();
 
@@ -36,16 +39,63 @@ describe('generated reference docs', () => {
 });
 
 describe('the errors page', () => {
-  it('documents every reason.code the source can produce', async () => {
-    const { readFileSync, readdirSync } = await import('node:fs');
-    const { join } = await import('node:path');
+  it('documents every reason.code the source can produce', () => {
     const files = (readdirSync('src', { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
-    const codes = new Set<string>();
-    for (const file of files) {
-      for (const match of readFileSync(join('src', file), 'utf8').matchAll(/\bcode: '([a-z_]+)'/g)) codes.add(match[1] as string);
-    }
+    const codes = errorCodesIn(files.map((file) => readFileSync(join('src', file), 'utf8')));
     const page = readFileSync('docs/errors.md', 'utf8');
     expect(codes.size).toBeGreaterThan(30);
+    // Codes passed as arguments are found too (services/auth.ts builds its 401s this way).
+    expect(codes).toContain('token_rotated');
     expect([...codes].filter((code) => !page.includes(`\`${code}\``)).sort()).toEqual([]);
+  });
+});
+
+describe('the error-code scanner', () => {
+  it('finds codes in code: properties, plain, conditional and defaulted', () => {
+    const source = `
+      throw new Problem(404, 'x', { code: 'not_found', hint: 'y' });
+      const p = { code: rotated ? 'token_rotated' : "token_revoked" };
+      const q = { code: refusal?.code ?? 'principal_not_accepted', other: 'not_a_code' };
+      interface R { code: string; hint: string }
+      const r = { code: error.reason.code };
+      const quote = /['"]/g; const half = total / 2;
+      const s = { code: 'after_a_regexp' };
+    `;
+    expect([...errorCodesIn([source])].sort()).toEqual([
+      'after_a_regexp',
+      'not_found',
+      'principal_not_accepted',
+      'token_revoked',
+      'token_rotated',
+    ]);
+  });
+
+  it('finds codes passed to a function whose parameter at that position is named code', () => {
+    const library = `
+      export function sessionNotFound(code: string, detail: string): Problem { return new Problem(401, detail, { code }); }
+      export async function later<T>(status: number, code?: string) {}
+    `;
+    const user = `
+      const refuse = async (status: number, message: string, code: string, hint: string) => {};
+      return sessionNotFound('token_revoked', \`revoked at \${when}, (really)\`);
+      return sessionNotFound(
+        expired ? 'token_expired' : 'token_unknown',
+        'not_this_one',
+      );
+      await later(404, 'late_code');
+      await refuse(403, 'a_message', 'sso_refused', 'a_hint');
+      sessionNotFoundish('not_a_code', 'x');
+      // sessionNotFound('commented_out', 'x')
+      const html = \`<p>Error code: <code lang="en">x</code></p>\`;
+    `;
+    // Another file's local function of the same name means something else.
+    const other = `const refuse = async (problem: Problem) => {}; refuse(tooMany('message', 'account'));`;
+    const codes = errorCodesIn([library, user, other]);
+    for (const code of ['token_revoked', 'token_expired', 'token_unknown', 'late_code', 'sso_refused']) {
+      expect(codes, code).toContain(code);
+    }
+    for (const code of ['not_this_one', 'a_message', 'a_hint', 'not_a_code', 'commented_out', 'en', 'account']) {
+      expect(codes, code).not.toContain(code);
+    }
   });
 });
