@@ -1,8 +1,8 @@
 /**
- * CORS enforcement (reference §8). On every request that carries an `Origin` header in a project
- * context — `{projectId}` or `{resourceType}=project/{resourceId}` in the path, the
- * `<projectId>.api.` host, or the `X-Sanity-Project-ID` header — the project's allowed origins
- * decide:
+ * CORS enforcement (docs/collaboration.md, "CORS origins"). On every request that carries an
+ * `Origin` header in a project context — `{projectId}` or `{resourceType}=project/{resourceId}` in
+ * the path, the `<projectId>.api.` host, or the `X-Sanity-Project-ID` header — the project's
+ * allowed origins decide:
  * - allowed: the response carries `Access-Control-Allow-Origin: <origin>`, `Vary: Origin`, and
  *   `Access-Control-Allow-Credentials: true` only when the matching entry allows credentials;
  * - not allowed: 403 `cors_origin_not_allowed`, without any CORS header (the browser shows the

@@ -336,7 +336,10 @@ export class InviteService {
     return { data: rows.map(inviteView) };
   }
 
-  /** `GET /invitations/project/{id}` (§5.5): every invite of the project, newest last, in the legacy shape. */
+  /**
+   * `GET /invitations/project/{id}` (Sanity's legacy invitations API): every invite of the project,
+   * newest last, in the legacy shape.
+   */
   async legacyList(projectId: string) {
     const resource: ResourceRef = { type: 'project', id: projectId };
     const rows = await listInvites(this.deps.db, resource, ['pending', 'accepted', 'revoked'], null, MAX_LISTED);
