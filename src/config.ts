@@ -35,7 +35,9 @@ export interface Config {
   metrics: { host: string; port: number } | null;
 }
 
-/** How people log in and what their tokens may do (issue 4); environment variables only. */
+/**
+ * How people log in and what their tokens may do (docs/identity.md); environment variables only.
+ */
 export interface IdentityConfig {
   /** `open`: anyone may create an account with e-mail and password; `closed`: only existing users log in. */
   signup: 'open' | 'closed';
@@ -60,7 +62,10 @@ export interface IdentityConfig {
   mail: MailConfig;
 }
 
-/** Outgoing e-mail (issue 5): SMTP when configured, else `.eml` files in an outbox folder. */
+/**
+ * Outgoing e-mail (docs/collaboration.md, "Invitations"): SMTP when configured, else `.eml` files
+ * in an outbox folder.
+ */
 export interface MailConfig {
   /** `smtp://` or `smtps://` URL (GATEHOUSE_SMTP_URL); null: write messages to `outboxDir` and log the link. */
   smtpUrl: string | null;

@@ -19,13 +19,14 @@
  * Before any presented credential is looked up, the client address's failed authentications are
  * checked (services/rate-limits.ts): over the limit, every request with a credential gets the 429.
  */
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Problem } from '../model/errors.js';
+import { normalizeResourceType } from '../model/permissions.js';
 import type { Access, ResourceRef, RoutePolicy } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
 import { type ApiVersion, parseApiVersion } from '../model/versions.js';
 import type { Services } from '../services/index.js';
-import { normalizeResourceType } from '../services/robots.js';
 import { CSRF_HEADER, SANITY_SESSION_COOKIE, SESSION_COOKIE } from '../services/sessions.js';
 import { versionProblem } from './errors.js';
 import { projectContextOf } from './request-context.js';

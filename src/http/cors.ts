@@ -1,8 +1,8 @@
 /**
- * CORS enforcement (reference §8). On every request that carries an `Origin` header in a project
- * context — `{projectId}` or `{resourceType}=project/{resourceId}` in the path, the
- * `<projectId>.api.` host, or the `X-Sanity-Project-ID` header — the project's allowed origins
- * decide:
+ * CORS enforcement (docs/collaboration.md, "CORS origins"). On every request that carries an
+ * `Origin` header in a project context — `{projectId}` or `{resourceType}=project/{resourceId}` in
+ * the path, the `<projectId>.api.` host, or the `X-Sanity-Project-ID` header — the project's
+ * allowed origins decide:
  * - allowed: the response carries `Access-Control-Allow-Origin: <origin>`, `Vary: Origin`, and
  *   `Access-Control-Allow-Credentials: true` only when the matching entry allows credentials;
  * - not allowed: 403 `cors_origin_not_allowed`, without any CORS header (the browser shows the
@@ -16,10 +16,11 @@
  * `GET /check/cors` always answers with `Access-Control-Allow-Origin` for the calling origin, so a
  * page can read whether it is allowed.
  */
+
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { normalizeResourceType } from '../model/permissions.js';
 import { corsOriginNotAllowed } from '../services/cors.js';
 import type { Services } from '../services/index.js';
-import { normalizeResourceType } from '../services/robots.js';
 import { sendProblem } from './errors.js';
 import { projectContextOf } from './request-context.js';
 

@@ -226,3 +226,10 @@ export function grantsMap(grants: Iterable<string>): GrantsMap {
   }
   return out;
 }
+
+/** `projects` → `project`: the path accepts both spellings; storage uses one. */
+export function normalizeResourceType(type: string): ResourceType | null {
+  if (type === 'project' || type === 'projects') return 'project';
+  if (type === 'organization' || type === 'organizations') return 'organization';
+  return null;
+}

@@ -1,6 +1,7 @@
 /**
- * Access requests (reference §4.4): a person asks to join a project or organization (`access`), or
- * a member asks for another role (`role`); the resource's member managers accept or decline.
+ * Access requests (docs/collaboration.md, "Access requests"): a person asks to join a project or
+ * organization (`access`), or a member asks for another role (`role`); the resource's member
+ * managers accept or decline.
  *
  * Rules, all checked in the request's own transaction:
  * - one pending request per person and resource; a pending request older than 14 days counts as
@@ -46,7 +47,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const REQUEST_TTL_MS = 14 * DAY_MS;
 /** Requests one person may make per 24 hours, across every project and organization. */
 export const REQUEST_LIMIT = 10;
-/** Lists answer at most this many requests (the reference's lists have no pagination). */
+/** Lists answer at most this many requests (Sanity's request lists have no pagination). */
 export const MAX_LISTED = 500;
 
 export type AccessRequestType = 'access' | 'role';

@@ -78,7 +78,10 @@ export class AccessService {
     return { data };
   }
 
-  /** The caller's grants on the route's resource, in the legacy shape (reference §6). */
+  /**
+   * The caller's grants on the route's resource, in the legacy grants shape of
+   * `/projects/{id}/grants` (model/permissions.ts).
+   */
   grants(access: Access): GrantsMap {
     return grantsMap(access.grants);
   }

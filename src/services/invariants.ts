@@ -1,6 +1,6 @@
 /**
  * Rules no change may break, checked inside the change's transaction and explained when they bite
- * (reference §4.6):
+ * (docs/access-control.md, "The invariants"):
  * 1. every member holds at least one role (`ensureSomeRole`);
  * 2. the last member able to manage access stays (`ensureAccessManagerRemains`);
  * 3. nobody grants a role with permissions they do not hold, and only administrators grant
@@ -53,11 +53,11 @@ export async function checkGrantable(
 }
 
 /**
- * Revoking a role follows the rule for granting it (reference §4.6 3): the revoker must hold every
- * permission the role contains, and only an administrator revokes administrator. Otherwise an
- * editor with `members.update` could strip an administrator of what the editor could never give
- * back. Unlike granting, whether the role still applies to the holder does not matter: a role that
- * no longer fits can always be taken away.
+ * Revoking a role follows the rule for granting it (docs/decisions.md, "Revoking follows the rules
+ * of granting"): the revoker must hold every permission the role contains, and only an
+ * administrator revokes administrator. Otherwise an editor with `members.update` could strip an
+ * administrator of what the editor could never give back. Unlike granting, whether the role still
+ * applies to the holder does not matter: a role that no longer fits can always be taken away.
  */
 export async function checkRevocable(
   db: Executor,

@@ -1,6 +1,7 @@
 import { Problem, problems } from '../model/errors.js';
 import { sortableId } from '../model/ids.js';
 import { cursorKey, toPage } from '../model/pagination.js';
+import { normalizeResourceType } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import type { UserPrincipal } from '../model/principals.js';
 import { digestToken, generateSecret, hasValidChecksum } from '../model/tokens.js';
@@ -25,7 +26,6 @@ import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { checkGrantable, ensureInviterMayStillGrant, type Granter } from './invariants.js';
 import { enqueueMail, type MailService, SECRET_PLACEHOLDER } from './mail.js';
 import { addMember } from './memberships.js';
-import { normalizeResourceType } from './robots.js';
 import { resolveRoles, roleSummaries } from './role-catalog.js';
 import { normalizeEmail } from './validation.js';
 import { accessUserView, membershipView } from './views.js';
@@ -336,7 +336,10 @@ export class InviteService {
     return { data: rows.map(inviteView) };
   }
 
-  /** `GET /invitations/project/{id}` (§5.5): every invite of the project, newest last, in the legacy shape. */
+  /**
+   * `GET /invitations/project/{id}` (Sanity's legacy invitations API): every invite of the project,
+   * newest last, in the legacy shape.
+   */
   async legacyList(projectId: string) {
     const resource: ResourceRef = { type: 'project', id: projectId };
     const rows = await listInvites(this.deps.db, resource, ['pending', 'accepted', 'revoked'], null, MAX_LISTED);

@@ -1,5 +1,5 @@
 /**
- * The login flow every provider shares (reference §3.3):
+ * The login flow every provider shares (docs/identity.md, "The login flow"):
  *
  *   GET /auth/login/{provider}?origin=…&type=token&label=…   → startFlow (a single-use flow id)
  *   … the provider (a password form, an OpenID Connect or SAML identity provider) …

@@ -6,7 +6,7 @@
 import { problems } from '../model/errors.js';
 import { newId } from '../model/ids.js';
 import { cursorKey, toPage } from '../model/pagination.js';
-import type { ResourceType } from '../model/permissions.js';
+import { normalizeResourceType, type ResourceType } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import type { RobotPrincipal } from '../model/principals.js';
 import { deleteMembershipsOf, membershipsOfPrincipals } from '../store/memberships.js';
@@ -48,13 +48,6 @@ function checkGracePeriod(gracePeriodSeconds: number): void {
       'gracePeriodSeconds',
     );
   }
-}
-
-/** `projects` → `project`: the path accepts both spellings; storage uses one. */
-export function normalizeResourceType(type: string): ResourceType | null {
-  if (type === 'project' || type === 'projects') return 'project';
-  if (type === 'organization' || type === 'organizations') return 'organization';
-  return null;
 }
 
 export class RobotService {

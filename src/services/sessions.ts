@@ -1,10 +1,12 @@
 /**
- * Personal tokens as sessions (issue 4): who am I and until when (`/auth/id`), logging out, the
- * list of one's own tokens and revoking one of them, the browser session cookie and its CSRF
- * value, and the operator's commands over a user's sessions (revoke all, disable, enable).
+ * Personal tokens as sessions (docs/identity.md, "Personal tokens" and "Browser sessions"): who am
+ * I and until when (`/auth/id`), logging out, the list of one's own tokens and revoking one of
+ * them, the browser session cookie and its CSRF value, and the operator's commands over a user's
+ * sessions (revoke all, disable, enable).
  *
- * Every change runs in one transaction with its one audit event. Revocation takes effect on the
- * next request on every node: authentication reads the token row every time (services/auth.ts).
+ * Every change runs in one transaction with its one audit event. Revocation takes effect on this
+ * node's next request, and on other nodes as soon as the change feed delivers it, within a second
+ * (services/auth-cache.ts, services/change-feed.ts).
  */
 import { Problem, problems } from '../model/errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../model/pagination.js';

@@ -1,7 +1,8 @@
 /**
- * Access requests (reference §4.4): people ask for access to a project or organization whose id
- * they know, and its member managers accept (with roles, under the no-escalation rule) or decline.
- * The 14-day rules are checked with the server's controllable clock.
+ * Access requests (docs/collaboration.md, "Access requests"): people ask for access to a project or
+ * organization whose id they know, and its member managers accept (with roles, under the
+ * no-escalation rule) or decline. The 14-day rules are checked with the server's controllable
+ * clock.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

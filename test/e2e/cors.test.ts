@@ -1,8 +1,8 @@
 /**
- * CORS origins per project (reference §5.3, §8): validation, the CRUD routes and their project-host
- * alias, the seeded `http://localhost:3333`, enforcement over real HTTP (preflight and actual
- * responses, credentials only where allowed, 403 without CORS headers, Vary), `/check/cors`, the
- * explanation, and the `gatehouse cors` commands run as the built binary.
+ * CORS origins per project (docs/collaboration.md, "CORS origins"): validation, the CRUD routes and
+ * their project-host alias, the seeded `http://localhost:3333`, enforcement over real HTTP
+ * (preflight and actual responses, credentials only where allowed, 403 without CORS headers, Vary),
+ * `/check/cors`, the explanation, and the `gatehouse cors` commands run as the built binary.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -415,7 +415,7 @@ describe('who may invite whom', () => {
 });
 
 describe('legacy /invitations/project/{id}', () => {
-  it('invites and lists in the §5.5 shape', async () => {
+  it('invites and lists in the legacy /invitations/project shape', async () => {
     const { owner, projectId, base } = await project();
     const email = freshEmail('legacy');
     const res = await api('POST', `${V}/invitations/project/${projectId}`, {

@@ -1,8 +1,8 @@
 /**
- * Personal tokens (issue 4): their lifetimes under a controllable clock, `GET /auth/id`, logging
- * out, a user's own token list and revoking one, and the operator's `gatehouse admin
- * revoke-tokens` / `disable-user` / `enable-user`, run through the real CLI binary against this
- * server's database. Every revocation bites on the very next request.
+ * Personal tokens (docs/identity.md, "Personal tokens"): their lifetimes under a controllable
+ * clock, `GET /auth/id`, logging out, a user's own token list and revoking one, and the operator's
+ * `gatehouse admin revoke-tokens` / `disable-user` / `enable-user`, run through the real CLI binary
+ * against this server's database. Every revocation bites on the very next request.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';

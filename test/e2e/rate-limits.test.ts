@@ -1,6 +1,6 @@
 /**
- * Abuse limits (issue 4, R22), with a bounded loop against 127.0.0.1 on a server started with
- * small limits: failed token authentications per client address, failed logins per account and
+ * Abuse limits (R22 in docs/security.md), with a bounded loop against 127.0.0.1 on a server started
+ * with small limits: failed token authentications per client address, failed logins per account and
  * per address. Over a limit the answer is 429 with `Retry-After` and the `RateLimit-*` headers,
  * before the credential is looked at (a valid token, a correct password also wait), and moving the
  * clock past the window restores access.

@@ -1,9 +1,9 @@
 /**
- * Browser sessions for the console (issue 4, R28): `GET /auth/fetch` called from a configured
- * console origin sets the personal token as an HttpOnly, SameSite=Lax cookie plus a CSRF cookie;
- * the cookie then authenticates requests that carry no Authorization header, a cookie-authenticated
- * write needs `X-CSRF-Token`, and bearer tokens are unaffected. A stale cookie never stands in the
- * way of logging in again.
+ * Browser sessions for the console (R28 in docs/security.md): `GET /auth/fetch` called from a
+ * configured console origin sets the personal token as an HttpOnly, SameSite=Lax cookie plus a CSRF
+ * cookie; the cookie then authenticates requests that carry no Authorization header, a
+ * cookie-authenticated write needs `X-CSRF-Token`, and bearer tokens are unaffected. A stale cookie
+ * never stands in the way of logging in again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionService } from '../../src/services/sessions.js';

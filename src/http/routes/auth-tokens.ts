@@ -1,8 +1,8 @@
 /**
- * Personal tokens as sessions (reference §3.3): `GET /auth/id`, `POST /auth/logout`, and the
- * caller's own token list (`GET /auth/tokens`, `DELETE /auth/tokens/{tokenId}`, and
- * `DELETE /auth/tokens` to sign out everywhere). These are the only
- * routes under `/auth/` that a browser session cookie authenticates (http/auth.ts).
+ * Personal tokens as sessions (docs/identity.md, "Personal tokens"): `GET /auth/id`,
+ * `POST /auth/logout`, and the caller's own token list (`GET /auth/tokens`,
+ * `DELETE /auth/tokens/{tokenId}`, and `DELETE /auth/tokens` to sign out everywhere). These are
+ * the only routes under `/auth/` that a browser session cookie authenticates (http/auth.ts).
  */
 import { Type } from 'typebox';
 import { robotLogout } from '../../services/sessions.js';

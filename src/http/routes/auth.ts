@@ -1,6 +1,6 @@
 /**
- * The login flow shared by every provider (reference §3.3): which providers exist, where a login
- * starts, and where the CLI or console collects the token at the end.
+ * The login flow shared by every provider (docs/identity.md, "The login flow"): which providers
+ * exist, where a login starts, and where the CLI or console collects the token at the end.
  */
 import { Type } from 'typebox';
 import { Problem } from '../../model/errors.js';

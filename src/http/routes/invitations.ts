@@ -1,4 +1,7 @@
-/** Legacy invitations (reference §5.5), a façade over the Access API's invites. */
+/**
+ * Legacy invitations (Sanity's `/invitations/project/{id}` API), a façade over the Access API's
+ * invites.
+ */
 import { Type } from 'typebox';
 import { accessOf, defineRoute } from '../route.js';
 import { Id, Nullable, RoleSummary, Timestamp } from '../schemas.js';

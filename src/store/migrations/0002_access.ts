@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /**
- * Issue 3: custom roles and permissions per resource, organization policies, token rotation.
+ * Access control: custom roles and permissions per resource, organization policies, token rotation.
  * Still only `text` and `integer` columns; booleans are 0/1.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {

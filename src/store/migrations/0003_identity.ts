@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /**
- * Issue 4: passwords, identity providers and the identities they vouch for, login flows and the
+ * Identity: passwords, identity providers and the identities they vouch for, login flows and the
  * single-use session ids they end in, where each token came from.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 
 /**
- * Issue 5: invitations, access requests, CORS origins per project, and the audit log's hash chain.
+ * Collaboration: invitations, access requests, CORS origins per project, and the audit log's hash
+ * chain.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema

@@ -1,6 +1,7 @@
 /**
- * Invitations (reference §4.4): invite a person by e-mail with one role; they accept the e-mailed
- * link while logged in as that address. The link itself (`/v1/invites/{token}`) is a small page.
+ * Invitations (docs/collaboration.md, "Invitations"): invite a person by e-mail with one or more
+ * roles; they accept the e-mailed link while logged in as that address. The link itself
+ * (`/v1/invites/{token}`) is a small page.
  */
 import { Type } from 'typebox';
 import { DEFAULT_LIMIT } from '../../../model/pagination.js';

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Problem } from '../../../model/errors.js';
-import { normalizeResourceType } from '../../../services/robots.js';
+import { normalizeResourceType } from '../../../model/permissions.js';
 import { accessOf, defineRoute, resourceOf, userActor } from '../../route.js';
 import { Id, Nullable, ResourceParams, StringEnum } from '../../schemas.js';
 
