@@ -56,7 +56,7 @@ async function seedProject(
   const firstMemberIds: string[] = [];
   const deepKeys: string[] = [];
   const deepEvery = Math.max(1, Math.floor(members / 10 / 64));
-  const resource = { type: 'project', id: projectId };
+  const resource = { type: 'project' as const, id: projectId };
 
   await runTransaction(store.db, async (trx) => {
     await insertProject(trx, {

@@ -3,7 +3,9 @@
  * server said. The CLI is a client of the public API like any user's script: it sends nothing a
  * script could not send.
  */
+
 import type { Command } from 'commander';
+import type { ResourceRef } from '../model/policy.js';
 import { ApiError, CliError, usageError } from './errors.js';
 
 /** Every call the CLI makes is pinned to one API version, so server-side changes are opt-in. */
@@ -243,13 +245,6 @@ function networkReason(error: unknown): string {
 
 // --- The resource an Access API command acts on --------------------------------------------------
 
-export type AccessResourceType = 'project' | 'organization';
-
-export interface AccessResource {
-  type: AccessResourceType;
-  id: string;
-}
-
 export interface ResourceFlags {
   project?: string;
   organization?: string;
@@ -259,7 +254,7 @@ export interface ResourceFlags {
  * `--project <id>` or `--organization <id>`, exactly one: the resource of `/access/{type}/{id}/…`.
  * Neither or both is a usage error, raised before anything is sent.
  */
-export function resourceOf(flags: ResourceFlags): AccessResource {
+export function resourceOf(flags: ResourceFlags): ResourceRef {
   const { project, organization } = flags;
   if (project !== undefined && organization !== undefined) {
     throw usageError('give either --project <id> or --organization <id>, not both');
@@ -270,12 +265,12 @@ export function resourceOf(flags: ResourceFlags): AccessResource {
 }
 
 /** `project uc3abxgv`: how messages name the resource. */
-export function describeResource(resource: AccessResource): string {
+export function describeResource(resource: ResourceRef): string {
   return `${resource.type} ${resource.id}`;
 }
 
 /** `/access/{type}/{id}/<segments…>`, every segment URL-encoded. */
-export function accessPath(resource: AccessResource, ...segments: string[]): string {
+export function accessPath(resource: ResourceRef, ...segments: string[]): string {
   return ['/access', resource.type, resource.id, ...segments].map((s, i) => (i === 0 ? s : encodeURIComponent(s))).join('/');
 }
 

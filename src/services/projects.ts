@@ -1,7 +1,9 @@
 /** Projects: create (the creator becomes administrator), list, read, update, move between organizations. */
+
 import { Problem, problems } from '../model/errors.js';
 import { newId } from '../model/ids.js';
 import type { ResourceType } from '../model/permissions.js';
+import type { ResourceRef } from '../model/policy.js';
 import { resourceNotFound } from '../model/policy.js';
 import type { Principal, UserPrincipal } from '../model/principals.js';
 import { accessFromHoldings } from '../model/roles.js';
@@ -221,7 +223,7 @@ export class ProjectService {
       // Read after the version, never before: an older row under a newer version would be a stale hit.
       const row = await findProject(this.deps.db, id);
       if (!row) return undefined;
-      const resource = { type: 'project', id };
+      const resource: ResourceRef = { type: 'project', id };
       const [members, users, robots, roles] = await Promise.all([
         firstMembers(this.deps.db, resource, MAX_EMBEDDED_MEMBERS),
         countMembers(this.deps.db, resource, 'user'),
@@ -304,7 +306,7 @@ export class ProjectService {
 
   private async view(db: Executor, row: ProjectRow, currentId: string | null, includeMembers: boolean) {
     if (!includeMembers) return projectView(row, undefined);
-    const resource = { type: 'project', id: row.id };
+    const resource: ResourceRef = { type: 'project', id: row.id };
     const [members, roles] = await Promise.all([
       firstMembers(db, resource, MAX_EMBEDDED_MEMBERS),
       roleSummaries(db, 'project', [row.id]),

@@ -4,17 +4,18 @@
  * role) in the same transaction, and notes that the principal's access changed
  * (store/changes.ts), so cached pages and cached access stay exact.
  */
+import type { ResourceRef } from '../model/policy.js';
 import { changes, noteChange } from './changes.js';
 import { compiledOnce } from './prepared.js';
 import type { Executor, MembershipRow, UserRow } from './schema.js';
-import { adjustCounts, bumpVersion, countNames, type ResourceKey, readCount } from './versions.js';
+import { adjustCounts, bumpVersion, countNames, readCount } from './versions.js';
 
-export type { ResourceKey } from './versions.js';
+export type { ResourceRef };
 
 type MembershipKey = Pick<MembershipRow, 'id' | 'resource_type' | 'resource_id' | 'principal_kind' | 'principal_id'>;
 
-function resourceOf(m: Pick<MembershipRow, 'resource_type' | 'resource_id'>): ResourceKey {
-  return { type: m.resource_type, id: m.resource_id };
+function resourceOf(m: Pick<MembershipRow, 'resource_type' | 'resource_id'>): ResourceRef {
+  return { type: m.resource_type as ResourceRef['type'], id: m.resource_id };
 }
 
 /** The count changes of a membership gaining (+1) or losing (-1) roles, or joining or leaving (members). */
@@ -48,14 +49,14 @@ export async function insertMembership(db: Executor, row: MembershipRow, roleNam
 }
 
 /** The role names a principal holds on a resource; an empty list means it is not a member. */
-export async function rolesOf(db: Executor, resource: ResourceKey, principalId: string): Promise<string[]> {
+export async function rolesOf(db: Executor, resource: ResourceRef, principalId: string): Promise<string[]> {
   const rows = await membershipRoles(db, resource.type, resource.id, principalId);
   return rows.map((r) => r.role_name);
 }
 
 export async function findMembership(
   db: Executor,
-  resource: ResourceKey,
+  resource: ResourceRef,
   principalId: string,
 ): Promise<MembershipRow | undefined> {
   return db
@@ -72,7 +73,7 @@ export type UserMembershipRow = MembershipRow & { user: UserRow };
 /** One page of a resource's human members in membership-id order (`limit + 1` rows). */
 export async function listUserMembers(
   db: Executor,
-  resource: ResourceKey,
+  resource: ResourceRef,
   after: string | null,
   limit: number,
 ): Promise<UserMembershipRow[]> {
@@ -131,12 +132,12 @@ export async function listUserMembers(
 }
 
 /** Members of a kind: the maintained count (one primary-key read), never `count(*)`. */
-export async function countMembers(db: Executor, resource: ResourceKey, kind: 'user' | 'robot'): Promise<number> {
+export async function countMembers(db: Executor, resource: ResourceRef, kind: 'user' | 'robot'): Promise<number> {
   return readCount(db, resource, countNames.members(kind));
 }
 
 /** Human members holding a role: the maintained count. */
-export async function countRoleHolders(db: Executor, resource: ResourceKey, role: string): Promise<number> {
+export async function countRoleHolders(db: Executor, resource: ResourceRef, role: string): Promise<number> {
   return readCount(db, resource, countNames.roleHolders(role));
 }
 
@@ -169,7 +170,7 @@ export type MemberWithRoles = MembershipRow & { roleNames: string[] };
  */
 export async function firstMembers(
   db: Executor,
-  resource: ResourceKey,
+  resource: ResourceRef,
   limit: number,
   kinds: ReadonlyArray<'user' | 'robot'> = ['user', 'robot'],
 ): Promise<MemberWithRoles[]> {
@@ -242,7 +243,7 @@ export async function deleteMembershipsOf(db: Executor, principalId: string): Pr
  */
 export async function userRoleHoldings(
   db: Executor,
-  resource: ResourceKey,
+  resource: ResourceRef,
 ): Promise<Array<{ principalId: string; roleName: string; grants: string | null }>> {
   const rows = await db
     .selectFrom('memberships as m')
@@ -308,7 +309,7 @@ export async function touchMemberships(
     const key = `${m.resourceType}:${m.resourceId}`;
     if (Number(result.numUpdatedRows) > 0 && !bumped.has(key)) {
       bumped.add(key);
-      await bumpVersion(db, { type: m.resourceType, id: m.resourceId });
+      await bumpVersion(db, { type: m.resourceType as ResourceRef['type'], id: m.resourceId });
     }
   }
 }
@@ -428,6 +429,6 @@ export async function principalHoldings(db: Executor, principalId: string, limit
  * old state and together removing the last two administrators. (SQLite runs one write
  * transaction at a time anyway.) The extra bump only costs cached member pages one re-render.
  */
-export async function lockMemberships(db: Executor, resource: ResourceKey): Promise<void> {
+export async function lockMemberships(db: Executor, resource: ResourceRef): Promise<void> {
   await bumpVersion(db, resource);
 }

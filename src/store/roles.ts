@@ -10,11 +10,11 @@
  * writer it waited for committed. SQLite runs one write transaction at a time, so there the locks
  * cost nothing and change nothing.
  */
+import type { ResourceRef } from '../model/policy.js';
 import { changes, noteChange } from './changes.js';
 import type { Executor, PermissionRow, RoleRow } from './schema.js';
-import type { ResourceKey } from './versions.js';
 
-export async function findCustomRole(db: Executor, resource: ResourceKey, name: string): Promise<RoleRow | undefined> {
+export async function findCustomRole(db: Executor, resource: ResourceRef, name: string): Promise<RoleRow | undefined> {
   return db
     .selectFrom('roles')
     .selectAll()
@@ -24,7 +24,7 @@ export async function findCustomRole(db: Executor, resource: ResourceKey, name: 
     .executeTakeFirst();
 }
 
-export async function findCustomRoles(db: Executor, resource: ResourceKey, names: readonly string[]): Promise<RoleRow[]> {
+export async function findCustomRoles(db: Executor, resource: ResourceRef, names: readonly string[]): Promise<RoleRow[]> {
   if (names.length === 0) return [];
   return db
     .selectFrom('roles')
@@ -36,7 +36,7 @@ export async function findCustomRoles(db: Executor, resource: ResourceKey, names
 }
 
 /** Takes the row locks of the named custom roles until the transaction ends (see the top of this file). */
-export async function lockCustomRoles(db: Executor, resource: ResourceKey, names: readonly string[]): Promise<void> {
+export async function lockCustomRoles(db: Executor, resource: ResourceRef, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
   await db
     .updateTable('roles')
@@ -61,7 +61,7 @@ export async function listCustomRoles(db: Executor, type: string, resourceIds: r
 }
 
 /** Every custom role of a resource, in name order (a resource has few; for "who uses this permission"). */
-export async function allCustomRoles(db: Executor, resource: ResourceKey): Promise<RoleRow[]> {
+export async function allCustomRoles(db: Executor, resource: ResourceRef): Promise<RoleRow[]> {
   return db
     .selectFrom('roles')
     .selectAll()
@@ -74,7 +74,7 @@ export async function allCustomRoles(db: Executor, resource: ResourceKey): Promi
 /** Up to `limit` custom roles of a resource after `after`, in name order. */
 export async function pageCustomRoles(
   db: Executor,
-  resource: ResourceKey,
+  resource: ResourceRef,
   after: string | null,
   limit: number,
 ): Promise<RoleRow[]> {
@@ -87,7 +87,7 @@ export async function pageCustomRoles(
   return query.orderBy('name').limit(limit).execute();
 }
 
-export async function countCustomRoles(db: Executor, resource: ResourceKey): Promise<number> {
+export async function countCustomRoles(db: Executor, resource: ResourceRef): Promise<number> {
   const row = await db
     .selectFrom('roles')
     .select((eb) => eb.fn.countAll<string | number>().as('n'))
@@ -160,7 +160,7 @@ export async function updateCustomRole(db: Executor, row: RoleRow): Promise<void
   await noteChange(db, changes.resource(row.resource_type, row.resource_id));
 }
 
-export async function deleteCustomRole(db: Executor, resource: ResourceKey, name: string): Promise<void> {
+export async function deleteCustomRole(db: Executor, resource: ResourceRef, name: string): Promise<void> {
   await db
     .deleteFrom('roles')
     .where('resource_type', '=', resource.type)
@@ -173,7 +173,7 @@ export async function deleteCustomRole(db: Executor, resource: ResourceKey, name
 /** Who holds a role on a resource (principal kind and id; optionally of one kind), for "role in use" errors. */
 export async function holdersOfRole(
   db: Executor,
-  resource: ResourceKey,
+  resource: ResourceRef,
   name: string,
   limit = 20,
   kind?: 'user' | 'robot',
@@ -192,7 +192,7 @@ export async function holdersOfRole(
 /** How many members of each principal kind hold a role on a resource. */
 export async function countHoldersOfRole(
   db: Executor,
-  resource: ResourceKey,
+  resource: ResourceRef,
   name: string,
 ): Promise<{ user: number; robot: number }> {
   const rows = await db
@@ -212,7 +212,7 @@ export async function countHoldersOfRole(
 
 export async function findCustomPermission(
   db: Executor,
-  resource: ResourceKey,
+  resource: ResourceRef,
   name: string,
 ): Promise<PermissionRow | undefined> {
   return db
@@ -226,7 +226,7 @@ export async function findCustomPermission(
 
 export async function findCustomPermissions(
   db: Executor,
-  resource: ResourceKey,
+  resource: ResourceRef,
   names: readonly string[],
 ): Promise<PermissionRow[]> {
   if (names.length === 0) return [];
@@ -240,7 +240,7 @@ export async function findCustomPermissions(
 }
 
 /** Takes the row locks of the named custom permissions until the transaction ends (see the top of this file). */
-export async function lockCustomPermissions(db: Executor, resource: ResourceKey, names: readonly string[]): Promise<void> {
+export async function lockCustomPermissions(db: Executor, resource: ResourceRef, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
   await db
     .updateTable('permissions')
@@ -252,7 +252,7 @@ export async function lockCustomPermissions(db: Executor, resource: ResourceKey,
 }
 
 /** Custom permissions of a resource, in name order. */
-export async function listCustomPermissions(db: Executor, resource: ResourceKey): Promise<PermissionRow[]> {
+export async function listCustomPermissions(db: Executor, resource: ResourceRef): Promise<PermissionRow[]> {
   return db
     .selectFrom('permissions')
     .selectAll()
@@ -265,7 +265,7 @@ export async function listCustomPermissions(db: Executor, resource: ResourceKey)
 /** Up to `limit` custom permissions of a resource after `after`, in name order. */
 export async function pageCustomPermissions(
   db: Executor,
-  resource: ResourceKey,
+  resource: ResourceRef,
   after: string | null,
   limit: number,
 ): Promise<PermissionRow[]> {
@@ -278,7 +278,7 @@ export async function pageCustomPermissions(
   return query.orderBy('name').limit(limit).execute();
 }
 
-export async function countCustomPermissions(db: Executor, resource: ResourceKey): Promise<number> {
+export async function countCustomPermissions(db: Executor, resource: ResourceRef): Promise<number> {
   const row = await db
     .selectFrom('permissions')
     .select((eb) => eb.fn.countAll<string | number>().as('n'))
@@ -302,7 +302,7 @@ export async function updateCustomPermission(db: Executor, row: PermissionRow): 
     .execute();
 }
 
-export async function deleteCustomPermission(db: Executor, resource: ResourceKey, name: string): Promise<void> {
+export async function deleteCustomPermission(db: Executor, resource: ResourceRef, name: string): Promise<void> {
   await db
     .deleteFrom('permissions')
     .where('resource_type', '=', resource.type)

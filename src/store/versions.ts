@@ -13,16 +13,12 @@
  * page of a million-member project costs what a page of a ten-member one does.
  */
 import { type Kysely, sql } from 'kysely';
+import type { ResourceRef } from '../model/policy.js';
 import { changes, noteChange } from './changes.js';
 import { compiledOnce } from './prepared.js';
 import type { Database, Executor } from './schema.js';
 
-export interface ResourceKey {
-  type: string;
-  id: string;
-}
-
-export async function bumpVersion(db: Executor, resource: ResourceKey): Promise<void> {
+export async function bumpVersion(db: Executor, resource: ResourceRef): Promise<void> {
   await db
     .insertInto('resource_versions')
     .values({ resource_type: resource.type, resource_id: resource.id, version: 1 })
@@ -38,7 +34,7 @@ const versionRow = compiledOnce((db, type: string, id: string) =>
 );
 
 /** The current version; 0 for a resource that never changed since versions were kept. */
-export async function resourceVersion(db: Kysely<Database>, resource: ResourceKey): Promise<number> {
+export async function resourceVersion(db: Kysely<Database>, resource: ResourceRef): Promise<number> {
   const [row] = await versionRow(db, resource.type, resource.id);
   return row ? Number(row.version) : 0;
 }
@@ -55,7 +51,7 @@ export const countNames = {
  * name order, so two writers always lock the same counters in the same order: one moving a member
  * from `viewer` to `editor` while another moves one back would otherwise deadlock.
  */
-export async function adjustCounts(db: Executor, resource: ResourceKey, deltas: ReadonlyMap<string, number>): Promise<void> {
+export async function adjustCounts(db: Executor, resource: ResourceRef, deltas: ReadonlyMap<string, number>): Promise<void> {
   const rows = [...deltas]
     .filter(([, n]) => n !== 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -80,7 +76,7 @@ const countRow = compiledOnce((db, type: string, id: string, name: string) =>
 );
 
 /** A maintained count (0 when never counted). One primary-key read. */
-export async function readCount(db: Executor, resource: ResourceKey, name: string): Promise<number> {
+export async function readCount(db: Executor, resource: ResourceRef, name: string): Promise<number> {
   const [row] = await countRow(db as Kysely<Database>, resource.type, resource.id, name);
   return row ? Number(row.n) : 0;
 }

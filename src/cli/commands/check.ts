@@ -2,13 +2,15 @@
  * `gatehouse check <permission...>`: does my token hold these permissions on a project or
  * organization? Exit code 0 when it holds all of them, 1 otherwise, so scripts can gate on it.
  */
+
 import type { Command } from 'commander';
 import { catalogGrants, PREDEFINED_PERMISSIONS } from '../../model/permissions.js';
+import type { ResourceRef } from '../../model/policy.js';
 import { closest } from '../../model/suggest.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_USAGE } from '../errors.js';
-import { type AccessResource, accessPath, type ResourceFlags, resourceOf, withResource } from '../http.js';
+import { accessPath, type ResourceFlags, resourceOf, withResource } from '../http.js';
 import { printJson, printTable, silentFailure } from '../output.js';
 
 interface CheckResult {
@@ -59,7 +61,7 @@ Exit codes: 0 every permission is held, 1 at least one is not (or the check fail
  * it"): exit 2, naming each one with the closest real permission. The catalog is the one this CLI
  * ships with, the same as its server's (docs/reference/roles.md).
  */
-export function checkPermissionNames(permissions: readonly string[], resource: AccessResource): void {
+export function checkPermissionNames(permissions: readonly string[], resource: ResourceRef): void {
   const known = catalogGrants(resource.type);
   const other = resource.type === 'project' ? 'organization' : 'project';
   const otherKnown = catalogGrants(other);
@@ -84,7 +86,7 @@ export function checkPermissionNames(permissions: readonly string[], resource: A
 }
 
 /** `sanity-project-members:read` (how roles name a permission) → `sanity.project.members.read`. */
-function fromRoleSyntax(permission: string, resourceType: AccessResource['type']): string | undefined {
+function fromRoleSyntax(permission: string, resourceType: ResourceRef['type']): string | undefined {
   const match = /^([a-z0-9-]+)[:.]([A-Za-z]+)$/.exec(permission);
   if (!match) return undefined;
   const named = PREDEFINED_PERMISSIONS.find((p) => p.name === match[1] && p.resourceType === resourceType);

@@ -2,10 +2,12 @@
  * `gatehouse users list` and `users roles add|remove|set`: the human members of a project or
  * organization and their roles, through the Access API.
  */
+
 import type { Command } from 'commander';
+import type { ResourceRef } from '../../model/policy.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
-import { type AccessResource, accessPath, describeResource, type ResourceFlags, resourceOf, withResource } from '../http.js';
+import { accessPath, describeResource, type ResourceFlags, resourceOf, withResource } from '../http.js';
 import { formatTime, printJson, printLines, printTable, text } from '../output.js';
 
 interface AccessUser {
@@ -118,7 +120,7 @@ function registerUserRoles(users: Command, ctx: CliContext): void {
 }
 
 /** `Roles now: a, b` for the membership on `resource`. */
-function rolesLine(user: AccessUser, resource: AccessResource): string {
+function rolesLine(user: AccessUser, resource: ResourceRef): string {
   const names = (user.memberships ?? [])
     .filter((m) => m.resourceType === resource.type && m.resourceId === resource.id)
     .flatMap((m) => m.roleNames ?? []);
