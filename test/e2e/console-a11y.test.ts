@@ -5,9 +5,8 @@
  * sends less than 250 KB of JavaScript (gzip). The CSP watch of test/support/console.ts runs
  * throughout.
  *
- * The axe scans run in the sqlite project: what a page is made of does not depend on the database,
- * and every flow runs on both databases in the other console files. Under postgres, every page and
- * dialog is still opened, in both themes, and must render cleanly.
+ * This file runs in the sqlite project only (vitest.config.ts): what a page is made of does not
+ * depend on the database, and every flow runs on both databases in the other console files.
  */
 import type { Locator, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +22,6 @@ import {
   rowOf,
   seriousAxeFindings,
 } from '../support/console.js';
-import { TEST_DIALECT } from '../support/database.js';
 import { addMember, createOrganization, V } from '../support/fixtures.js';
 import { selfSignedCertificate } from '../support/saml-idp.js';
 
@@ -113,13 +111,8 @@ const PAGES = (): Array<[string, string]> => [
   ['/no/such/page', 'Page not found'],
 ];
 
-/** Whether this run scans with axe (see the top of the file). */
-const SCAN = TEST_DIALECT === 'sqlite';
-
-/** Axe findings on the page (or in `within`), when this run scans. */
-async function findings(page: Page, within?: string): Promise<string[]> {
-  return SCAN ? seriousAxeFindings(page, within) : [];
-}
+/** Serious or critical axe findings on the page (or in `within`). */
+const findings = seriousAxeFindings;
 
 /** Waits until nothing is loading any more. */
 async function settled(page: Page) {
@@ -212,7 +205,7 @@ const DIALOGS = (): Array<{ name: string; path: string; open: (page: Page) => Pr
 
 for (const theme of ['light', 'dark'] as const) {
   describe(`the ${theme} theme`, { timeout: 300_000 }, () => {
-    it(SCAN ? 'every page: no serious or critical axe finding' : 'every page renders cleanly', async () => {
+    it('every page: no serious or critical axe finding', async () => {
       const opened = await openConsole(suite, owner, '/projects', { colorScheme: theme });
       const { page, context } = opened;
       const found: string[] = [];
@@ -232,7 +225,7 @@ for (const theme of ['light', 'dark'] as const) {
       await context.close();
     });
 
-    it(SCAN ? 'every dialog: no serious or critical axe finding' : 'every dialog opens cleanly', async () => {
+    it('every dialog: no serious or critical axe finding', async () => {
       const opened = await openConsole(suite, owner, '/projects', { colorScheme: theme });
       const { page, context } = opened;
       const found: string[] = [];
@@ -257,7 +250,7 @@ for (const theme of ['light', 'dark'] as const) {
       await context.close();
     });
 
-    it(`a viewer’s refused actions and refused lists${SCAN ? ': no serious or critical axe finding' : ' render cleanly'}`, async () => {
+    it('a viewer’s refused actions and refused lists: no serious or critical axe finding', async () => {
       const opened = await openConsole(suite, viewer, `/projects/${projectId}/members`, { colorScheme: theme });
       const { page, context } = opened;
       await settled(page);
@@ -292,7 +285,7 @@ async function expectWithin(locator: Locator, width: number): Promise<void> {
 
 describe('layout', { timeout: 180_000 }, () => {
   for (const viewport of [DESKTOP, PHONE]) {
-    it(`every page fits ${viewport.width} px without scrolling sideways, its main action in view${SCAN && viewport === PHONE ? ', and passes axe' : ''}`, async () => {
+    it(`every page fits ${viewport.width} px without scrolling sideways, its main action in view${viewport === PHONE ? ', and passes axe' : ''}`, async () => {
       const opened = await openConsole(suite, owner, '/projects', { viewport });
       const { page, context } = opened;
       const overflowing: string[] = [];
