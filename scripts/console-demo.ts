@@ -13,6 +13,7 @@ import { type Browser, type BrowserContextOptions, chromium, type Page } from 'p
 import { loadConfig } from '../src/config.js';
 import { createLogger, startServer } from '../src/server.js';
 import { createUserWithToken } from '../src/services/bootstrap.js';
+import { outboxInviteToken } from '../test/support/outbox.js';
 
 const CHROMIUM = process.env.GATEHOUSE_CHROMIUM || '/usr/bin/chromium';
 const V = '/v2025-01-09';
@@ -22,10 +23,9 @@ export const PHONE = { width: 390, height: 844 };
 
 export async function startDemo() {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-demo-'));
-  let logText = '';
+  // The demonstration server's log is not shown: invitations are read from its outbox.
   const logs = new Writable({
-    write(chunk, _encoding, done) {
-      logText += chunk.toString();
+    write(_chunk, _encoding, done) {
       done();
     },
   });
@@ -49,17 +49,11 @@ export async function startDemo() {
     return { ...user, email, name };
   }
 
-  /** Invites `email` with `roles` and, when `invitee` is given, accepts with the link the server logged. */
+  /** Invites `email` with `roles` and, when `invitee` is given, accepts with the link from the e-mail (the outbox). */
   async function invite(resource: string, owner: string, email: string, roles: string[], invitee?: string) {
     await call('POST', `/access/${resource}/invites`, owner, { email, roleNames: roles });
     if (!invitee) return;
-    const line =
-      logText
-        .split('\n')
-        .filter((l) => l.includes(email))
-        .at(-1) ?? '';
-    const token = /\/v1\/invites\/(gth_invite_[0-9A-Za-z]+)/.exec(line)?.[1];
-    if (!token) throw new Error(`no invitation link for ${email}`);
+    const token = await outboxInviteToken(join(dataDir, 'outbox'), email, resource.split('/')[1] ?? '');
     await call('POST', `/access/${resource}/invites/token/${token}/accept`, invitee);
   }
 
