@@ -116,6 +116,11 @@ function entryOf(row: CredentialRow): CredentialEntry {
   };
 }
 
+/** The latest use of a credential this node knows of, or its creation if it was never used (ms). */
+function lastActiveOf(entry: CredentialEntry): number {
+  return entry.lastUsedAt || timeOf(entry.row.created_at) || 0;
+}
+
 /** Why a credential does not work at `now` (the same answers cached or not), or null. */
 function credentialProblem(entry: CredentialEntry, now: number): Problem | null {
   const row = entry.row;
@@ -274,7 +279,10 @@ export class AuthService {
     const problem = credentialProblem(entry, now);
     if (problem) throw problem;
     // The inactivity limit compares with the latest use this node knows of, before it moves to now.
-    await this.checkActivity(entry, now);
+    // Only a token that looks idle from here costs an await and a database read (confirmIdle).
+    if (idleTokenProblem(entry.row.kind, lastActiveOf(entry), now, this.deps.identity.tokenIdleTimeoutMinutes)) {
+      await this.confirmIdle(entry, now);
+    }
     const principal = entry.principal as Principal;
     // `lastUsedAt` is written at most once per interval per token (and per node): noted here,
     // written in the background.
@@ -292,13 +300,10 @@ export class AuthService {
    * `lastUsedAt` may be older than a use another node saw, so before refusing, the database's
    * `last_used_at` (written by every node's bookkeeping) is read once more.
    */
-  private async checkActivity(entry: CredentialEntry, now: number): Promise<void> {
-    const timeout = this.deps.identity.tokenIdleTimeoutMinutes;
-    const token = entry.row;
-    if (idleTokenProblem(token.kind, entry.lastUsedAt || timeOf(token.created_at) || 0, now, timeout) === null) return;
-    const stored = await lastUsedAtOf(this.deps.db, token.id);
+  private async confirmIdle(entry: CredentialEntry, now: number): Promise<void> {
+    const stored = await lastUsedAtOf(this.deps.db, entry.row.id);
     entry.lastUsedAt = Math.max(entry.lastUsedAt, timeOf(stored) ?? 0);
-    const idle = idleTokenProblem(token.kind, entry.lastUsedAt || timeOf(token.created_at) || 0, now, timeout);
+    const idle = idleTokenProblem(entry.row.kind, lastActiveOf(entry), now, this.deps.identity.tokenIdleTimeoutMinutes);
     if (idle) throw idle;
   }
 
