@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The compiled CLI lives in dist/ (`npm run build`); this file only starts it.
-import { main } from '../dist/cli/main.js';
+// The CLI and server, compiled and bundled into one file (`npm run build`); this file only starts it.
+import { main } from '../dist/gatehouse.js';
 
 await main();

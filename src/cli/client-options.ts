@@ -1,6 +1,7 @@
 /** The options every API-client command shares, and the one way to turn them into a client. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { packagePath } from '../paths.js';
 import { type ResolvedToken, resolveToken } from './config-file.js';
 import type { CliContext } from './context.js';
 import { CliError } from './errors.js';
@@ -54,8 +55,7 @@ export function cliVersion(): string {
 
 function readVersion(): string {
   try {
-    // src/cli/ and dist/cli/ are both two levels below package.json.
-    const pkg = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    const pkg = readFileSync(packagePath('package.json'), 'utf8');
     return (JSON.parse(pkg) as { version?: string }).version ?? '0.0.0';
   } catch {
     return '0.0.0';

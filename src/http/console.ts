@@ -19,10 +19,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Problem } from '../model/errors.js';
+import { packagePath } from '../paths.js';
 import { sendProblem } from './errors.js';
 
 export const CONSOLE_PREFIX = '/console/';
@@ -30,14 +30,11 @@ export const CONSOLE_PREFIX = '/console/';
 export const NONCE_PLACEHOLDER = 'GATEHOUSE_CSP_NONCE';
 
 /**
- * Where the built console lives: `dist/console/` next to the compiled server (`dist/http/` →
- * `dist/console/`), or, when the server runs from `src/` (tests, `tsx`), the `dist/console/` of
- * the same checkout.
+ * Where the built console lives: `dist/console/` of this package, whether the server runs from
+ * `dist/` or from `src/` (tests, `tsx`).
  */
 export function defaultConsoleDir(): string {
-  const candidates = [new URL('../console/', import.meta.url), new URL('../../dist/console/', import.meta.url)];
-  const found = candidates.find((dir) => existsSync(new URL('index.html', dir)));
-  return fileURLToPath(found ?? (candidates[0] as URL));
+  return packagePath('dist/console/');
 }
 
 /** The Content-Security-Policy of a console page. */

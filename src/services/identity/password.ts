@@ -20,11 +20,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Problem } from '../../model/errors.js';
 import { newId } from '../../model/ids.js';
 import { checkPassword, normalizePassword, PASSWORD_MIN_LENGTH, parseCommonPasswords } from '../../model/passwords.js';
 import type { UserPrincipal } from '../../model/principals.js';
+import { packagePath } from '../../paths.js';
 import { isUniqueViolation } from '../../store/db.js';
 import { deleteLoginFlow } from '../../store/identity.js';
 import type { LoginFlowRow } from '../../store/schema.js';
@@ -42,8 +42,7 @@ const PROVIDER = 'sanity';
 /** The `source` of tokens from these logins. */
 export const PASSWORD_SOURCE = 'password';
 
-/** Resolved from this module, so it works from src/ (tests, tsx) and from dist/ alike. */
-const COMMON_PASSWORDS_FILE = fileURLToPath(new URL('../../../data/common-passwords.txt', import.meta.url));
+const COMMON_PASSWORDS_FILE = packagePath('data/common-passwords.txt');
 let commonPasswords: Promise<ReadonlySet<string>> | undefined;
 
 /** The shipped list of common passwords, read once, on first use. */

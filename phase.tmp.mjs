@@ -1,0 +1,12 @@
+const T0 = performance.now();
+const lap = (l) => console.log(l.padEnd(14), (performance.now() - T0).toFixed(0));
+const { loadConfig } = await import('./dist/config.js'); lap('config');
+const { openStore } = await import('./dist/store/db.js'); lap('store mod');
+const { migrateToLatest } = await import('./dist/store/migrate.js'); lap('migrate mod');
+const { createServices } = await import('./dist/services/index.js'); lap('services mod');
+const { buildApp } = await import('./dist/http/app.js'); lap('app mod');
+const { startServer } = await import('./dist/server.js'); lap('server mod');
+const config = loadConfig({ dataDir: '/tmp/cold', port: '0' }, process.env);
+const s = await startServer(config, {}); lap('started');
+const r = await fetch(s.url + '/v2025-01-09/ping'); lap('first ' + r.status);
+await s.close();
