@@ -6,15 +6,31 @@ import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
+/**
+ * Random bytes drawn 4 KiB at a time: asking the CSPRNG for a few bytes per id costs microseconds
+ * per call, which a bulk load of a million members (or a busy write path) pays many times over.
+ * Ids name things; they are not secrets (tokens draw their own bytes, model/tokens.ts).
+ */
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let next = 0;
+
+function randomByte(): number {
+  if (next >= pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    next = 0;
+  }
+  return pool[next++] as number;
+}
+
 export function randomId(length: number): string {
-  const bytes = randomBytes(length * 2);
   let out = '';
   // Rejection sampling keeps every character uniformly likely (252 = 7 × 36).
-  for (let i = 0; i < bytes.length && out.length < length; i++) {
-    const byte = bytes[i] as number;
+  while (out.length < length) {
+    const byte = randomByte();
     if (byte < 252) out += ALPHABET[byte % 36];
   }
-  return out.length === length ? out : out + randomId(length - out.length);
+  return out;
 }
 
 /**

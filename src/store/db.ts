@@ -63,12 +63,12 @@ export function pgDriver(): typeof pg {
   return require('pg') as typeof pg;
 }
 
-/** True when an error is a unique-constraint violation, in either dialect. */
 /** One trivial query: throws when the database does not answer. */
 export async function pingDatabase(db: Executor): Promise<void> {
   await sql`select 1`.execute(db);
 }
 
+/** True when an error is a unique-constraint violation, in either dialect. */
 export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
