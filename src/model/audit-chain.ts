@@ -63,6 +63,19 @@ export function canonicalEvent(event: ChainedFields): string {
   return JSON.stringify(FIELDS.map((name) => [name, event[name] ?? null]));
 }
 
+/**
+ * The canonical serialization up to the sequence, for a database that computes the hash itself
+ * (store/audit.ts on PostgreSQL): `canonicalEvent(event)` is exactly
+ * `canonicalPrefix(event) + sequence + CANONICAL_LINK + previous_hash + CANONICAL_END`
+ * (a hash is lowercase hex, which JSON does not escape).
+ */
+export function canonicalPrefix(event: Omit<ChainedFields, 'sequence' | 'previous_hash'>): string {
+  const head = JSON.stringify(FIELDS.slice(0, -2).map((name) => [name, event[name as keyof typeof event] ?? null]));
+  return `${head.slice(0, -1)},["sequence",`;
+}
+export const CANONICAL_LINK = '],["previous_hash","';
+export const CANONICAL_END = '"]]';
+
 /** SHA-256 of the canonical serialization, lowercase hex. */
 export function eventHash(event: ChainedFields): string {
   return createHash('sha256').update(canonicalEvent(event), 'utf8').digest('hex');

@@ -4,11 +4,28 @@
  * the transaction that makes the change.
  *
  * Each insert also advances the hash chain's head (`audit_chain`, one row, id 1) in the same
- * transaction. Updating that row first takes its lock (a row lock on PostgreSQL, the write lock on
+ * transaction. Updating that row takes its lock (a row lock on PostgreSQL, the write lock on
  * SQLite), so concurrent writers queue there and the chain never forks.
+ *
+ * On PostgreSQL that lock is the one point every writer of every node passes through, and it is
+ * held until the commit. So the event is appended as the transaction's last statement
+ * (`atTransactionEnd`, store/changes.ts), and in one statement: the head's UPDATE computes the new
+ * hash itself (SHA-256 over the canonical form, model/audit-chain.ts) and hands both ends of the
+ * link to the INSERT. The lock is then held for one round trip and the commit, not for the rest
+ * of the change. SQLite runs one transaction at a time anyway: there the steps run in place.
  */
-import { sql } from 'kysely';
-import { type ChainedFields, eventHash, GENESIS_HASH, type StoredEvent } from '../model/audit-chain.js';
+import { PostgresAdapter, sql } from 'kysely';
+import {
+  CANONICAL_END,
+  CANONICAL_LINK,
+  type ChainedFields,
+  canonicalPrefix,
+  eventHash,
+  GENESIS_HASH,
+  type StoredEvent,
+} from '../model/audit-chain.js';
+import { atTransactionEnd } from './changes.js';
+import { compiledOnce, insertOnce } from './prepared.js';
 import type { AuditEventRow, Executor, NewAuditEvent } from './schema.js';
 
 const HEAD = 1;
@@ -16,11 +33,10 @@ const HEAD = 1;
 /** An event as the service builds it: everything but its place in the chain. */
 export type UnchainedEvent = Omit<NewAuditEvent, 'sequence' | 'previous_hash' | 'hash'>;
 
-export async function appendEvent(db: Executor, event: UnchainedEvent): Promise<AuditEventRow> {
-  // The head update and the insert must commit together: outside a transaction, make one.
-  if (!db.isTransaction) return db.transaction().execute((trx) => appendEvent(trx, event));
-  const head = await lockHead(db);
-  const fields: ChainedFields = {
+type Unlinked = Omit<ChainedFields, 'sequence' | 'previous_hash'>;
+
+function unlinked(event: UnchainedEvent): Unlinked {
+  return {
     id: event.id,
     at: event.at,
     action: event.action,
@@ -36,17 +52,70 @@ export async function appendEvent(db: Executor, event: UnchainedEvent): Promise<
     ip: event.ip ?? null,
     user_agent: event.user_agent ?? null,
     request_id: event.request_id ?? null,
-    sequence: head.sequence + 1,
-    previous_hash: head.hash,
   };
-  const row: AuditEventRow = { ...fields, hash: eventHash(fields) };
-  await db.insertInto('audit_events').values(row).execute();
+}
+
+export async function appendEvent(db: Executor, event: UnchainedEvent): Promise<void> {
+  // The head update and the insert must commit together: outside a transaction, make one.
+  if (!db.isTransaction) return db.transaction().execute((trx) => appendEvent(trx, event));
+  const fields = unlinked(event);
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    await atTransactionEnd(db, () => appendInOneStatement(db, fields));
+    return;
+  }
+  const head = await lockHead(db);
+  const linked: ChainedFields = { ...fields, sequence: head.sequence + 1, previous_hash: head.hash };
+  const hash = eventHash(linked);
+  await insertEvent(db, { ...linked, hash });
+  await moveHead(db, linked.sequence, hash, head.hash, HEAD);
+}
+
+/**
+ * PostgreSQL: advance the head and insert the event in one statement. In an UPDATE every SET
+ * expression reads the row as it was, so `previous_hash` keeps the hash being replaced and the new
+ * hash covers the sequence it is given. No row comes back when the head does not exist yet.
+ */
+async function appendInOneStatement(db: Executor, fields: Unlinked): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const { rows } = await sql<{ sequence: string }>`
+      with head as (
+        update audit_chain
+        set previous_hash = hash,
+            sequence = sequence + 1,
+            hash = encode(sha256(convert_to(${canonicalPrefix(fields)} || (sequence + 1)::text || ${CANONICAL_LINK} || hash || ${CANONICAL_END}, 'UTF8')), 'hex')
+        where id = ${HEAD}
+        returning sequence, previous_hash, hash
+      )
+      insert into audit_events (id, at, action, resource_type, resource_id, actor_kind, actor_id, actor_token_id,
+        target_type, target_id, before, after, ip, user_agent, request_id, sequence, previous_hash, hash)
+      select ${fields.id}, ${fields.at}, ${fields.action}, ${fields.resource_type}, ${fields.resource_id},
+        ${fields.actor_kind}, ${fields.actor_id}, ${fields.actor_token_id}, ${fields.target_type}, ${fields.target_id},
+        ${fields.before}, ${fields.after}, ${fields.ip}, ${fields.user_agent}, ${fields.request_id},
+        head.sequence, head.previous_hash, head.hash
+      from head
+      returning sequence`.execute(db);
+    if (rows.length > 0) return;
+    await createHead(db);
+  }
+  throw new Error('audit_chain: cannot lock the head row');
+}
+
+// SQLite writes these three statements on every change: compiled once (store/prepared.ts).
+const insertEvent = insertOnce('audit_events');
+const moveHead = compiledOnce((db, sequence: number, hash: string, previousHash: string, id: number) =>
+  db.updateTable('audit_chain').set({ sequence, hash, previous_hash: previousHash }).where('id', '=', id),
+);
+const lockedHead = compiledOnce((db, id: number) =>
+  db.updateTable('audit_chain').set({ id: sql<number>`id` }).where('id', '=', id).returning(['sequence', 'hash']),
+);
+
+/** The head at the genesis, unless another transaction created it first. */
+async function createHead(db: Executor): Promise<void> {
   await db
-    .updateTable('audit_chain')
-    .set({ sequence: row.sequence as number, hash: row.hash as string })
-    .where('id', '=', HEAD)
+    .insertInto('audit_chain')
+    .values({ id: HEAD, sequence: 0, hash: GENESIS_HASH })
+    .onConflict((oc) => oc.column('id').doNothing())
     .execute();
-  return row;
 }
 
 /**
@@ -55,18 +124,9 @@ export async function appendEvent(db: Executor, event: UnchainedEvent): Promise<
  */
 async function lockHead(db: Executor): Promise<{ sequence: number; hash: string }> {
   for (let attempt = 0; attempt < 2; attempt++) {
-    const locked = await db
-      .updateTable('audit_chain')
-      .set({ id: sql<number>`id` })
-      .where('id', '=', HEAD)
-      .returning(['sequence', 'hash'])
-      .executeTakeFirst();
+    const [locked] = await lockedHead(db, HEAD);
     if (locked) return { sequence: Number(locked.sequence), hash: locked.hash };
-    await db
-      .insertInto('audit_chain')
-      .values({ id: HEAD, sequence: 0, hash: GENESIS_HASH })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+    await createHead(db);
   }
   throw new Error('audit_chain: cannot lock the head row');
 }

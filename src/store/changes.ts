@@ -70,6 +70,22 @@ interface Root {
 
 const roots = new WeakMap<Kysely<Database>, Root>();
 const collectors = new WeakMap<Transaction<Database>, Set<Change>>();
+/** PostgreSQL transactions of runTransaction: work to do after theirs, before the commit. */
+const endTasks = new WeakMap<Transaction<Database>, Array<() => Promise<void>>>();
+
+/**
+ * Runs `task` as the last work of the PostgreSQL transaction `db` (one of runTransaction's): after
+ * the work that asked for it, before the changes are published and the transaction commits, in the
+ * order asked. Anywhere else (SQLite, which runs one transaction at a time; a statement outside a
+ * transaction) it runs at once. Used for the audit chain's head (store/audit.ts), a lock every
+ * writer takes: taken last, it is held for the shortest time. A task's failure fails the
+ * transaction, like any of its statements.
+ */
+export async function atTransactionEnd(db: Executor, task: () => Promise<void>): Promise<void> {
+  const tasks = db.isTransaction ? endTasks.get(db as Transaction<Database>) : undefined;
+  if (tasks) tasks.push(task);
+  else await task();
+}
 
 /** Called once per opened store (store/db.ts). */
 export function registerStore(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): void {
@@ -129,7 +145,10 @@ export async function runTransaction<T>(db: Kysely<Database>, work: (trx: Transa
   const batch = new Set<Change>();
   const result = await db.transaction().execute(async (trx) => {
     collectors.set(trx, batch);
+    const tasks: Array<() => Promise<void>> = [];
+    endTasks.set(trx, tasks);
     const value = await work(trx);
+    for (const task of tasks) await task();
     await publish(trx, root, [...batch]);
     return value;
   });

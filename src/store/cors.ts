@@ -1,5 +1,6 @@
 /** CORS origins of projects (table `cors_origins`). Ids are numeric, as Sanity's, assigned here. */
 import { sql } from 'kysely';
+import { compiledOnce, insertOnce } from './prepared.js';
 import type { CorsOriginRow, Executor } from './schema.js';
 
 export async function corsOriginsOf(db: Executor, projectId: string): Promise<CorsOriginRow[]> {
@@ -10,17 +11,17 @@ export async function findCorsOrigin(db: Executor, projectId: string, id: number
   return db.selectFrom('cors_origins').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
 }
 
+const byOrigin = compiledOnce((db, projectId: string, origin: string) =>
+  db.selectFrom('cors_origins').selectAll().where('project_id', '=', projectId).where('origin', '=', origin),
+);
+
 export async function findCorsOriginByOrigin(
   db: Executor,
   projectId: string,
   origin: string,
 ): Promise<CorsOriginRow | undefined> {
-  return db
-    .selectFrom('cors_origins')
-    .selectAll()
-    .where('project_id', '=', projectId)
-    .where('origin', '=', origin)
-    .executeTakeFirst();
+  const [row] = await byOrigin(db, projectId, origin);
+  return row;
 }
 
 /**
@@ -46,8 +47,10 @@ export async function nextCorsOriginId(db: Executor): Promise<number> {
 /** The counter row of CORS origin ids (`resource_counts`, migration 0005). */
 const SEQUENCE = { type: 'sequence', id: 'cors_origins', name: 'id' };
 
+const insertRow = insertOnce('cors_origins');
+
 export async function insertCorsOrigin(db: Executor, row: CorsOriginRow): Promise<void> {
-  await db.insertInto('cors_origins').values(row).execute();
+  await insertRow(db, row);
 }
 
 export async function deleteCorsOrigin(db: Executor, projectId: string, id: number): Promise<boolean> {

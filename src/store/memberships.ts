@@ -6,7 +6,7 @@
  */
 import type { ResourceRef } from '../model/policy.js';
 import { changes, noteChange } from './changes.js';
-import { compiledOnce } from './prepared.js';
+import { compiledOnce, insertOnce } from './prepared.js';
 import type { Executor, MembershipRow, UserRow } from './schema.js';
 import { adjustCounts, bumpVersion, countNames, readCount } from './versions.js';
 
@@ -39,12 +39,12 @@ async function membershipChanged(db: Executor, m: MembershipKey, deltas: Readonl
   await noteChange(db, changes.memberships(m.principal_id));
 }
 
+const insertMembershipRow = insertOnce('memberships');
+const insertMembershipRole = insertOnce('membership_roles');
+
 export async function insertMembership(db: Executor, row: MembershipRow, roleNames: readonly string[]): Promise<void> {
-  await db.insertInto('memberships').values(row).execute();
-  await db
-    .insertInto('membership_roles')
-    .values(roleNames.map((role_name) => ({ membership_id: row.id, role_name })))
-    .execute();
+  await insertMembershipRow(db, row);
+  for (const role_name of roleNames) await insertMembershipRole(db, { membership_id: row.id, role_name });
   await membershipChanged(db, row, countDeltas(row, 1, roleNames));
 }
 
@@ -271,12 +271,7 @@ export async function setMembershipRoles(
 ): Promise<void> {
   const added = next.filter((name) => !current.includes(name));
   const removed = current.filter((name) => !next.includes(name));
-  if (added.length > 0) {
-    await db
-      .insertInto('membership_roles')
-      .values(added.map((role_name) => ({ membership_id: membership.id, role_name })))
-      .execute();
-  }
+  for (const role_name of added) await insertMembershipRole(db, { membership_id: membership.id, role_name });
   if (removed.length > 0) {
     await db
       .deleteFrom('membership_roles')

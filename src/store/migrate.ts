@@ -8,6 +8,7 @@ import * as performance from './migrations/0005_performance.js';
 import * as hardening from './migrations/0006_hardening.js';
 import * as memberIds from './migrations/0007_member_ids.js';
 import * as console_ from './migrations/0008_console.js';
+import * as auditHeadLink from './migrations/0009_audit_head_link.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_hardening': hardening,
   '0007_member_ids': memberIds,
   '0008_console': console_,
+  '0009_audit_head_link': auditHeadLink,
 };
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResultSet> {

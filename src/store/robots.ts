@@ -1,9 +1,12 @@
 import type { ExpressionBuilder } from 'kysely';
 import { changes, noteChange } from './changes.js';
+import { insertOnce } from './prepared.js';
 import type { Database, Executor, RobotRow } from './schema.js';
 
+const insertRobotRow = insertOnce('robots');
+
 export async function insertRobot(db: Executor, row: RobotRow): Promise<void> {
-  await db.insertInto('robots').values(row).execute();
+  await insertRobotRow(db, row);
 }
 
 export async function findRobot(db: Executor, id: string): Promise<RobotRow | undefined> {

@@ -2,7 +2,7 @@
  * Table types. Times are ISO-8601 UTC strings and JSON is text, in both dialects, so SQLite and
  * PostgreSQL return identical rows and every store module is dialect-free.
  */
-import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { ColumnType, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 
 export interface OrganizationsTable {
   id: string;
@@ -125,6 +125,8 @@ export interface AuditChainTable {
   id: number;
   sequence: number;
   hash: string;
+  /** The hash the last append replaced (migration 0009); null before it. */
+  previous_hash: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface InvitesTable {

@@ -1,10 +1,12 @@
 import type { ExpressionBuilder } from 'kysely';
 import { changes, noteChange } from './changes.js';
-import { compiledOnce } from './prepared.js';
+import { compiledOnce, insertOnce } from './prepared.js';
 import type { Database, Executor, TokenRow } from './schema.js';
 
+const insertTokenRow = insertOnce('tokens');
+
 export async function insertToken(db: Executor, row: TokenRow): Promise<void> {
-  await db.insertInto('tokens').values(row).execute();
+  await insertTokenRow(db, row);
 }
 
 export async function findToken(db: Executor, id: string): Promise<TokenRow | undefined> {

@@ -18,14 +18,17 @@ import { changes, noteChange } from './changes.js';
 import { compiledOnce } from './prepared.js';
 import type { Database, Executor } from './schema.js';
 
-export async function bumpVersion(db: Executor, resource: ResourceRef): Promise<void> {
-  await db
+const bumpVersionRow = compiledOnce((db, type: string, id: string) =>
+  db
     .insertInto('resource_versions')
-    .values({ resource_type: resource.type, resource_id: resource.id, version: 1 })
+    .values({ resource_type: type, resource_id: id, version: 1 })
     .onConflict((oc) =>
       oc.columns(['resource_type', 'resource_id']).doUpdateSet({ version: sql<number>`resource_versions.version + 1` }),
-    )
-    .execute();
+    ),
+);
+
+export async function bumpVersion(db: Executor, resource: ResourceRef): Promise<void> {
+  await bumpVersionRow(db, resource.type, resource.id);
   await noteChange(db, changes.version(resource.type, resource.id));
 }
 
@@ -45,25 +48,24 @@ export const countNames = {
   roleHolders: (role: string) => `role:${role}`,
 };
 
-/**
- * Adds `deltas` (count name → change) to a resource's counts, in the caller's transaction. One
- * statement; the upsert's row locks serialize concurrent writers on PostgreSQL. The rows go in
- * name order, so two writers always lock the same counters in the same order: one moving a member
- * from `viewer` to `editor` while another moves one back would otherwise deadlock.
- */
-export async function adjustCounts(db: Executor, resource: ResourceRef, deltas: ReadonlyMap<string, number>): Promise<void> {
-  const rows = [...deltas]
-    .filter(([, n]) => n !== 0)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, n]) => ({ resource_type: resource.type, resource_id: resource.id, name, n }));
-  if (rows.length === 0) return;
-  await db
+const adjustCountRow = compiledOnce((db, type: string, id: string, name: string, n: number) =>
+  db
     .insertInto('resource_counts')
-    .values(rows)
+    .values({ resource_type: type, resource_id: id, name, n })
     .onConflict((oc) =>
       oc.columns(['resource_type', 'resource_id', 'name']).doUpdateSet({ n: sql<number>`resource_counts.n + excluded.n` }),
-    )
-    .execute();
+    ),
+);
+
+/**
+ * Adds `deltas` (count name → change) to a resource's counts, in the caller's transaction: one
+ * compiled upsert per counter; their row locks serialize concurrent writers on PostgreSQL. The
+ * counters go in name order, so two writers always lock them in the same order: one moving a
+ * member from `viewer` to `editor` while another moves one back would otherwise deadlock.
+ */
+export async function adjustCounts(db: Executor, resource: ResourceRef, deltas: ReadonlyMap<string, number>): Promise<void> {
+  const changed = [...deltas].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [name, n] of changed) await adjustCountRow(db, resource.type, resource.id, name, n);
 }
 
 const countRow = compiledOnce((db, type: string, id: string, name: string) =>
@@ -77,6 +79,6 @@ const countRow = compiledOnce((db, type: string, id: string, name: string) =>
 
 /** A maintained count (0 when never counted). One primary-key read. */
 export async function readCount(db: Executor, resource: ResourceRef, name: string): Promise<number> {
-  const [row] = await countRow(db as Kysely<Database>, resource.type, resource.id, name);
+  const [row] = await countRow(db, resource.type, resource.id, name);
   return row ? Number(row.n) : 0;
 }

@@ -69,8 +69,9 @@ describe('the hash chain', () => {
       expect(event.hash).toBe(hash);
       previous = hash;
     });
+    // The head also keeps the hash its last move replaced: the last event's link.
     const head = await db().selectFrom('audit_chain').selectAll().execute();
-    expect(head).toEqual([{ id: 1, sequence: events.length, hash: previous }]);
+    expect(head).toEqual([{ id: 1, sequence: events.length, hash: previous, previous_hash: events.at(-1)?.previous_hash }]);
   });
 
   it('concurrent changes queue at the head: the chain never forks', async () => {

@@ -9,9 +9,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CANONICAL_END,
+  CANONICAL_LINK,
   CHAIN_START,
   type ChainedFields,
   canonicalEvent,
+  canonicalPrefix,
   eventHash,
   GENESIS_HASH,
   type StoredEvent,
@@ -202,5 +205,23 @@ describe('the chain covers every stored column', () => {
     expect(new Set(fields).size).toBe(fields.length);
     const sample: ChainedFields = { ...content(1), sequence: 1, previous_hash: GENESIS_HASH };
     expect([...fields].sort()).toEqual(Object.keys(sample).sort());
+  });
+});
+
+describe('the canonical form in parts (PostgreSQL computes the hash from them, store/audit.ts)', () => {
+  it('prefix + sequence + link + previous hash + end is the canonical form, escapes and all', () => {
+    const odd = content(7, {
+      user_agent: 'Mozilla/5.0 "quoted" \\ back\u0001slash ünïcödé 🚀',
+      before: null,
+      ip: null,
+      after: JSON.stringify({ note: 'line\nbreak\ttab' }),
+    });
+    for (const [sequence, previous] of [
+      [1, GENESIS_HASH],
+      [123456789012, 'ab'.repeat(32)],
+    ] as const) {
+      const whole = canonicalEvent({ ...odd, sequence, previous_hash: previous });
+      expect(`${canonicalPrefix(odd)}${sequence}${CANONICAL_LINK}${previous}${CANONICAL_END}`).toBe(whole);
+    }
   });
 });
