@@ -75,7 +75,7 @@ const endTasks = new WeakMap<Transaction<Database>, Array<() => Promise<void>>>(
 
 /**
  * Runs `task` as the last work of the PostgreSQL transaction `db` (one of runTransaction's): after
- * the work that asked for it, before the changes are published and the transaction commits, in the
+ * the work that asked for it and the publication of its changes, right before the commit, in the
  * order asked. Anywhere else (SQLite, which runs one transaction at a time; a statement outside a
  * transaction) it runs at once. Used for the audit chain's head (store/audit.ts), a lock every
  * writer takes: taken last, it is held for the shortest time. A task's failure fails the
@@ -148,8 +148,12 @@ export async function runTransaction<T>(db: Kysely<Database>, work: (trx: Transa
     const tasks: Array<() => Promise<void>> = [];
     endTasks.set(trx, tasks);
     const value = await work(trx);
+    // Published before the end tasks, which then hold their locks one round trip less; a change
+    // an end task notes goes out after it.
+    const published = [...batch];
+    await publish(trx, root, published);
     for (const task of tasks) await task();
-    await publish(trx, root, [...batch]);
+    if (batch.size > published.length) await publish(trx, root, [...batch].slice(published.length));
     return value;
   });
   apply(root, [...batch]);
