@@ -21,9 +21,9 @@ import { registerOrgs } from './commands/orgs.js';
 import { registerPermissions } from './commands/permissions.js';
 import { registerProjects } from './commands/projects.js';
 import { registerRequests } from './commands/requests.js';
+import { registerRobots } from './commands/robots.js';
 import { registerRoles } from './commands/roles.js';
 import { registerServe } from './commands/serve.js';
-import { registerTokens } from './commands/tokens.js';
 import { registerUsers } from './commands/users.js';
 import { type CliContext, processContext } from './context.js';
 import { ApiError, CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
@@ -71,7 +71,7 @@ Get started:
   // Client commands: they talk to the HTTP API like any script would.
   registerProjects(program, ctx);
   registerOrgs(program, ctx);
-  registerTokens(program, ctx);
+  registerRobots(program, ctx);
   registerCors(program, ctx);
   registerUsers(program, ctx);
   registerRoles(program, ctx);
