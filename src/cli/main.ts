@@ -16,6 +16,7 @@ import { registerDebug } from './commands/debug.js';
 import { registerExplain } from './commands/explain.js';
 import { registerInvites } from './commands/invites.js';
 import { registerLogin } from './commands/login.js';
+import { registerLogout } from './commands/logout.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOrgs } from './commands/orgs.js';
 import { registerPermissions } from './commands/permissions.js';
@@ -80,6 +81,7 @@ Get started:
   registerCheck(program, ctx);
   registerExplain(program, ctx);
   registerLogin(program, ctx);
+  registerLogout(program, ctx);
   registerDebug(program, ctx);
   registerAuth(program, ctx);
   registerInvites(program, ctx);
