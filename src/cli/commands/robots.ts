@@ -8,29 +8,13 @@
  * token found in the open.
  */
 import type { Command } from 'commander';
+import type { Membership, Robot, RobotUsage, RobotWithToken } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import { describeSource } from '../config-file.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { accessPath, describeResource, type ResourceFlags, resourceOf, withResource } from '../http.js';
 import { formatHint, formatTime, printJson, printLines, printTable } from '../output.js';
-
-interface Membership {
-  resourceType: string;
-  resourceId: string;
-  roleNames: string[];
-  lastSeenAt?: string | null;
-}
-
-interface Robot {
-  id: string;
-  label: string;
-  createdAt: string;
-  expiresAt: string | null;
-  tokenId: string;
-  tokenHint?: string;
-  memberships: Membership[];
-}
 
 interface ProjectOption extends ClientOptions {
   project: string;
@@ -103,7 +87,7 @@ export function registerRobots(program: Command, ctx: CliContext): void {
       if (label.trim() === '') throw usageError('the token label must not be empty');
       const expiresAt = options.expires === undefined ? undefined : parseExpires(options.expires, ctx.now());
       const { client } = connect(ctx, options);
-      const robot = await client.post<Robot & { token: string }>(robotsPath(options.project), {
+      const robot = await client.post<RobotWithToken>(robotsPath(options.project), {
         label,
         memberships: [
           {
@@ -184,7 +168,7 @@ the one rotated. The CLI never rewrites the saved token: store the new one yours
       const grace = options.grace === undefined ? 0 : parseGrace(options.grace);
       const { client, auth } = connect(ctx, options);
       const now = ctx.now();
-      const robot = await client.post<Robot & { token: string }>('/access/robots/me/rotate', {
+      const robot = await client.post<RobotWithToken>('/access/robots/me/rotate', {
         gracePeriodSeconds: grace,
       });
       if (options.json) return printJson(ctx, robot);
@@ -218,15 +202,6 @@ the one rotated. The CLI never rewrites the saved token: store the new one yours
   registerUsage(robotsCommand, ctx);
 }
 
-interface UsageReport {
-  robotId: string;
-  days: number;
-  rolesHeld: string[];
-  permissions: Array<{ permission: string; resourceType: string; resourceId: string; count: number; lastUsedAt: string }>;
-  unusedPermissions: string[];
-  smallestRole: { name: string; title: string; isCustom: boolean; grantCount: number } | null;
-}
-
 function registerUsage(robotsCommand: Command, ctx: CliContext): void {
   withResource(withClientOptions(robotsCommand.command('usage')))
     .description('the permissions a robot exercised, and the smallest role that would have been enough')
@@ -238,7 +213,7 @@ function registerUsage(robotsCommand: Command, ctx: CliContext): void {
         throw usageError(`--days must be a whole number from 1 to 90, got "${options.days}"`);
       }
       const { client } = connect(ctx, options);
-      const report = await client.get<UsageReport>(accessPath(resource, 'robots', robotId, 'usage'), {
+      const report = await client.get<RobotUsage>(accessPath(resource, 'robots', robotId, 'usage'), {
         query: options.days !== undefined ? { days: options.days } : {},
       });
       if (options.json) return printJson(ctx, report);

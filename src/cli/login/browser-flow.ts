@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { LoginProvider, OrganizationLoginProvider } from '../api-types.js';
 import { type ClientOptions, connect } from '../client-options.js';
 import { callerKind } from '../commands/debug.js';
 import { configFilePath } from '../config-file.js';
@@ -35,21 +36,10 @@ export interface BrowserLoginOptions extends ClientOptions {
   timeout: string;
 }
 
-export interface Provider {
-  name: string;
-  title?: string;
-  url: string;
-}
+/** A provider to log in with: one of `GET /auth/providers`, or an organization's SSO provider in that shape. */
+export type Provider = LoginProvider;
 
-interface SsoProvider {
-  id?: string;
-  name?: string;
-  title?: string;
-  type?: string;
-  loginUrl?: string;
-  disabled?: boolean;
-}
-
+/** `GET /auth/fetch` (its response schema is written inline in src/http/routes/auth.ts). */
 interface Fetched {
   token?: string;
   label?: string;
@@ -162,14 +152,13 @@ export async function chooseProvider(client: ApiClient, options: { provider?: st
   let providers: Provider[];
   let where: string;
   if (options.sso !== undefined) {
-    const listed = await client.get<SsoProvider[]>(`/auth/organizations/by-slug/${encodeURIComponent(options.sso)}/providers`, {
-      token: undefined,
-    });
+    const path = `/auth/organizations/by-slug/${encodeURIComponent(options.sso)}/providers`;
+    const listed = await client.get<OrganizationLoginProvider[]>(path, { token: undefined });
     if (!Array.isArray(listed)) throw new CliError("the server's list of the organization's providers is not an array");
     providers = listed
       .filter((p) => !p.disabled && typeof p.loginUrl === 'string')
       // Named by id (what the login URL carries); --provider also matches the title.
-      .map((p) => ({ name: p.id ?? p.name ?? '?', title: p.title ?? p.name ?? '', url: p.loginUrl as string }));
+      .map((p) => ({ name: p.id ?? p.name ?? '?', title: p.title ?? p.name ?? '', url: p.loginUrl }));
     where = `organization ${options.sso}`;
     if (providers.length === 0) {
       throw new CliError(`organization ${options.sso} has no enabled single sign-on provider`, 1, [
@@ -177,7 +166,7 @@ export async function chooseProvider(client: ApiClient, options: { provider?: st
       ]);
     }
   } else {
-    const listed = await client.get<{ providers?: Provider[] }>('/auth/providers', { token: undefined });
+    const listed = await client.get<{ providers: LoginProvider[] }>('/auth/providers', { token: undefined });
     if (!listed || !Array.isArray(listed.providers)) throw new CliError('the server\'s answer has no "providers" list');
     providers = listed.providers.filter((p) => typeof p.name === 'string' && typeof p.url === 'string');
     where = client.apiHost;

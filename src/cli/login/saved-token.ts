@@ -2,7 +2,8 @@
  * The token a login saves in the CLI's config file (src/cli/config-file.ts), the one it replaces,
  * and the lines every login prints about them.
  */
-import { callerKind, type Me } from '../commands/debug.js';
+import type { Me } from '../api-types.js';
+import { callerKind } from '../commands/debug.js';
 import { readConfigFile, TOKEN_ENV, writeConfigFile } from '../config-file.js';
 import type { CliContext } from '../context.js';
 import { ApiError, CliError } from '../errors.js';

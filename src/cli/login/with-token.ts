@@ -2,8 +2,10 @@
  * `gatehouse login --with-token`: save a token read from standard input, once the server has said
  * whom it belongs to.
  */
+
+import type { Me } from '../api-types.js';
 import { type ClientOptions, connect } from '../client-options.js';
-import { callerKind, type Me } from '../commands/debug.js';
+import { callerKind } from '../commands/debug.js';
 import { configFilePath } from '../config-file.js';
 import type { CliContext } from '../context.js';
 import { ApiError, CliError, usageError } from '../errors.js';
