@@ -16,14 +16,15 @@ import { registerDebug } from './commands/debug.js';
 import { registerExplain } from './commands/explain.js';
 import { registerInvites } from './commands/invites.js';
 import { registerLogin } from './commands/login.js';
+import { registerLogout } from './commands/logout.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOrgs } from './commands/orgs.js';
 import { registerPermissions } from './commands/permissions.js';
 import { registerProjects } from './commands/projects.js';
 import { registerRequests } from './commands/requests.js';
+import { registerRobots } from './commands/robots.js';
 import { registerRoles } from './commands/roles.js';
 import { registerServe } from './commands/serve.js';
-import { registerTokens } from './commands/tokens.js';
 import { registerUsers } from './commands/users.js';
 import { type CliContext, processContext } from './context.js';
 import { ApiError, CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
@@ -71,7 +72,7 @@ Get started:
   // Client commands: they talk to the HTTP API like any script would.
   registerProjects(program, ctx);
   registerOrgs(program, ctx);
-  registerTokens(program, ctx);
+  registerRobots(program, ctx);
   registerCors(program, ctx);
   registerUsers(program, ctx);
   registerRoles(program, ctx);
@@ -80,6 +81,7 @@ Get started:
   registerCheck(program, ctx);
   registerExplain(program, ctx);
   registerLogin(program, ctx);
+  registerLogout(program, ctx);
   registerDebug(program, ctx);
   registerAuth(program, ctx);
   registerInvites(program, ctx);

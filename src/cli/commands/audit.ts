@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { ActivityPage } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions, withJson } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { ApiError, CliError } from '../errors.js';
@@ -25,18 +26,6 @@ interface FilterOptions extends ClientOptions {
   limit?: string;
   cursor?: string;
   output?: string;
-}
-
-interface ActivityEvent {
-  id: string;
-  action: string;
-  actorId: string | null;
-  actorType: string;
-  timestamp: string;
-  projectId: string | null;
-  organizationId: string | null;
-  target: { type: string; id: string } | null;
-  sequence: number;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -75,7 +64,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
     .option('--cursor <cursor>', 'the next-page cursor printed by the previous call')
     .action(async (options: FilterOptions) => {
       const { client } = connect(ctx, options);
-      const page = await client.get<{ data: ActivityEvent[]; nextCursor: string | null }>('/activity', {
+      const page = await client.get<ActivityPage>('/activity', {
         query: queryOf(options),
       });
       if (options.json) return printJson(ctx, page);

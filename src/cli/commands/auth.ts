@@ -4,21 +4,12 @@
  * Secrets are never shown; the token this CLI is using is marked.
  */
 import type { Command } from 'commander';
+import type { PersonalToken } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
 import type { ApiClient } from '../http.js';
 import { formatTime, printJson, printLines, printTable } from '../output.js';
-
-export interface PersonalToken {
-  id: string;
-  label?: string;
-  source?: string;
-  createdAt?: string;
-  expiresAt?: string | null;
-  lastUsedAt?: string | null;
-  current?: boolean;
-}
 
 export function registerAuth(program: Command, ctx: CliContext): void {
   const auth = program.command('auth').description('your own login: personal tokens');

@@ -4,29 +4,11 @@
  * or why none does.
  */
 import type { Command } from 'commander';
+import type { CorsExplanation, CorsOrigin } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { formatTime, printJson, printLines, printTable, yesNo } from '../output.js';
-
-interface CorsOrigin {
-  id: number;
-  origin: string;
-  allowCredentials: boolean;
-  projectId: string;
-  createdAt: string;
-}
-
-interface Explanation {
-  origin: string;
-  normalized: string | null;
-  allowed: boolean;
-  withCredentials: boolean;
-  matched: { id: number; origin: string; allowCredentials: boolean } | null;
-  consoleOrigin: boolean;
-  entries: Array<{ id: number; origin: string; allowCredentials: boolean; matches: boolean; reason: string }>;
-  summary: string;
-}
 
 interface ProjectOption extends ClientOptions {
   project: string;
@@ -103,7 +85,7 @@ export function registerCors(program: Command, ctx: CliContext): void {
     .requiredOption('--project <projectId>', 'project id')
     .action(async (origin: string, options: ProjectOption) => {
       const { client } = connect(ctx, options);
-      const answer = await client.get<Explanation>(`${corsPath(options.project)}/explain`, { query: { origin } });
+      const answer = await client.get<CorsExplanation>(`${corsPath(options.project)}/explain`, { query: { origin } });
       if (options.json) return printJson(ctx, answer);
       const lines = [answer.summary];
       if (answer.entries.length > 0) {

@@ -8,19 +8,13 @@
  * recorded type counts as `normal`).
  */
 import type { Command } from 'commander';
+import type { Me } from '../api-types.js';
 import { type ClientOptions, cliVersion, connect, withClientOptions } from '../client-options.js';
 import { configFilePath, describeSource, readConfigFile } from '../config-file.js';
 import type { CliContext } from '../context.js';
 import { ApiError, CliError } from '../errors.js';
 import { API_VERSION, type ApiClient } from '../http.js';
 import { formatFields, formatTime, printJson, text } from '../output.js';
-
-export interface Me {
-  id?: string;
-  name?: string;
-  email?: string;
-  provider?: string;
-}
 
 /** What kind of caller `/users/me` describes: robots answer with provider `sanity-token`. */
 export function callerKind(me: Me): 'anonymous' | 'robot' | 'user' {

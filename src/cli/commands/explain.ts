@@ -3,7 +3,7 @@
  * would fix it. Exit code 0 when allowed, 1 when denied, so scripts can branch on it.
  */
 import type { Command } from 'commander';
-import type { Explanation } from '../../http/explain.js';
+import type { Explanation } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';

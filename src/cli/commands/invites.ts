@@ -3,30 +3,12 @@
  * the Access API. `accept` takes the token (or the whole link) from the e-mail.
  */
 import type { Command } from 'commander';
+import type { AccessUser, Invite, InviteWithResource } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { accessPath, describeResource, type ResourceFlags, resourceOf, withResource } from '../http.js';
 import { formatTime, printJson, printLines, printTable, text } from '../output.js';
-
-interface Invite {
-  id: string;
-  email: string;
-  role: string;
-  status: string;
-  resourceType: string;
-  resourceId: string;
-  createdAt: string;
-  invitedByUserId: string;
-  acceptedByUserId: string | null;
-  expiresAt: string;
-  resourceDisplayName?: string;
-}
-
-interface AccessUser {
-  sanityUserId: string;
-  memberships?: Array<{ resourceType?: string; resourceId?: string; roleNames?: string[] }>;
-}
 
 type Options = ClientOptions & ResourceFlags;
 
@@ -101,7 +83,7 @@ export function registerInvites(program: Command, ctx: CliContext): void {
       const token = TOKEN.exec(tokenOrLink)?.[0];
       if (!token) throw usageError('give the invite token (gth_invite_…) or the link from the e-mail');
       const { client } = connect(ctx, options);
-      const invite = await client.get<Invite>(`/invites/${token}`);
+      const invite = await client.get<InviteWithResource>(`/invites/${token}`);
       const resource = { type: invite.resourceType as 'project' | 'organization', id: invite.resourceId };
       const user = await client.post<AccessUser>(accessPath(resource, 'invites', 'token', token, 'accept'), undefined);
       if (options.json) return printJson(ctx, user);

@@ -5,31 +5,12 @@
  * administrator can approve a domain, see services/identity/sso-accounts.ts).
  */
 import type { Command } from 'commander';
+import type { Organization, OrganizationPolicies } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { type ConfigOptions, onDatabase, operatorModules, type Store, withDatabaseOptions } from '../operator.js';
 import { formatFields, formatTime, printJson, printLines, printTable, text } from '../output.js';
-
-interface Organization {
-  id: string;
-  name: string;
-  slug?: string | null;
-  createdAt?: string;
-  defaultRoleName?: string;
-  members?: Array<{
-    sanityUserId: string;
-    user?: { displayName?: string; email?: string };
-    roles?: Array<{ name?: string }>;
-  }>;
-}
-
-interface Policies {
-  organizationId: string;
-  robotTokenMaxLifetimeDays: number | null;
-  robotsMayManageMembers: boolean;
-  updatedAt?: string | null;
-}
 
 interface DomainOptions extends ConfigOptions {
   json?: boolean;
@@ -129,7 +110,9 @@ Examples:
       const { client } = connect(ctx, options);
       const path = `/organizations/${encodeURIComponent(organizationId)}/policies`;
       const changed = Object.keys(patch).length > 0;
-      const policies = changed ? await client.patch<Policies>(path, patch) : await client.get<Policies>(path);
+      const policies = changed
+        ? await client.patch<OrganizationPolicies>(path, patch)
+        : await client.get<OrganizationPolicies>(path);
       if (options.json) return printJson(ctx, policies);
       if (changed) printLines(ctx, [`Updated the policies of organization ${organizationId}`, '']);
       ctx.stdout(
@@ -223,8 +206,8 @@ async function migrated(store: Store): Promise<void> {
 }
 
 /** The PATCH body from the flags given; refuses malformed values before anything is sent. */
-function policyPatch(options: PolicyFlags): Partial<Omit<Policies, 'organizationId' | 'updatedAt'>> {
-  const patch: Partial<Omit<Policies, 'organizationId' | 'updatedAt'>> = {};
+function policyPatch(options: PolicyFlags): Partial<Omit<OrganizationPolicies, 'organizationId' | 'updatedAt'>> {
+  const patch: Partial<Omit<OrganizationPolicies, 'organizationId' | 'updatedAt'>> = {};
   const days = options.robotTokenMaxLifetimeDays;
   if (days !== undefined) {
     if (days === 'none') patch.robotTokenMaxLifetimeDays = null;

@@ -3,23 +3,12 @@
  * and custom, on a project or organization.
  */
 import type { Command } from 'commander';
+import type { Permission } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { accessPath, describeResource, type ResourceFlags, resourceOf, withResource } from '../http.js';
 import { formatFields, printJson, printLines, printTable, text, yesNo } from '../output.js';
-
-interface Permission {
-  name: string;
-  type: string;
-  title?: string;
-  description?: string | null;
-  config?: Record<string, unknown> | null;
-  isCustom?: boolean;
-  actions?: string[];
-  resourceType?: string;
-  resourceId?: string;
-}
 
 type Options = ClientOptions & ResourceFlags;
 

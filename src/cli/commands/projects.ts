@@ -1,25 +1,10 @@
 /** `gatehouse projects list|create|get`: the Projects API. */
 import type { Command } from 'commander';
+import type { Project, ProjectMember } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { formatFields, formatTime, printJson, printLines, printTable, text } from '../output.js';
-
-interface Project {
-  id: string;
-  displayName: string;
-  organizationId?: string | null;
-  createdAt?: string;
-  members?: ProjectMember[];
-}
-
-interface ProjectMember {
-  id?: string;
-  isRobot?: boolean;
-  role?: string;
-  roles?: Array<{ name?: string; title?: string }>;
-  createdAt?: string;
-}
 
 export function registerProjects(program: Command, ctx: CliContext): void {
   const projects = program.command('projects').description('list, create and inspect projects');
@@ -93,7 +78,6 @@ export function registerProjects(program: Command, ctx: CliContext): void {
 }
 
 function memberRoles(member: ProjectMember): string {
-  const names = (member.roles ?? []).map((r) => r.name ?? r.title).filter((n): n is string => Boolean(n));
-  if (names.length > 0) return names.join(', ');
-  return text(member.role);
+  const names = member.roles.map((r) => r.name).filter((n) => n !== '');
+  return names.length > 0 ? names.join(', ') : '-';
 }

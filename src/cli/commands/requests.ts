@@ -4,24 +4,11 @@
  * `accept` or `decline`.
  */
 import type { Command } from 'commander';
+import type { AccessRequest, AccessRequestWithRequester } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { accessPath, describeResource, type ResourceFlags, resourceOf, withResource } from '../http.js';
 import { formatFields, formatTime, printJson, printLines, printTable, text } from '../output.js';
-
-interface AccessRequest {
-  id: string;
-  status: string;
-  resourceType: string;
-  resourceId: string;
-  createdAt: string;
-  updatedAt: string;
-  updatedByUserId: string | null;
-  requestedByUserId: string;
-  requestedRole: string | null;
-  type: string;
-  note: string | null;
-}
 
 type Options = ClientOptions & ResourceFlags;
 
@@ -79,7 +66,7 @@ export function registerRequests(program: Command, ctx: CliContext): void {
     .action(async (options: Options & { includeChildren?: boolean }) => {
       const resource = resourceOf(options);
       const { client } = connect(ctx, options);
-      const list = await client.get<AccessRequest[]>(accessPath(resource, 'requests'), {
+      const list = await client.get<AccessRequestWithRequester[]>(accessPath(resource, 'requests'), {
         query: { includeChildren: options.includeChildren ? 'true' : undefined },
       });
       if (options.json) return printJson(ctx, list);

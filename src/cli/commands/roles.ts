@@ -4,32 +4,20 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { Role, RolePermission } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { accessPath, describeResource, type ResourceFlags, resourceOf, withResource } from '../http.js';
 import { formatFields, printJson, printLines, printTable, text, yesNo } from '../output.js';
 
-interface RolePermission {
-  name: string;
-  action: string;
-  params?: Record<string, unknown> | null;
-}
-
-interface Role {
-  name: string;
-  title?: string;
-  description?: string | null;
-  isCustom?: boolean;
-  appliesToUsers?: boolean;
-  appliesToRobots?: boolean;
-  resourceType?: string;
-  resourceId?: string;
-  permissions?: RolePermission[];
-}
+/** A permission as POST and PUT take it: `params` may be left out. */
+type PermissionInput = Omit<RolePermission, 'params'> & Partial<Pick<RolePermission, 'params'>>;
 
 /** What POST and PUT take; `name` only on POST (PUT names the role in its path). */
-type RoleBody = Partial<Pick<Role, 'name' | 'title' | 'description' | 'appliesToUsers' | 'appliesToRobots' | 'permissions'>>;
+type RoleBody = Partial<Pick<Role, 'name' | 'title' | 'description' | 'appliesToUsers' | 'appliesToRobots'>> & {
+  permissions?: PermissionInput[];
+};
 
 type Options = ClientOptions & ResourceFlags;
 
@@ -184,7 +172,7 @@ function replaceable(role: Role): RoleBody {
 }
 
 /** `sanity-project:read` → `{ name: 'sanity-project', action: 'read' }`. */
-export function parsePermission(spec: string): RolePermission {
+export function parsePermission(spec: string): PermissionInput {
   const at = spec.lastIndexOf(':');
   const name = spec.slice(0, at).trim();
   const action = spec.slice(at + 1).trim();

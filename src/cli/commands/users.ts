@@ -5,28 +5,11 @@
 
 import type { Command } from 'commander';
 import type { ResourceRef } from '../../model/policy.js';
+import type { AccessUser } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import type { CliContext } from '../context.js';
 import { accessPath, describeResource, type ResourceFlags, resourceOf, withResource } from '../http.js';
 import { formatTime, printJson, printLines, printTable, text } from '../output.js';
-
-interface AccessUser {
-  sanityUserId: string;
-  profile?: {
-    id?: string;
-    displayName?: string;
-    email?: string;
-    provider?: string;
-    createdAt?: string;
-  };
-  memberships?: Array<{
-    resourceType?: string;
-    resourceId?: string;
-    roleNames?: string[];
-    addedAt?: string;
-    lastSeenAt?: string | null;
-  }>;
-}
 
 export function registerUsers(program: Command, ctx: CliContext): void {
   const users = program.command('users').description('see who has access to a project or organization, and change their roles');

@@ -25,7 +25,7 @@ export const Invite = Type.Object({
   expiresAt: Timestamp,
 });
 
-const InviteWithResource = Type.Intersect([
+export const InviteWithResource = Type.Intersect([
   Invite,
   Type.Object({
     resourceDisplayName: Type.String({ description: 'The name of the project or organization.' }),

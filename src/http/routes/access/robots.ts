@@ -17,7 +17,7 @@ import {
 
 const RobotParams = Type.Object({ ...ResourceParams.properties, robotId: Id('Robot id (`r…`)') });
 
-const RobotUsage = Type.Object({
+export const RobotUsage = Type.Object({
   robotId: Type.String(),
   resourceType: Type.String(),
   resourceId: Type.String(),

@@ -1,33 +1,20 @@
 /**
- * `gatehouse tokens add|list|delete|rotate|usage|report-leaked`: robot tokens of a project, through
- * the Access API robots endpoints. A secret is printed once, by `add` or `rotate`; afterwards only
- * its last four characters. `usage` shows what a robot actually did and the smallest role that
- * covers it; `report-leaked` revokes a token found in the open.
+ * The robots command, `gatehouse tokens add|list|delete|rotate|usage|report-leaked`: robot tokens of
+ * a project, through the Access API robots endpoints. Users type `tokens`, the name Sanity's CLI
+ * gives it; the code is named for what it manages, robots.
+ *
+ * A secret is printed once, by `add` or `rotate`; afterwards only its last four characters. `usage`
+ * shows what a robot actually did and the smallest role that covers it; `report-leaked` revokes a
+ * token found in the open.
  */
 import type { Command } from 'commander';
+import type { Membership, Robot, RobotUsage, RobotWithToken } from '../api-types.js';
 import { type ClientOptions, connect, withClientOptions } from '../client-options.js';
 import { describeSource } from '../config-file.js';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { accessPath, describeResource, type ResourceFlags, resourceOf, withResource } from '../http.js';
 import { formatHint, formatTime, printJson, printLines, printTable } from '../output.js';
-
-interface Membership {
-  resourceType: string;
-  resourceId: string;
-  roleNames: string[];
-  lastSeenAt?: string | null;
-}
-
-interface Robot {
-  id: string;
-  label: string;
-  createdAt: string;
-  expiresAt: string | null;
-  tokenId: string;
-  tokenHint?: string;
-  memberships: Membership[];
-}
 
 interface ProjectOption extends ClientOptions {
   project: string;
@@ -87,10 +74,10 @@ export function parseGrace(value: string): number {
   return seconds;
 }
 
-export function registerTokens(program: Command, ctx: CliContext): void {
-  const tokens = program.command('tokens').description("manage a project's robot tokens");
+export function registerRobots(program: Command, ctx: CliContext): void {
+  const robotsCommand = program.command('tokens').description("manage a project's robot tokens");
 
-  withClientOptions(tokens.command('add'))
+  withClientOptions(robotsCommand.command('add'))
     .description('create a robot with one role on the project and print its token once')
     .argument('<label>', 'what the token is for, e.g. "CI deploy"')
     .requiredOption('--project <projectId>', 'project the robot belongs to')
@@ -100,7 +87,7 @@ export function registerTokens(program: Command, ctx: CliContext): void {
       if (label.trim() === '') throw usageError('the token label must not be empty');
       const expiresAt = options.expires === undefined ? undefined : parseExpires(options.expires, ctx.now());
       const { client } = connect(ctx, options);
-      const robot = await client.post<Robot & { token: string }>(robotsPath(options.project), {
+      const robot = await client.post<RobotWithToken>(robotsPath(options.project), {
         label,
         memberships: [
           {
@@ -123,7 +110,7 @@ export function registerTokens(program: Command, ctx: CliContext): void {
       ]);
     });
 
-  withClientOptions(tokens.command('list'))
+  withClientOptions(robotsCommand.command('list'))
     .description("list the project's robot tokens (never their secrets)")
     .requiredOption('--project <projectId>', 'project id')
     .action(async (options: ProjectOption) => {
@@ -156,7 +143,7 @@ export function registerTokens(program: Command, ctx: CliContext): void {
       );
     });
 
-  withClientOptions(tokens.command('delete'))
+  withClientOptions(robotsCommand.command('delete'))
     .description('delete a robot; its token stops working on the next request')
     .argument('<robotId>', 'robot id (see `gatehouse tokens list`)')
     .requiredOption('--project <projectId>', 'project id')
@@ -167,7 +154,7 @@ export function registerTokens(program: Command, ctx: CliContext): void {
       printLines(ctx, [`Deleted robot ${robotId}; its token no longer works.`]);
     });
 
-  withClientOptions(tokens.command('rotate'))
+  withClientOptions(robotsCommand.command('rotate'))
     .description("replace the calling robot's token with a new one, printed once")
     .option('--grace <duration>', 'how long the old token keeps working: 90s, 10m, 2h, at most 24h (default: 0, it stops now)')
     .addHelpText(
@@ -181,7 +168,7 @@ the one rotated. The CLI never rewrites the saved token: store the new one yours
       const grace = options.grace === undefined ? 0 : parseGrace(options.grace);
       const { client, auth } = connect(ctx, options);
       const now = ctx.now();
-      const robot = await client.post<Robot & { token: string }>('/access/robots/me/rotate', {
+      const robot = await client.post<RobotWithToken>('/access/robots/me/rotate', {
         gracePeriodSeconds: grace,
       });
       if (options.json) return printJson(ctx, robot);
@@ -212,20 +199,11 @@ the one rotated. The CLI never rewrites the saved token: store the new one yours
       printLines(ctx, lines);
     });
 
-  registerUsage(tokens, ctx);
+  registerUsage(robotsCommand, ctx);
 }
 
-interface UsageReport {
-  robotId: string;
-  days: number;
-  rolesHeld: string[];
-  permissions: Array<{ permission: string; resourceType: string; resourceId: string; count: number; lastUsedAt: string }>;
-  unusedPermissions: string[];
-  smallestRole: { name: string; title: string; isCustom: boolean; grantCount: number } | null;
-}
-
-function registerUsage(tokens: Command, ctx: CliContext): void {
-  withResource(withClientOptions(tokens.command('usage')))
+function registerUsage(robotsCommand: Command, ctx: CliContext): void {
+  withResource(withClientOptions(robotsCommand.command('usage')))
     .description('the permissions a robot exercised, and the smallest role that would have been enough')
     .argument('<robotId>', 'robot id (see `gatehouse tokens list`)')
     .option('--days <n>', 'the window, in days: 1 to 90 (default 30)')
@@ -235,7 +213,7 @@ function registerUsage(tokens: Command, ctx: CliContext): void {
         throw usageError(`--days must be a whole number from 1 to 90, got "${options.days}"`);
       }
       const { client } = connect(ctx, options);
-      const report = await client.get<UsageReport>(accessPath(resource, 'robots', robotId, 'usage'), {
+      const report = await client.get<RobotUsage>(accessPath(resource, 'robots', robotId, 'usage'), {
         query: options.days !== undefined ? { days: options.days } : {},
       });
       if (options.json) return printJson(ctx, report);
@@ -268,7 +246,7 @@ function registerUsage(tokens: Command, ctx: CliContext): void {
       ]);
     });
 
-  withClientOptions(tokens.command('report-leaked'))
+  withClientOptions(robotsCommand.command('report-leaked'))
     .description('report a Gatehouse token found in the open: it is revoked if it still works (the answer never says)')
     .argument('<token>', 'the token that was found (gth_user_…, gth_robot_… or gth_invite_…)')
     .option('--url <url>', 'where it was found, for its owner')
