@@ -75,7 +75,8 @@ export function parseGrace(value: string): number {
 }
 
 export function registerRobots(program: Command, ctx: CliContext): void {
-  const robotsCommand = program.command('tokens').description("manage a project's robot tokens");
+  // `tokens` is the name Sanity's CLI gives these commands, and the one its users type.
+  const robotsCommand = program.command('robots').alias('tokens').description("manage a project's robots and their tokens");
 
   withClientOptions(robotsCommand.command('add'))
     .description('create a robot with one role on the project and print its token once')
