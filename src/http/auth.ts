@@ -27,7 +27,7 @@ import type { Access, ResourceRef, RoutePolicy } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
 import { type ApiVersion, parseApiVersion } from '../model/versions.js';
 import type { Services } from '../services/index.js';
-import { CSRF_HEADER, SANITY_SESSION_COOKIE, SESSION_COOKIE } from '../services/sessions.js';
+import { CSRF_HEADER, SANITY_SESSION_COOKIE, SESSION_COOKIE } from './cookies.js';
 import { versionProblem } from './errors.js';
 import { setRateLimitHeaders } from './headers.js';
 import { projectContextOf } from './request-context.js';

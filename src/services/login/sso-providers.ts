@@ -1,6 +1,6 @@
 /**
  * An organization's own identity providers (OpenID Connect and SAML): list, get, create, replace,
- * delete. Their logins live in services/identity/{oidc,saml}.ts; this module owns what is stored
+ * delete. Their logins live in services/login/{oidc,saml}.ts; this module owns what is stored
  * and how it is checked.
  *
  * The stored `config` is the checked input with its defaults filled in, in the same camelCase
@@ -13,26 +13,26 @@
  * caller must be able to grant it themselves (the no-escalation rule of services/invariants.ts).
  */
 import { X509Certificate } from 'node:crypto';
-import { Problem, problems } from '../model/errors.js';
-import { randomId } from '../model/ids.js';
-import { MAX_SECRET_LENGTH, openSecret, SecretBoxError, sealSecret } from '../model/secret-box.js';
-import type { ServerKey } from '../model/tokens.js';
+import { Problem, problems } from '../../model/errors.js';
+import { randomId } from '../../model/ids.js';
+import { MAX_SECRET_LENGTH, openSecret, SecretBoxError, sealSecret } from '../../model/secret-box.js';
+import type { ServerKey } from '../../model/tokens.js';
 import {
   deleteIdentityProvider,
   findIdentityProvider,
   identityProvidersOf,
   insertIdentityProvider,
   updateIdentityProvider,
-} from '../store/identity.js';
-import { findOrganization, findOrganizationBySlug } from '../store/organizations.js';
-import { findProject } from '../store/projects.js';
-import type { Executor, IdentityProviderRow } from '../store/schema.js';
-import { audit } from './audit.js';
-import type { AuthService } from './auth.js';
-import { type Actor, type Deps, inTransaction, iso } from './context.js';
-import { outboundPolicyOf } from './identity/outbound.js';
-import { type DomainView, listDomains } from './identity/sso-accounts.js';
-import { checkGrantable, type Granter } from './invariants.js';
+} from '../../store/identity.js';
+import { findOrganization, findOrganizationBySlug } from '../../store/organizations.js';
+import { findProject } from '../../store/projects.js';
+import type { Executor, IdentityProviderRow } from '../../store/schema.js';
+import { audit } from '../audit.js';
+import type { AuthService } from '../auth.js';
+import { type Actor, type Deps, inTransaction, iso } from '../context.js';
+import { checkGrantable, type Granter } from '../invariants.js';
+import { outboundPolicyOf } from './outbound.js';
+import { type DomainView, listDomains } from './sso-accounts.js';
 
 export type ProviderType = 'oidc' | 'saml';
 
@@ -161,7 +161,7 @@ function invalidConfig(field: string, message: string, hint: string): Problem {
 
 /**
  * An absolute http(s) URL without credentials or fragment. Whether its scheme and host may be used
- * is the outbound policy's to say (services/identity/outbound.ts), checked before the write.
+ * is the outbound policy's to say (services/login/outbound.ts), checked before the write.
  */
 function checkUrl(value: string, field: string, what: string, { query }: { query: boolean }): string {
   const hint = `Give ${what} as an absolute https:// URL.`;
@@ -265,7 +265,7 @@ export class SsoProviderService {
       : `${this.deps.baseUrl()}/v1/auth/saml/acs/${id}`;
   }
 
-  /** SAML: the service provider's metadata document, whose URL is also its entity id (services/identity/saml.ts). */
+  /** SAML: the service provider's metadata document, whose URL is also its entity id (services/login/saml.ts). */
   metadataUrl(id: string): string {
     return `${this.deps.baseUrl()}/v1/auth/saml/metadata/${id}`;
   }
