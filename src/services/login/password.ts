@@ -7,8 +7,7 @@
  *   POST /auth/signup/sanity             signup(): a new user, logged in like login()
  *   PUT  /users/me/password              changePassword()
  *
- * Passwords are hashed with argon2id (`@node-rs/argon2`, its defaults: 19 MiB, 2 passes, 1 lane)
- * on libuv's thread pool, never on the event loop, after NFKC normalization (model/passwords.ts).
+ * Passwords are hashed with argon2id (services/login/password-hash.ts).
  *
  * No enumeration: an unknown e-mail, a wrong password, an account without a password and a
  * disabled account all get the same answer (401 `invalid_credentials`, the same page), and each of
@@ -18,11 +17,9 @@
  * The pages are described here as data (`LoginPage`); src/http/pages/login.ts writes them.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Problem } from '../../model/errors.js';
 import { newId } from '../../model/ids.js';
-import { checkPassword, normalizePassword, PASSWORD_MIN_LENGTH, parseCommonPasswords } from '../../model/passwords.js';
+import { checkPassword, PASSWORD_MIN_LENGTH } from '../../model/passwords.js';
 import type { UserPrincipal } from '../../model/principals.js';
 import { isUniqueViolation } from '../../store/db.js';
 import { deleteLoginFlow } from '../../store/identity.js';
@@ -34,24 +31,12 @@ import { type Actor, type Deps, inTransaction, iso } from '../context.js';
 import { rateLimitsOf } from '../rate-limits.js';
 import { nonEmpty, normalizeEmail } from '../validation.js';
 import { type LoginService, loginExpired } from './flow.js';
+import { hashPassword, loadCommonPasswords, verifyPassword } from './password-hash.js';
 import type { LoginFlowView, LoginPage, LoginPageAnswer, LoginRequest, LoginStart } from './types.js';
 
 const PROVIDER = 'sanity';
 /** The `source` of tokens from these logins. */
 export const PASSWORD_SOURCE = 'password';
-
-/** Resolved from this module, so it works from src/ (tests, tsx) and from dist/ alike. */
-const COMMON_PASSWORDS_FILE = fileURLToPath(new URL('../../../data/common-passwords.txt', import.meta.url));
-let commonPasswords: Promise<ReadonlySet<string>> | undefined;
-
-/** The shipped list of common passwords, read once, on first use. */
-export function loadCommonPasswords(): Promise<ReadonlySet<string>> {
-  commonPasswords ??= readFile(COMMON_PASSWORDS_FILE, 'utf8').then(parseCommonPasswords, (error: unknown) => {
-    commonPasswords = undefined;
-    throw error;
-  });
-  return commonPasswords;
-}
 
 export interface LoginForm {
   flow: string;
@@ -340,24 +325,6 @@ export class PasswordLogin {
       throw error;
     });
     return this.dummy;
-  }
-}
-
-/** The argon2 binding, loaded by the first password operation (most requests never need it). */
-const argon2 = () => import('@node-rs/argon2');
-
-/** argon2id with the library's defaults, of the NFKC-normalized password. */
-export async function hashPassword(password: string): Promise<string> {
-  return (await argon2()).hash(normalizePassword(password));
-}
-
-/** False for a wrong password and for a hash that cannot be read (never an exception). */
-export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  const { verify } = await argon2();
-  try {
-    return await verify(passwordHash, normalizePassword(password));
-  } catch {
-    return false;
   }
 }
 
