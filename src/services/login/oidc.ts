@@ -37,7 +37,7 @@ import {
   type OidcSettings,
   PROVIDER_ID_PATTERN,
   readOidcConfig,
-} from './sso-providers.js';
+} from './sso-config.js';
 import type { LoginRequest, LoginStart } from './types.js';
 
 /**
