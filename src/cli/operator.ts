@@ -121,7 +121,7 @@ function asCliError(error: unknown, what: string): CliError {
 export const operatorModules = {
   bootstrap: () => import('../services/bootstrap.js'),
   audit: () => import('../services/audit.js'),
-  ssoDomains: () => import('../services/identity/sso-accounts.js'),
+  ssoDomains: () => import('../services/login/sso-accounts.js'),
   store: () => import('../store/db.js'),
   migrations: () => import('../store/migrate.js'),
 };

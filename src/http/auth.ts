@@ -27,8 +27,9 @@ import type { Access, ResourceRef, RoutePolicy } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
 import { type ApiVersion, parseApiVersion } from '../model/versions.js';
 import type { Services } from '../services/index.js';
-import { CSRF_HEADER, SANITY_SESSION_COOKIE, SESSION_COOKIE } from '../services/sessions.js';
+import { CSRF_HEADER, SANITY_SESSION_COOKIE, SESSION_COOKIE } from './cookies.js';
 import { versionProblem } from './errors.js';
+import { setRateLimitHeaders } from './headers.js';
 import { projectContextOf } from './request-context.js';
 import type { AnyRoute } from './route.js';
 
@@ -234,7 +235,7 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
       policy: route.policy,
       resource,
     });
-    if (result.headers) reply.headers(result.headers);
+    if (result.rateLimit) setRateLimitHeaders(reply, result.rateLimit);
     if (result.problem) throw result.problem;
     state.principal = result.principal;
     state.refusal = result.refusal;

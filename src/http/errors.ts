@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Problem, STATUS_TEXT } from '../model/errors.js';
 import { parseApiVersion } from '../model/versions.js';
+import { setProblemHeaders } from './headers.js';
 
 interface SchemaError {
   keyword: string;
@@ -140,7 +141,7 @@ export function insufficientScopeChallenge(problem: Problem): string | null {
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
-  for (const [name, value] of Object.entries(problem.extra.headers ?? {})) reply.header(name, value);
+  setProblemHeaders(reply, problem.extra);
   if (!reply.hasHeader('www-authenticate')) {
     const challenge = insufficientScopeChallenge(problem);
     if (challenge) reply.header('www-authenticate', challenge);

@@ -5,6 +5,8 @@
  * machine-readable `reason` object beside it (`reason.code` and whatever explains the refusal).
  * The three compatible fields never change shape; `reason` is where Gatehouse says *why*.
  */
+import type { RateLimitReport } from './rate-limit.js';
+
 export interface Reason {
   code: string;
   [detail: string]: unknown;
@@ -40,13 +42,29 @@ export const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/**
+ * What an answer carries besides its body, as data: http/errors.ts turns it into response headers
+ * (src/http/headers.ts). `headers` is for the HTTP layer's own problems.
+ */
+export interface ProblemExtra {
+  /** Sanity's session error code (`SIO-401-ANF` …), in the body as `errorCode`. */
+  errorCode?: string;
+  /** The token was refused: the answer challenges the client for a valid bearer token. */
+  challenge?: 'invalid_token';
+  /** How many seconds the client should wait before trying again. */
+  retryAfterSeconds?: number;
+  /** The abuse-limit window the request was counted in. */
+  rateLimit?: RateLimitReport;
+  headers?: Record<string, string>;
+}
+
 export class Problem extends Error {
   override name = 'Problem';
   constructor(
     readonly status: number,
     message: string,
     readonly reason: Reason,
-    readonly extra: { errorCode?: string; headers?: Record<string, string> } = {},
+    readonly extra: ProblemExtra = {},
   ) {
     super(message);
   }

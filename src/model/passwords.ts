@@ -9,7 +9,7 @@
  * - not one character repeated, nor a plain run such as `1234567890` or `abcdefghij`.
  *
  * Each failure names its rule and says what to do. Pure: the list of common passwords is passed in
- * (services/identity/password.ts loads it once).
+ * (services/login/password-hash.ts loads it once).
  */
 
 export const PASSWORD_MIN_LENGTH = 10;

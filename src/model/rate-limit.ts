@@ -158,6 +158,19 @@ export function secondsUntil(resetAt: number, now: number): number {
   return Math.max(1, Math.ceil((resetAt - now) / 1000));
 }
 
+/** A window as an answer reports it (the `RateLimit-*` headers, written by src/http/headers.ts). */
+export interface RateLimitReport {
+  limit: number;
+  remaining: number;
+  /** Whole seconds until the window resets, at least 1. */
+  resetSeconds: number;
+}
+
+/** The report of a window at `now`. */
+export function reportOf(state: Pick<WindowState, 'limit' | 'remaining' | 'resetAt'>, now: number): RateLimitReport {
+  return { limit: state.limit, remaining: state.remaining, resetSeconds: secondsUntil(state.resetAt, now) };
+}
+
 /**
  * The key of a client address. An IPv6 host usually owns a whole /64, so IPv6 addresses count per
  * /64 prefix; IPv4 (also when mapped into IPv6) counts per address.

@@ -200,7 +200,7 @@ export class AccessRequestService {
             retryAfter: iso(nextAt),
             hint: `At most ${REQUEST_LIMIT} access requests per person per 24 hours, across all projects and organizations. Try again after ${iso(nextAt)}.`,
           },
-          { headers: { 'retry-after': String(seconds) } },
+          { retryAfterSeconds: seconds },
         );
       }
       const row: AccessRequestRow = {

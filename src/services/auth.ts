@@ -14,6 +14,7 @@ import { ID_REGEX } from '../model/ids.js';
 import type { ResourceType } from '../model/permissions.js';
 import { type Access, decidePrincipal, decideResource, type ResourceRef, type RoutePolicy } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
+import type { RateLimitReport } from '../model/rate-limit.js';
 import { accessFromHoldings } from '../model/roles.js';
 import { digestsEqual, digestToken, parseToken } from '../model/tokens.js';
 import { accessHoldings } from '../store/memberships.js';
@@ -26,12 +27,7 @@ import { type Deps, iso } from './context.js';
 import { idleTokenProblem } from './token-activity.js';
 
 function sessionNotFound(code: string, detail: string): Problem {
-  return new Problem(
-    401,
-    'Session not found',
-    { code, hint: detail },
-    { errorCode: 'SIO-401-ANF', headers: { 'www-authenticate': `Bearer realm="gatehouse", error="invalid_token"` } },
-  );
+  return new Problem(401, 'Session not found', { code, hint: detail }, { errorCode: 'SIO-401-ANF', challenge: 'invalid_token' });
 }
 
 function cookieNotPersonal(): Problem {
@@ -42,7 +38,7 @@ function cookieNotPersonal(): Problem {
       code: 'invalid_token',
       hint: 'A session cookie carries a personal token only. Send a robot token as `Authorization: Bearer <token>`.',
     },
-    { errorCode: 'SIO-401-ANF', headers: { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_token"' } },
+    { errorCode: 'SIO-401-ANF', challenge: 'invalid_token' },
   );
 }
 
@@ -50,7 +46,7 @@ function cookieNotPersonal(): Problem {
 export interface FailureCounter {
   checkToken(ip: string | null): void;
   recordTokenFailure(ip: string | null): unknown;
-  tokenWindow(ip: string | null): { headers: Record<string, string> } | null;
+  tokenWindow(ip: string | null): RateLimitReport | null;
 }
 
 /** What a request presents, as the HTTP layer read it, and what its route requires. */
@@ -76,8 +72,8 @@ export interface Authorization {
   problem: Problem | null;
   /** Refuse once the request's input is valid: not a member, or a permission is missing. */
   refusal: Problem | null;
-  /** `RateLimit-*` headers of the client's failed authentications, for the answer either way. */
-  headers: Record<string, string> | null;
+  /** The window of the client's failed authentications (the `RateLimit-*` headers), for the answer either way. */
+  rateLimit: RateLimitReport | null;
   /** The permission the resource decision required, when it allowed the request. */
   permission?: string | undefined;
 }
@@ -140,7 +136,7 @@ function credentialProblem(entry: CredentialEntry, now: number): Problem | null 
       401,
       'Session is expired, please re-authenticate',
       { code: 'token_expired', expiredAt, hint: 'This token expired. Create a new one, or log in again.' },
-      { errorCode: 'SIO-401-AEX', headers: { 'www-authenticate': `Bearer realm="gatehouse", error="invalid_token"` } },
+      { errorCode: 'SIO-401-AEX', challenge: 'invalid_token' },
     );
   }
   if (row.kind === 'user' && row.disabled_at !== null && entry.principal !== null) {
@@ -181,7 +177,7 @@ export class AuthService {
       access: undefined,
       problem: null,
       refusal: null,
-      headers: null,
+      rateLimit: null,
     };
     if (request.token !== null) {
       const failures = this.failures;
@@ -200,12 +196,12 @@ export class AuthService {
         result.principal = principal;
       } catch (error) {
         // The client learns how many more failures its address may have before it must wait.
-        result.headers = failures?.tokenWindow(request.ip)?.headers ?? null;
+        result.rateLimit = failures?.tokenWindow(request.ip) ?? null;
         if (!(error instanceof Problem)) throw error;
         result.problem = error;
         return result;
       }
-      result.headers = failures?.tokenWindow(request.ip)?.headers ?? null;
+      result.rateLimit = failures?.tokenWindow(request.ip) ?? null;
       if (request.viaCookie && request.unsafe && request.csrf) {
         try {
           request.csrf(result.principal.tokenId);

@@ -15,7 +15,7 @@ import { migrateToLatest } from '../store/migrate.js';
 import { findUserByEmail, insertUser } from '../store/users.js';
 import { audit } from './audit.js';
 import { DEFAULT_IDENTITY, type Deps, iso, systemActor } from './context.js';
-import { SessionService } from './sessions.js';
+import { SessionService } from './login/sessions.js';
 import { issueToken } from './tokens.js';
 import { normalizeEmail } from './validation.js';
 

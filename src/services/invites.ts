@@ -362,6 +362,7 @@ export class InviteService {
   }
 }
 
-export function escapeHtml(text: string): string {
+/** Text for the invitation e-mail's HTML part. */
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }

@@ -1,13 +1,13 @@
 /**
  * Adding a member: the one place a membership row is built. A person who joins loses the tokens of
- * other organizations' single sign-on (services/identity/sso-accounts.ts).
+ * other organizations' single sign-on (services/login/sso-accounts.ts).
  */
 import { newId } from '../model/ids.js';
 import type { ResourceRef } from '../model/policy.js';
 import { insertMembership } from '../store/memberships.js';
 import type { Executor, MembershipRow } from '../store/schema.js';
 import { iso } from './context.js';
-import { revokeSsoTokensOnJoin } from './identity/sso-accounts.js';
+import { revokeSsoTokensOnJoin } from './login/sso-accounts.js';
 
 export async function addMember(
   db: Executor,

@@ -15,7 +15,7 @@ import { audit } from './audit.js';
 import type { AuthService } from './auth.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { seedCorsOrigins } from './cors.js';
-import { revokeSsoTokensOnMove } from './identity/sso-accounts.js';
+import { revokeSsoTokensOnMove } from './login/sso-accounts.js';
 import { addMember } from './memberships.js';
 import { JsonText, PageCache } from './page-cache.js';
 import { type RoleSummaries, roleSummaries } from './role-catalog.js';

@@ -35,6 +35,8 @@ import {
   clientKey,
   FixedWindowCounter,
   IntervalGate,
+  type RateLimitReport,
+  reportOf,
   secondsUntil,
   type WindowState,
   warningThreshold,
@@ -44,15 +46,6 @@ import { claimSlot, hitCounter, peekCounter, refundCounter, resetCounter, sweepC
 import type { Deps } from './context.js';
 
 export type RateLimitScope = 'ip' | 'account' | 'account_slowdown';
-
-/** The `RateLimit-*` headers describing a window (draft-ietf-httpapi-ratelimit-headers). */
-export function rateLimitHeaders(state: WindowState, now: number): Record<string, string> {
-  return {
-    'ratelimit-limit': String(state.limit),
-    'ratelimit-remaining': String(state.remaining),
-    'ratelimit-reset': String(secondsUntil(state.resetAt, now)),
-  };
-}
 
 function tooMany(message: string, scope: RateLimitScope, state: WindowState, windowSeconds: number, now: number, hint: string) {
   const retryAfterSeconds = secondsUntil(state.resetAt, now);
@@ -67,7 +60,7 @@ function tooMany(message: string, scope: RateLimitScope, state: WindowState, win
       windowSeconds,
       hint: `Wait ${retryAfterSeconds} seconds, then try again. ${hint}`,
     },
-    { headers: { 'retry-after': String(retryAfterSeconds), ...rateLimitHeaders({ ...state, remaining: 0 }, now) } },
+    { retryAfterSeconds, rateLimit: reportOf({ ...state, remaining: 0 }, now) },
   );
 }
 
@@ -258,10 +251,10 @@ export class RateLimitService {
   }
 
   /** This address's token-failure window, for the `RateLimit-*` headers; null while it has no failures. */
-  tokenWindow(ip: string | null): { state: WindowState; headers: Record<string, string> } | null {
+  tokenWindow(ip: string | null): RateLimitReport | null {
     const state = this.tokenFailures.peek(clientKey(ip));
     if (state.count === 0) return null;
-    return { state, headers: rateLimitHeaders(state, this.now()) };
+    return reportOf(state, this.now());
   }
 
   // --- Logins (password forms, sign-up, password changes) ----------------------------------------

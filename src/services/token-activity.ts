@@ -26,6 +26,6 @@ export function idleTokenProblem(kind: string, lastActiveMs: number, now: number
       lastUsedAt: new Date(lastActiveMs).toISOString(),
       hint: `This personal token was not used for ${timeoutMinutes} minutes, the server's inactivity timeout. Log in again.`,
     },
-    { errorCode: 'SIO-401-AEX', headers: { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_token"' } },
+    { errorCode: 'SIO-401-AEX', challenge: 'invalid_token' },
   );
 }

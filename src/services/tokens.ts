@@ -59,6 +59,6 @@ export function notCurrentToken(row: Pick<TokenRow, 'id' | 'replaced_by' | 'revo
         ? `This token was already replaced by rotation (new token id ${row?.replaced_by}); only the current token can rotate. Use the new token.`
         : 'This token was revoked. Create a new robot token.',
     },
-    { errorCode: 'SIO-401-ANF', headers: { 'www-authenticate': `Bearer realm="gatehouse", error="invalid_token"` } },
+    { errorCode: 'SIO-401-ANF', challenge: 'invalid_token' },
   );
 }

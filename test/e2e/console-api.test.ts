@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginService } from '../../src/services/login.js';
+import { LoginService } from '../../src/services/login/flow.js';
 import {
   addMember,
   createOrganization,

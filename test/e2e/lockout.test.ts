@@ -17,7 +17,7 @@
  * The server believes X-Forwarded-For here, so one test plays clients at several addresses.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/services/identity/password.js';
+import { hashPassword } from '../../src/services/login/password-hash.js';
 import { setPasswordHash } from '../../src/store/users.js';
 import { TEST_DIALECT } from '../support/database.js';
 import { expectErrorEnvelope, V } from '../support/fixtures.js';

@@ -21,7 +21,7 @@ let api: Api;
 const ADMIN_SOURCES = [
   'cli/commands/admin.ts',
   'services/bootstrap.ts',
-  'services/sessions.ts',
+  'services/login/sessions.ts',
   'store/tokens.ts',
   'store/users.ts',
 ];

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientKey, FixedWindowCounter } from '../../src/model/rate-limit.js';
-import { hashPassword } from '../../src/services/identity/password.js';
+import { hashPassword } from '../../src/services/login/password-hash.js';
 import { setPasswordHash } from '../../src/store/users.js';
 import { expectErrorEnvelope, V } from '../support/fixtures.js';
 import { type Api, type ApiResponse, apiClient, startTestServer, type TestServer } from '../support/server.js';

@@ -6,7 +6,8 @@
  * never stands in the way of logging in again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionService } from '../../src/services/sessions.js';
+import { clearedCookies, sessionCookies } from '../../src/http/cookies.js';
+import { SessionService } from '../../src/services/login/sessions.js';
 import { createProject, createRobot, expectErrorEnvelope, V } from '../support/fixtures.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
@@ -97,10 +98,12 @@ describe('setting the session', () => {
     const user = await server.createUser();
     const deps = server.running.deps;
     const https = new SessionService({ ...deps, baseUrl: () => 'https://gatehouse.example.com' });
-    const cookies = await https.sessionCookies(user.token, new Date(Date.now() + 3_600_000).toISOString());
+    const baseUrl = 'https://gatehouse.example.com';
+    const session = await https.browserSession(user.token, new Date(Date.now() + 3_600_000).toISOString());
+    const cookies = sessionCookies(session, baseUrl);
     expect(cookies[0]).toMatch(/; Path=\/; SameSite=Lax; Secure; HttpOnly$/);
     expect(cookies[1]).toMatch(/; Path=\/; SameSite=Lax; Secure$/);
-    for (const cleared of https.clearedCookies()) expect(cleared).toMatch(/Max-Age=0; Path=\/; SameSite=Lax; Secure/);
+    for (const cleared of clearedCookies(baseUrl)) expect(cleared).toMatch(/Max-Age=0; Path=\/; SameSite=Lax; Secure/);
   });
 });
 

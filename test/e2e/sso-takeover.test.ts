@@ -8,7 +8,7 @@
  *   When the account later joins an unrelated project, the organization's next SSO login still
  *   opened it — and read the other project's members.
  *
- * The model now (services/identity/sso-accounts.ts): an organization's provider starts no login
+ * The model now (services/login/sso-accounts.ts): an organization's provider starts no login
  * until the operator approves an e-mail domain for it; it logs in only addresses of approved
  * domains; at every login (and again when the token is issued) the account must belong to that
  * organization alone; and joining anything outside ends the tokens its single sign-on issued.

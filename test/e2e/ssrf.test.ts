@@ -18,7 +18,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboundPolicy, OutboundRefused } from '../../src/services/identity/outbound.js';
+import { OutboundPolicy, OutboundRefused } from '../../src/services/login/outbound.js';
 import { approveSsoDomain, createOrganization, expectErrorEnvelope, V } from '../support/fixtures.js';
 import { selfSignedCertificate } from '../support/saml-idp.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
@@ -206,7 +206,7 @@ describe('using a provider', () => {
   });
 });
 
-describe('the outbound policy at every connection (services/identity/outbound.ts)', () => {
+describe('the outbound policy at every connection (services/login/outbound.ts)', () => {
   it('a name that resolves to a private address now is refused before connecting (DNS rebinding)', async () => {
     const rebinding = new OutboundPolicy([], (_host, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]));
     const before = canary.hits;

@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { expect } from 'vitest';
 import type { AnyRoute } from '../../src/http/route.js';
-import { approveDomain } from '../../src/services/identity/sso-accounts.js';
+import { approveDomain } from '../../src/services/login/sso-accounts.js';
 import { addMember as addMembership } from '../../src/services/memberships.js';
 import { issueToken } from '../../src/services/tokens.js';
 import type { Api, ApiResponse, TestServer } from './server.js';
@@ -64,7 +64,7 @@ export async function addMember(
 
 /**
  * The operator approves an e-mail domain for an organization's single sign-on, as
- * `gatehouse orgs domains add` does (services/identity/sso-accounts.ts).
+ * `gatehouse orgs domains add` does (services/login/sso-accounts.ts).
  */
 export async function approveSsoDomain(server: TestServer, organizationId: string, domain: string): Promise<void> {
   await approveDomain(server.running.store.db, organizationId, domain, new Date());

@@ -4,8 +4,8 @@
  */
 import { Type } from 'typebox';
 import { Problem } from '../../model/errors.js';
-import { OidcRejection } from '../../services/identity/oidc.js';
-import { loginErrorPage } from '../../services/identity/pages.js';
+import { OidcRejection } from '../../services/login/oidc.js';
+import { loginErrorPage } from '../pages/login.js';
 import { defineRoute, redirectTo, sendHtml } from '../route.js';
 import { StringEnum } from '../schemas.js';
 

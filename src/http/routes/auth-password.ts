@@ -11,7 +11,8 @@
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { Problem } from '../../model/errors.js';
-import type { HtmlPage } from '../../services/identity/password.js';
+import type { LoginPageAnswer } from '../../services/login/types.js';
+import { renderLoginPage } from '../pages/login.js';
 import { defineRoute, redirectTo, sendHtml, userActor } from '../route.js';
 
 const FlowId = Type.String({
@@ -51,8 +52,8 @@ export function wantsHtml(ctx: FormContext): boolean {
   return typeof accept === 'string' && accept.includes('text/html');
 }
 
-function sendPage(ctx: FormContext, page: HtmlPage) {
-  return sendHtml(ctx, page.html, page.status, { formTargets: page.formTargets });
+function sendPage(ctx: FormContext & { services: { baseUrl(): string } }, answer: LoginPageAnswer) {
+  return sendHtml(ctx, renderLoginPage(answer.page, ctx.services.baseUrl()), answer.status, { formTargets: answer.formTargets });
 }
 
 /**
@@ -86,7 +87,7 @@ function ownOrigins(ctx: FormContext & { services: { baseUrl(): string } }): str
 async function answerForm(
   ctx: FormContext & { services: { baseUrl(): string } },
   submit: () => Promise<string>,
-  failurePage: (problem: Problem) => Promise<HtmlPage> | HtmlPage,
+  failurePage: (problem: Problem) => Promise<LoginPageAnswer> | LoginPageAnswer,
 ) {
   try {
     checkSameOrigin(ctx);

@@ -6,8 +6,8 @@
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { Problem } from '../../model/errors.js';
-import { loginErrorPage } from '../../services/identity/pages.js';
-import { SamlRejection } from '../../services/identity/saml.js';
+import { SamlRejection } from '../../services/login/saml.js';
+import { loginErrorPage } from '../pages/login.js';
 import { defineRoute, redirectTo, sendHtml } from '../route.js';
 
 const ProviderId = Type.String({

@@ -5,7 +5,8 @@
  * the only routes under `/auth/` that a browser session cookie authenticates (http/auth.ts).
  */
 import { Type } from 'typebox';
-import { robotLogout } from '../../services/sessions.js';
+import { robotLogout } from '../../services/login/sessions.js';
+import { clearedCookies } from '../cookies.js';
 import { defineRoute, principalOf, userActor } from '../route.js';
 import { Empty, Id, Nullable, PageOf, PageQuery, Timestamp } from '../schemas.js';
 
@@ -54,7 +55,7 @@ export const authTokenRoutes = [
     response: Empty,
     handler: async (ctx) => {
       await ctx.services.sessions.logout(ctx.actor);
-      ctx.reply.header('set-cookie', ctx.services.sessions.clearedCookies()).header('cache-control', 'no-store');
+      ctx.reply.header('set-cookie', clearedCookies(ctx.services.baseUrl())).header('cache-control', 'no-store');
     },
   }),
   defineRoute({
@@ -81,7 +82,7 @@ export const authTokenRoutes = [
     response: Empty,
     handler: async (ctx) => {
       await ctx.services.sessions.revokeAllOwnTokens(userActor(ctx));
-      ctx.reply.header('set-cookie', ctx.services.sessions.clearedCookies()).header('cache-control', 'no-store');
+      ctx.reply.header('set-cookie', clearedCookies(ctx.services.baseUrl())).header('cache-control', 'no-store');
     },
   }),
   defineRoute({

@@ -4,7 +4,8 @@
  */
 import { Type } from 'typebox';
 import { Problem } from '../../model/errors.js';
-import { loginErrorPage } from '../../services/identity/pages.js';
+import { sessionCookies } from '../cookies.js';
+import { loginErrorPage, renderLoginPage } from '../pages/login.js';
 import { requestOriginOf } from '../request-context.js';
 import { defineRoute, redirectTo, sendHtml } from '../route.js';
 import { StringEnum } from '../schemas.js';
@@ -74,7 +75,7 @@ export const authRoutes = [
       }
       return 'redirect' in answer
         ? redirectTo(ctx, answer.redirect)
-        : sendHtml(ctx, answer.html, 200, { formTargets: answer.formTargets ?? [] });
+        : sendHtml(ctx, renderLoginPage(answer.page, ctx.services.baseUrl()), answer.status, { formTargets: answer.formTargets });
     },
   }),
   defineRoute({
@@ -96,7 +97,8 @@ export const authRoutes = [
       const requestOrigin = requestOriginOf(request);
       const origin = request.headers.origin ?? (request.headers['sec-fetch-site'] === 'same-origin' ? requestOrigin : undefined);
       if (ctx.services.login.opensSession(origin, requestOrigin)) {
-        ctx.reply.header('set-cookie', await ctx.services.sessions.sessionCookies(session.token, session.expiresAt));
+        const browser = await ctx.services.sessions.browserSession(session.token, session.expiresAt);
+        ctx.reply.header('set-cookie', sessionCookies(browser, ctx.services.baseUrl()));
       }
       return session;
     },

@@ -3,7 +3,7 @@
  * Logins through them get the organization's `ssoTokenLifetimeDays` (routes/organization-policies.ts).
  */
 import { Type } from 'typebox';
-import { PROVIDER_ID_PATTERN } from '../../services/sso-providers.js';
+import { PROVIDER_ID_PATTERN } from '../../services/login/sso-config.js';
 import { defineRoute } from '../route.js';
 import { Id, Nullable, StringEnum, Timestamp } from '../schemas.js';
 

@@ -13,10 +13,10 @@
  * database holds the sid's digest, never a token.
  */
 import { randomBytes } from 'node:crypto';
-import { Problem, problems } from '../model/errors.js';
-import { newId } from '../model/ids.js';
-import { digestToken } from '../model/tokens.js';
-import { isUniqueViolation } from '../store/db.js';
+import { Problem, problems } from '../../model/errors.js';
+import { newId } from '../../model/ids.js';
+import { digestToken } from '../../model/tokens.js';
+import { isUniqueViolation } from '../../store/db.js';
 import {
   deleteLoginFlow,
   deleteLoginSession,
@@ -27,14 +27,14 @@ import {
   insertLoginFlow,
   insertLoginSession,
   touchIdentity,
-} from '../store/identity.js';
-import type { LoginFlowRow, UserRow } from '../store/schema.js';
-import { findUser, findUserByEmail, insertUser } from '../store/users.js';
-import { audit } from './audit.js';
-import { type Actor, type Deps, inTransaction, iso } from './context.js';
-import { checkSsoLogin } from './identity/sso-accounts.js';
-import { issueToken } from './tokens.js';
-import { normalizeEmail } from './validation.js';
+} from '../../store/identity.js';
+import type { LoginFlowRow, UserRow } from '../../store/schema.js';
+import { findUser, findUserByEmail, insertUser } from '../../store/users.js';
+import { audit } from '../audit.js';
+import { type Actor, type Deps, inTransaction, iso } from '../context.js';
+import { issueToken } from '../tokens.js';
+import { normalizeEmail } from '../validation.js';
+import { checkSsoLogin } from './sso-accounts.js';
 
 /** How long a started login may take at the provider. */
 export const FLOW_TTL_MS = 10 * 60_000;
@@ -212,7 +212,7 @@ export class LoginService {
     const digest = this.digest(sid);
     const now = this.deps.now();
     // A login through an organization's single sign-on is checked again as the token is issued
-    // (services/identity/sso-accounts.ts): the account may have joined something else since.
+    // (services/login/sso-accounts.ts): the account may have joined something else since.
     // Outside the transaction, so that a refusal's audit event is kept.
     const pending = await findLoginSession(this.deps.db, digest);
     if (pending?.organization_id) {

@@ -17,7 +17,7 @@
  * organization's provider is configured by that organization's administrators, who must not be
  * able to log in as anybody by asserting their address: it starts logins only for organizations
  * the operator approved, and at every login the address must be in an approved domain and the
- * account must belong to that organization alone (services/identity/sso-accounts.ts).
+ * account must belong to that organization alone (services/login/sso-accounts.ts).
  */
 import type * as OpenIdClient from 'openid-client';
 import { Problem } from '../../model/errors.js';
@@ -26,7 +26,10 @@ import { findIdentityProvider } from '../../store/identity.js';
 import { findOrganization } from '../../store/organizations.js';
 import type { IdentityProviderRow, LoginFlowRow } from '../../store/schema.js';
 import { type Actor, type Deps, systemActor } from '../context.js';
-import type { LoginService } from '../login.js';
+import { normalizeEmail } from '../validation.js';
+import type { LoginService } from './flow.js';
+import { OutboundRefused, outboundPolicyOf } from './outbound.js';
+import { accountForIdentity, checkSsoLogin, ensureSsoApproved } from './sso-accounts.js';
 import {
   DEFAULT_EMAIL_CLAIM,
   DEFAULT_NAME_CLAIM,
@@ -34,10 +37,7 @@ import {
   type OidcSettings,
   PROVIDER_ID_PATTERN,
   readOidcConfig,
-} from '../sso-providers.js';
-import { normalizeEmail } from '../validation.js';
-import { OutboundRefused, outboundPolicyOf } from './outbound.js';
-import { accountForIdentity, checkSsoLogin, ensureSsoApproved } from './sso-accounts.js';
+} from './sso-config.js';
 import type { LoginRequest, LoginStart } from './types.js';
 
 /**
@@ -102,7 +102,7 @@ function unavailable(title: string, detail: string): OidcRejection {
   );
 }
 
-/** A request to the provider the outbound policy refused (services/identity/outbound.ts). */
+/** A request to the provider the outbound policy refused (services/login/outbound.ts). */
 export function addressRefused(title: string, detail: string): OidcRejection {
   return new OidcRejection(
     502,
@@ -315,7 +315,7 @@ export class OidcLogin {
 
     const identityProviderId = provider.row ? provider.row.id : `oidc:${provider.settings.issuer}`;
     if (provider.row) {
-      // An organization's provider, at every login: see services/identity/sso-accounts.ts.
+      // An organization's provider, at every login: see services/login/sso-accounts.ts.
       await checkSsoLogin(
         this.deps.db,
         {
@@ -423,7 +423,7 @@ export class OidcLogin {
     if (cached && cached.expires > now) return cached.config;
     const { issuer, clientId, clientSecret } = provider.settings;
     // An organization's provider is reached only through the outbound policy (https, public
-    // addresses, checked at every connection: services/identity/outbound.ts); the operator's global
+    // addresses, checked at every connection: services/login/outbound.ts); the operator's global
     // provider is the operator's own choice.
     const outbound = provider.row ? outboundPolicyOf(this.deps.identity) : null;
     const config = client

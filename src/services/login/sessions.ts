@@ -1,19 +1,19 @@
 /**
  * Personal tokens as sessions (docs/identity.md, "Personal tokens" and "Browser sessions"): who am
  * I and until when (`/auth/id`), logging out, the list of one's own tokens and revoking one of
- * them, the browser session cookie and its CSRF value, and the operator's commands over a user's
+ * them, the browser session (its token and CSRF value; the cookies are src/http/cookies.ts), and the operator's commands over a user's
  * sessions (revoke all, disable, enable).
  *
  * Every change runs in one transaction with its one audit event. Revocation takes effect on this
  * node's next request, and on other nodes as soon as the change feed delivers it, within a second
  * (services/auth-cache.ts, services/change-feed.ts).
  */
-import { Problem, problems } from '../model/errors.js';
-import { decodeCursor, encodeCursor, type Page } from '../model/pagination.js';
-import type { Principal, UserPrincipal } from '../model/principals.js';
-import { digestsEqual, digestToken } from '../model/tokens.js';
-import { findRobot } from '../store/robots.js';
-import type { TokenRow, UserRow } from '../store/schema.js';
+import { Problem, problems } from '../../model/errors.js';
+import { decodeCursor, encodeCursor, type Page } from '../../model/pagination.js';
+import type { Principal, UserPrincipal } from '../../model/principals.js';
+import { digestsEqual, digestToken } from '../../model/tokens.js';
+import { findRobot } from '../../store/robots.js';
+import type { TokenRow, UserRow } from '../../store/schema.js';
 import {
   countPersonalTokens,
   findCredential,
@@ -21,23 +21,21 @@ import {
   personalTokensPage,
   revokeLiveTokensOf,
   revokeToken,
-} from '../store/tokens.js';
-import { findUserByEmail, setUserDisabled } from '../store/users.js';
-import { audit } from './audit.js';
-import { settled } from './bookkeeping.js';
-import { type Actor, type Deps, inTransaction, iso } from './context.js';
-import { normalizeEmail } from './validation.js';
-
-/** The cookie that carries a personal token for a browser (the console). */
-export const SESSION_COOKIE = 'gatehouse_session';
-/** Sanity's name for the same cookie, accepted on requests (never set). */
-export const SANITY_SESSION_COOKIE = 'sanitySession';
-/** The cookie a page's script reads to send the CSRF header; not HttpOnly. */
-export const CSRF_COOKIE = 'gatehouse_csrf';
-/** The header a cookie-authenticated write must carry. */
-export const CSRF_HEADER = 'x-csrf-token';
+} from '../../store/tokens.js';
+import { findUserByEmail, setUserDisabled } from '../../store/users.js';
+import { audit } from '../audit.js';
+import { settled } from '../bookkeeping.js';
+import { type Actor, type Deps, inTransaction, iso } from '../context.js';
+import { normalizeEmail } from '../validation.js';
 
 const DEFAULT_TOKEN_PAGE = 100;
+
+/** A browser session: the personal token, its CSRF value, and its remaining lifetime in seconds. */
+export interface BrowserSession {
+  token: string;
+  csrf: string;
+  maxAgeSeconds: number;
+}
 
 export interface PersonalTokenView {
   id: string;
@@ -52,7 +50,7 @@ export interface PersonalTokenView {
 export function csrfFailed(detail: string): Problem {
   return new Problem(403, 'CSRF check failed', {
     code: 'csrf_failed',
-    hint: `${detail} A write (POST, PUT, PATCH, DELETE) authenticated by the session cookie needs the header X-CSRF-Token set to the value of the ${CSRF_COOKIE} cookie, which GET /auth/fetch set next to the session. Scripts and the CLI send \`Authorization: Bearer <token>\` instead and need no CSRF header.`,
+    hint: `${detail} A write (POST, PUT, PATCH, DELETE) authenticated by the session cookie needs the header X-CSRF-Token set to the value of the gatehouse_csrf cookie (src/http/cookies.ts), which GET /auth/fetch set next to the session. Scripts and the CLI send \`Authorization: Bearer <token>\` instead and need no CSRF header.`,
   });
 }
 
@@ -220,33 +218,16 @@ export class SessionService {
   }
 
   /**
-   * The `Set-Cookie` values that make a freshly issued personal token a browser session: the token
-   * (HttpOnly) and its CSRF value (readable by the console's script), both for the token's lifetime.
+   * What makes a freshly issued personal token a browser session (the cookies of src/http/cookies.ts):
+   * the token, its CSRF value, and how long both live (the token's remaining lifetime).
    */
-  async sessionCookies(token: string, expiresAt: string): Promise<string[]> {
+  async browserSession(token: string, expiresAt: string): Promise<BrowserSession> {
     const key = this.deps.keys[0];
     if (!key) throw new Error('no server key configured');
     const [row] = await findCredential(this.deps.db, digestToken(token, key));
     if (!row) throw new Error('the token just issued is not in the store');
-    const maxAge = Math.max(0, Math.floor((Date.parse(expiresAt) - this.deps.now().getTime()) / 1000));
-    return [
-      `${SESSION_COOKIE}=${token}; ${this.attributes(maxAge)}; HttpOnly`,
-      `${CSRF_COOKIE}=${this.csrfFor(row.id)}; ${this.attributes(maxAge)}`,
-    ];
-  }
-
-  /** The `Set-Cookie` values that end a browser session (logout). */
-  clearedCookies(): string[] {
-    return [
-      `${SESSION_COOKIE}=; ${this.attributes(0)}; HttpOnly`,
-      `${SANITY_SESSION_COOKIE}=; ${this.attributes(0)}; HttpOnly`,
-      `${CSRF_COOKIE}=; ${this.attributes(0)}`,
-    ];
-  }
-
-  private attributes(maxAge: number): string {
-    const secure = this.deps.baseUrl().startsWith('https:') ? '; Secure' : '';
-    return `Max-Age=${maxAge}; Path=/; SameSite=Lax${secure}`;
+    const maxAgeSeconds = Math.max(0, Math.floor((Date.parse(expiresAt) - this.deps.now().getTime()) / 1000));
+    return { token, csrf: this.csrfFor(row.id), maxAgeSeconds };
   }
 
   // --- Operator commands (`gatehouse admin …`, straight on the database) -----------------------------

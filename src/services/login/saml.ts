@@ -28,10 +28,10 @@ import { findProject } from '../../store/projects.js';
 import type { IdentityProviderRow, LoginFlowRow } from '../../store/schema.js';
 import { audit } from '../audit.js';
 import { type Actor, type Deps, inTransaction } from '../context.js';
-import { disabledAccount, FLOW_TTL_MS, type LoginService } from '../login.js';
 import { addMember } from '../memberships.js';
 import { resolveRoles } from '../role-catalog.js';
 import { normalizeEmail } from '../validation.js';
+import { disabledAccount, FLOW_TTL_MS, type LoginService } from './flow.js';
 import { OutboundRefused, outboundPolicyOf } from './outbound.js';
 import { accountForIdentity, checkSsoLogin, ensureSsoApproved } from './sso-accounts.js';
 import type { LoginRequest, LoginStart } from './types.js';
@@ -215,7 +215,7 @@ export class SamlLogin {
     const requestId = requestIdOf(flow);
     const profile = await this.validate(row, config, body, flow, requestId);
     const identity = identityOf(config, profile);
-    // An organization's provider, at every login: see services/identity/sso-accounts.ts.
+    // An organization's provider, at every login: see services/login/sso-accounts.ts.
     await checkSsoLogin(
       this.deps.db,
       {

@@ -7,24 +7,20 @@
  *   POST /auth/signup/sanity             signup(): a new user, logged in like login()
  *   PUT  /users/me/password              changePassword()
  *
- * Passwords are hashed with argon2id (`@node-rs/argon2`, its defaults: 19 MiB, 2 passes, 1 lane)
- * on libuv's thread pool, never on the event loop, after NFKC normalization (model/passwords.ts).
+ * Passwords are hashed with argon2id (services/login/password-hash.ts).
  *
  * No enumeration: an unknown e-mail, a wrong password, an account without a password and a
  * disabled account all get the same answer (401 `invalid_credentials`, the same page), and each of
  * them costs one argon2 verification: unknown addresses and accounts without a password verify
  * against a dummy hash made with the same parameters, so the time taken does not tell them apart.
  *
- * The pages are plain HTML with inline CSS and no script (the Content-Security-Policy of
- * `sendHtml` forbids scripts); everything interpolated is escaped.
+ * The pages are described here as data (`LoginPage`); src/http/pages/login.ts writes them.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { Problem } from '../../model/errors.js';
 import { newId } from '../../model/ids.js';
-import { checkPassword, normalizePassword, PASSWORD_MIN_LENGTH, parseCommonPasswords } from '../../model/passwords.js';
+import { checkPassword, PASSWORD_MIN_LENGTH } from '../../model/passwords.js';
 import type { UserPrincipal } from '../../model/principals.js';
-import { packagePath } from '../../paths.js';
 import { isUniqueViolation } from '../../store/db.js';
 import { deleteLoginFlow } from '../../store/identity.js';
 import type { LoginFlowRow } from '../../store/schema.js';
@@ -32,27 +28,15 @@ import { findToken } from '../../store/tokens.js';
 import { findLoginByEmail, findUser, findUserByEmail, insertUser, setPasswordHash } from '../../store/users.js';
 import { audit } from '../audit.js';
 import { type Actor, type Deps, inTransaction, iso } from '../context.js';
-import { type LoginService, loginExpired } from '../login.js';
 import { rateLimitsOf } from '../rate-limits.js';
 import { nonEmpty, normalizeEmail } from '../validation.js';
-import { escapeHtml, layout, loginErrorPage } from './pages.js';
-import type { LoginRequest, LoginStart } from './types.js';
+import { type LoginService, loginExpired } from './flow.js';
+import { hashPassword, loadCommonPasswords, verifyPassword } from './password-hash.js';
+import type { LoginFlowView, LoginPage, LoginPageAnswer, LoginRequest, LoginStart } from './types.js';
 
 const PROVIDER = 'sanity';
 /** The `source` of tokens from these logins. */
 export const PASSWORD_SOURCE = 'password';
-
-const COMMON_PASSWORDS_FILE = packagePath('data/common-passwords.txt');
-let commonPasswords: Promise<ReadonlySet<string>> | undefined;
-
-/** The shipped list of common passwords, read once, on first use. */
-export function loadCommonPasswords(): Promise<ReadonlySet<string>> {
-  commonPasswords ??= readFile(COMMON_PASSWORDS_FILE, 'utf8').then(parseCommonPasswords, (error: unknown) => {
-    commonPasswords = undefined;
-    throw error;
-  });
-  return commonPasswords;
-}
 
 export interface LoginForm {
   flow: string;
@@ -62,13 +46,6 @@ export interface LoginForm {
 
 export interface SignupForm extends LoginForm {
   name: string;
-}
-
-/** An HTML answer: the page, its status, and the origins its form may end at (see `sendHtml`). */
-export interface HtmlPage {
-  html: string;
-  status: number;
-  formTargets: string[];
 }
 
 export function invalidCredentials(): Problem {
@@ -133,7 +110,7 @@ export class PasswordLogin {
     // The dummy hash is ready before the form comes back (so an unknown address costs no more).
     this.dummyHash().catch(() => {});
     const row = { id: flow, origin: request.origin, label: request.label, type: request.type };
-    return { html: this.loginHtml(row, {}), formTargets: formTargetsOf(row) };
+    return { page: this.loginForm(row, {}), status: 200, formTargets: formTargetsOf(row) };
   }
 
   /**
@@ -164,10 +141,10 @@ export class PasswordLogin {
   }
 
   /** `GET /auth/signup/sanity?flow=…`: the sign-up form, when sign-up is open. */
-  async signupPage(flowId: string): Promise<HtmlPage> {
+  async signupPage(flowId: string): Promise<LoginPageAnswer> {
     this.ensureSignupOpen();
     const flow = await this.login.peekFlow(flowId, PROVIDER);
-    return { html: this.signupHtml(flow, {}), status: 200, formTargets: formTargetsOf(flow) };
+    return { page: signupForm(flow, {}), status: 200, formTargets: formTargetsOf(flow) };
   }
 
   /**
@@ -294,78 +271,35 @@ export class PasswordLogin {
   // --- Pages ---------------------------------------------------------------------------------
 
   /** The page for a failed `POST /auth/login/sanity`: the form again with the message, or an error page. */
-  async loginFailurePage(form: LoginForm, problem: Problem): Promise<HtmlPage> {
+  async loginFailurePage(form: LoginForm, problem: Problem): Promise<LoginPageAnswer> {
     const flow = problem.reason.code === 'invalid_credentials' ? await this.liveFlow(form.flow) : undefined;
     if (!flow) return this.errorPage(problem);
     return {
-      html: this.loginHtml(flow, { email: form.email, problem }),
+      page: this.loginForm(flow, { email: form.email, problem }),
       status: problem.status,
       formTargets: formTargetsOf(flow),
     };
   }
 
   /** The page for a failed `POST /auth/signup/sanity`: the form again with the message, or an error page. */
-  async signupFailurePage(form: SignupForm, problem: Problem): Promise<HtmlPage> {
+  async signupFailurePage(form: SignupForm, problem: Problem): Promise<LoginPageAnswer> {
     const retry = ['weak_password', 'invalid_input', 'signup_unavailable'].includes(problem.reason.code);
     const flow = retry ? await this.liveFlow(form.flow) : undefined;
     if (!flow) return this.errorPage(problem);
     return {
-      html: this.signupHtml(flow, { name: form.name, email: form.email, problem }),
+      page: signupForm(flow, { name: form.name, email: form.email, problem }),
       status: problem.status,
       formTargets: formTargetsOf(flow),
     };
   }
 
   /** Any other failure of these pages, for a browser: the message, the hint and the code. */
-  errorPage(problem: Problem): HtmlPage {
-    return { html: loginErrorPage(problem), status: problem.status, formTargets: [] };
+  errorPage(problem: Problem): LoginPageAnswer {
+    return { page: { kind: 'login-error', problem }, status: problem.status, formTargets: [] };
   }
 
-  private loginHtml(flow: Pick<LoginFlowRow, 'id' | 'origin' | 'label'>, values: { email?: string; problem?: Problem }): string {
-    const signup =
-      this.deps.identity.signup === 'open'
-        ? `<p class="alt">No account yet? <a href="${escapeHtml(`${this.pathPrefix()}/v1/auth/signup/sanity?flow=${encodeURIComponent(flow.id)}`)}">Sign up</a></p>`
-        : '';
-    return layout(
-      'Log in',
-      `<h1>Log in</h1>
-${destination(flow)}
-${errorBox(values.problem)}
-<form method="post" action="${escapeHtml(`${this.pathPrefix()}/v1/auth/login/sanity`)}">
-<input type="hidden" name="flow" value="${escapeHtml(flow.id)}">
-<label for="email">E-mail</label>
-<input id="email" name="email" type="email" autocomplete="username" required maxlength="320" value="${escapeHtml(values.email ?? '')}"${values.email ? '' : ' autofocus'}>
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${values.email ? ' autofocus' : ''}>
-<button type="submit">Log in</button>
-</form>
-${signup}`,
-    );
-  }
-
-  private signupHtml(
-    flow: Pick<LoginFlowRow, 'id' | 'origin' | 'label' | 'type'>,
-    values: { name?: string; email?: string; problem?: Problem },
-  ): string {
-    const login = new URLSearchParams({ origin: flow.origin, type: flow.type, label: flow.label });
-    return layout(
-      'Sign up',
-      `<h1>Create an account</h1>
-${destination(flow)}
-${errorBox(values.problem)}
-<form method="post" action="${escapeHtml(`${this.pathPrefix()}/v1/auth/signup/sanity`)}">
-<input type="hidden" name="flow" value="${escapeHtml(flow.id)}">
-<label for="name">Name</label>
-<input id="name" name="name" type="text" autocomplete="name" required maxlength="200" value="${escapeHtml(values.name ?? '')}" autofocus>
-<label for="email">E-mail</label>
-<input id="email" name="email" type="email" autocomplete="email" required maxlength="320" value="${escapeHtml(values.email ?? '')}">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="new-password" required minlength="${PASSWORD_MIN_LENGTH}" maxlength="1024" aria-describedby="password-rules">
-<p class="hint" id="password-rules">At least ${PASSWORD_MIN_LENGTH} characters. Long passphrases are welcome; common passwords are refused.</p>
-<button type="submit">Sign up</button>
-</form>
-<p class="alt">Already have an account? <a href="${escapeHtml(`${this.pathPrefix()}/v1/auth/login/sanity?${login}`)}">Log in</a></p>`,
-    );
+  private loginForm(flow: LoginFlowView, values: { email?: string; problem?: Problem }): LoginPage {
+    return { kind: 'login-form', flow: viewOf(flow), signupOpen: this.deps.identity.signup === 'open', ...values };
   }
 
   // --- Helpers -------------------------------------------------------------------------------
@@ -392,29 +326,6 @@ ${errorBox(values.problem)}
     });
     return this.dummy;
   }
-
-  /** The path the server is mounted under (deployments behind a path prefix), for form actions and links. */
-  private pathPrefix(): string {
-    return new URL(this.deps.baseUrl()).pathname.replace(/\/+$/, '');
-  }
-}
-
-/** The argon2 binding, loaded by the first password operation (most requests never need it). */
-const argon2 = () => import('@node-rs/argon2');
-
-/** argon2id with the library's defaults, of the NFKC-normalized password. */
-export async function hashPassword(password: string): Promise<string> {
-  return (await argon2()).hash(normalizePassword(password));
-}
-
-/** False for a wrong password and for a hash that cannot be read (never an exception). */
-export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  const { verify } = await argon2();
-  try {
-    return await verify(passwordHash, normalizePassword(password));
-  } catch {
-    return false;
-  }
 }
 
 /** The login's origin, which the form's redirect ends at (CSP `form-action`). */
@@ -426,19 +337,11 @@ function formTargetsOf(flow: Pick<LoginFlowRow, 'origin'>): string[] {
   }
 }
 
-/** Who receives the login: shown so a person can tell a login meant for them from a lure. */
-function destination(flow: Pick<LoginFlowRow, 'origin' | 'label'>): string {
-  let where = flow.origin;
-  try {
-    where = new URL(flow.origin).host;
-  } catch {
-    // shown as given
-  }
-  return `<p class="for">Continue to <strong>${escapeHtml(where)}</strong> with a personal token named “${escapeHtml(flow.label)}”.</p>`;
+/** A flow as its pages show it. */
+function viewOf(flow: LoginFlowView): LoginFlowView {
+  return { id: flow.id, origin: flow.origin, label: flow.label, type: flow.type };
 }
 
-function errorBox(problem: Problem | undefined): string {
-  if (!problem) return '';
-  const hint = typeof problem.reason.hint === 'string' ? `<p class="hint">${escapeHtml(problem.reason.hint)}</p>` : '';
-  return `<div class="error" role="alert"><p class="message">${escapeHtml(problem.message)}</p>${hint}</div>`;
+function signupForm(flow: LoginFlowView, values: { name?: string; email?: string; problem?: Problem }): LoginPage {
+  return { kind: 'signup-form', flow: viewOf(flow), ...values };
 }

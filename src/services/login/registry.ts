@@ -5,7 +5,7 @@
 import { problems } from '../../model/errors.js';
 import { findIdentityProvider } from '../../store/identity.js';
 import type { Deps } from '../context.js';
-import type { LoginService } from '../login.js';
+import type { LoginService } from './flow.js';
 import { OidcLogin } from './oidc.js';
 import { PasswordLogin } from './password.js';
 import { SamlLogin } from './saml.js';

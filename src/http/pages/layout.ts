@@ -1,26 +1,15 @@
 /**
- * The HTML pages of the login flow (forms, errors): plain HTML with inline CSS and no script,
- * served with a strict Content-Security-Policy (http/route.ts#sendHtml). Everything interpolated
- * is escaped.
+ * The one layout of the server's HTML pages (src/http/pages/login.ts, src/http/pages/invites.ts)
+ * and the one escaper: plain HTML with inline CSS and no script, served with a strict
+ * Content-Security-Policy (`sendHtml` in src/http/route.ts). Everything interpolated is escaped.
  */
-import type { Problem } from '../../model/errors.js';
 
+/** Text as HTML content or an attribute value: `& < > " '` as numeric character references. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The page a browser gets when a login step fails: the message, what to do, and the code. */
-export function loginErrorPage(problem: Problem): string {
-  const hint = typeof problem.reason.hint === 'string' ? problem.reason.hint : 'Start the login again.';
-  return layout(
-    'Login failed',
-    `<h1>Login failed</h1>
-<p id="message">${escapeHtml(problem.message)}</p>
-<p id="hint" class="hint">${escapeHtml(hint)}</p>
-<p class="code">Error code: <code id="code">${escapeHtml(problem.reason.code)}</code></p>`,
-  );
-}
-
+/** A page: the title (escaped here) and the body (HTML, escaped by its builder). */
 export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">

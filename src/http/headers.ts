@@ -1,0 +1,26 @@
+/**
+ * The response headers that services describe as data (`Problem.extra` in src/model/errors.ts, the
+ * token-failure window of `AuthService.authorize`): the RFC 6750 `WWW-Authenticate` challenge,
+ * `Retry-After`, and the `RateLimit-*` headers (draft-ietf-httpapi-ratelimit-headers).
+ */
+import type { FastifyReply } from 'fastify';
+import type { ProblemExtra } from '../model/errors.js';
+import type { RateLimitReport } from '../model/rate-limit.js';
+
+/** The challenge of a 401 whose bearer token was refused (RFC 6750 §3.1 `invalid_token`). */
+export const INVALID_TOKEN_CHALLENGE = 'Bearer realm="gatehouse", error="invalid_token"';
+
+/** Writes a window's `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`. */
+export function setRateLimitHeaders(reply: FastifyReply, report: RateLimitReport): void {
+  reply.header('ratelimit-limit', String(report.limit));
+  reply.header('ratelimit-remaining', String(report.remaining));
+  reply.header('ratelimit-reset', String(report.resetSeconds));
+}
+
+/** Writes the headers a problem describes: its wait, its window, its challenge, then any literal headers. */
+export function setProblemHeaders(reply: FastifyReply, extra: ProblemExtra): void {
+  if (extra.retryAfterSeconds !== undefined) reply.header('retry-after', String(extra.retryAfterSeconds));
+  if (extra.rateLimit) setRateLimitHeaders(reply, extra.rateLimit);
+  if (extra.challenge === 'invalid_token') reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);
+  for (const [name, value] of Object.entries(extra.headers ?? {})) reply.header(name, value);
+}
