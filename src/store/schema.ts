@@ -150,7 +150,8 @@ export interface AccessRequestsTable {
   resource_type: string;
   resource_id: string;
   requested_by_user_id: string;
-  status: string;
+  /** A pending request past its time shows as `expired` (services/access-requests.ts); that is never stored. */
+  status: 'pending' | 'accepted' | 'declined';
   type: string;
   requested_role: string | null;
   note: string;
