@@ -8,44 +8,17 @@
  * SQLite), so concurrent writers queue there and the chain never forks.
  */
 import { sql } from 'kysely';
-import { type ChainedFields, eventHash, GENESIS_HASH, type StoredEvent } from '../model/audit-chain.js';
-import type { AuditEventRow, Executor, NewAuditEvent } from './schema.js';
+import { chainEvent, type EventContent, GENESIS_HASH, type StoredEvent } from '../model/audit-chain.js';
+import type { AuditEventRow, Executor } from './schema.js';
 
 const HEAD = 1;
 
-/** An event as the service builds it: everything but its place in the chain. */
-export type UnchainedEvent = Omit<NewAuditEvent, 'sequence' | 'previous_hash' | 'hash'>;
-
-export async function appendEvent(db: Executor, event: UnchainedEvent): Promise<AuditEventRow> {
+export async function appendEvent(db: Executor, event: EventContent): Promise<AuditEventRow> {
   // The head update and the insert must commit together: outside a transaction, make one.
   if (!db.isTransaction) return db.transaction().execute((trx) => appendEvent(trx, event));
-  const head = await lockHead(db);
-  const fields: ChainedFields = {
-    id: event.id,
-    at: event.at,
-    action: event.action,
-    resource_type: event.resource_type ?? null,
-    resource_id: event.resource_id ?? null,
-    actor_kind: event.actor_kind,
-    actor_id: event.actor_id ?? null,
-    actor_token_id: event.actor_token_id ?? null,
-    target_type: event.target_type ?? null,
-    target_id: event.target_id ?? null,
-    before: event.before ?? null,
-    after: event.after ?? null,
-    ip: event.ip ?? null,
-    user_agent: event.user_agent ?? null,
-    request_id: event.request_id ?? null,
-    sequence: head.sequence + 1,
-    previous_hash: head.hash,
-  };
-  const row: AuditEventRow = { ...fields, hash: eventHash(fields) };
+  const row = chainEvent(event, await lockHead(db));
   await db.insertInto('audit_events').values(row).execute();
-  await db
-    .updateTable('audit_chain')
-    .set({ sequence: row.sequence as number, hash: row.hash as string })
-    .where('id', '=', HEAD)
-    .execute();
+  await db.updateTable('audit_chain').set({ sequence: row.sequence, hash: row.hash }).where('id', '=', HEAD).execute();
   return row;
 }
 
