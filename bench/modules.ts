@@ -20,6 +20,6 @@ export const gatehouse = {
   db: () => load<typeof import('../src/store/db.js')>('store/db.js'),
   memberships: () => load<typeof import('../src/store/memberships.js')>('store/memberships.js'),
   roles: () => load<typeof import('../src/model/roles.js')>('model/roles.js'),
-  customRoles: () => load<typeof import('../src/store/roles.js')>('store/roles.js'),
+  customRoles: () => load<typeof import('../src/store/custom-roles.js')>('store/custom-roles.js'),
   addMember: () => load<typeof import('../src/services/memberships.js')>('services/memberships.js'),
 };

@@ -9,7 +9,7 @@
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { TLocalizedValidationError } from 'typebox/error';
-import { type Problem, problems } from '../model/errors.js';
+import { type Problem, problems, type Reason } from '../model/errors.js';
 import { decidePrincipal, decideResource, type ResourceRef, requiredPermission } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
 import { parseApiVersion } from '../model/versions.js';
@@ -23,7 +23,7 @@ export interface Explanation {
   allowed: boolean;
   status: number;
   message: string;
-  reason: Record<string, unknown> | null;
+  reason: Reason | null;
   route: {
     method: string;
     path: string;

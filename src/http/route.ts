@@ -10,8 +10,27 @@ import type { Access, ResourceRef, RoutePolicy } from '../model/policy.js';
 import type { Principal, RobotPrincipal, UserPrincipal } from '../model/principals.js';
 import type { ApiVersion } from '../model/versions.js';
 import type { Actor, Services } from '../services/index.js';
+import type { JsonText } from '../services/page-cache.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** The success statuses a route may declare. */
+export type SuccessStatus = 200 | 201 | 204 | 302 | 303;
+
+/**
+ * What a handler may return, from the route's `response` schema and `status` (types only: nothing
+ * is checked per request):
+ *
+ * - the body, `Static<typeof response>`, which is serialized as JSON;
+ * - the same body already rendered, a `JsonText` of that type (services/page-cache.ts), sent as its bytes;
+ * - `ctx.reply` after the handler answered itself (`redirectTo`, `sendHtml`, or `reply.send` of a
+ *   body that is not JSON: CSV, XML);
+ * - nothing (or `null`), for a 204.
+ */
+export type RouteResult<R extends TSchema, S extends SuccessStatus> = S extends 204
+  ? // biome-ignore lint/suspicious/noConfusingVoidType: what a function that returns nothing returns.
+    void | null | FastifyReply
+  : Static<R> | JsonText<Static<R>> | FastifyReply;
 
 export interface RouteContext<P, Q, B> {
   params: P;
@@ -30,7 +49,13 @@ export interface RouteContext<P, Q, B> {
   reply: FastifyReply;
 }
 
-export interface RouteDefinition<P extends TSchema = TSchema, Q extends TSchema = TSchema, B extends TSchema = TSchema> {
+export interface RouteDefinition<
+  P extends TSchema = TSchema,
+  Q extends TSchema = TSchema,
+  B extends TSchema = TSchema,
+  R extends TSchema = TSchema,
+  S extends SuccessStatus = SuccessStatus,
+> {
   method: Method;
   /** Path without the version prefix, Fastify syntax (`/access/:resourceType/:resourceId/users`). */
   path: string;
@@ -50,23 +75,29 @@ export interface RouteDefinition<P extends TSchema = TSchema, Q extends TSchema 
    * (`application/x-www-form-urlencoded`, for HTML forms). The other one is refused with 415.
    */
   bodyType?: 'json' | 'form';
-  /** Success status (default 200) and the schema of its body. */
-  status?: 200 | 201 | 204 | 302 | 303;
+  /** Success status (default 200); `response` is the schema of its body. */
+  status?: S;
   /**
    * For a create that is idempotent: the status (200) of a repeat that changed nothing, with the
    * same body schema. The handler answers it with `ctx.reply.code(200)`.
    */
   unchangedStatus?: 200;
-  response: TSchema;
-  handler: (ctx: RouteContext<Static<P>, Static<Q>, Static<B>>) => unknown | Promise<unknown>;
+  response: R;
+  /** Returns the body of `response` (see `RouteResult` for the other things it may return). */
+  handler: (ctx: RouteContext<Static<P>, Static<Q>, Static<B>>) => RouteResult<R, S> | Promise<RouteResult<R, S>>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a table of routes with different schemas.
-export type AnyRoute = RouteDefinition<any, any, any>;
+export type AnyRoute = RouteDefinition<any, any, any, any, any>;
 
-export function defineRoute<P extends TSchema = TSchema, Q extends TSchema = TSchema, B extends TSchema = TSchema>(
-  route: RouteDefinition<P, Q, B>,
-): RouteDefinition<P, Q, B> {
+/** Declares a route; the handler's return type follows from `response` and `status` (`RouteResult`). */
+export function defineRoute<
+  P extends TSchema = TSchema,
+  Q extends TSchema = TSchema,
+  B extends TSchema = TSchema,
+  R extends TSchema = TSchema,
+  S extends SuccessStatus = 200,
+>(route: RouteDefinition<P, Q, B, R, S>): RouteDefinition<P, Q, B, R, S> {
   return route;
 }
 

@@ -13,8 +13,41 @@ import { createHash } from 'node:crypto';
 /** The `previousHash` of the first event of the chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The hashed fields of an event, as stored (JSON columns as their text). */
-export interface ChainedFields {
+/**
+ * The columns of `audit_events` that the chain hashes, in the order of the canonical form: the one
+ * declaration of an event's fields. `canonicalEvent` serializes exactly these, and the store's
+ * table type is built from them (`AuditEventsTable` in src/store/schema.ts), so a column cannot be
+ * added to the table and left out of the chain (test/unit/audit-chain.test.ts compares them with
+ * a migrated database too). Never reorder or rename one: existing logs would no longer verify.
+ */
+export const AUDIT_CHAINED_FIELDS = [
+  'id',
+  'at',
+  'action',
+  'resource_type',
+  'resource_id',
+  'actor_kind',
+  'actor_id',
+  'actor_token_id',
+  'target_type',
+  'target_id',
+  'before',
+  'after',
+  'ip',
+  'user_agent',
+  'request_id',
+  'sequence',
+  'previous_hash',
+] as const;
+
+/** The columns of `audit_events` outside the hashed form: the event's own hash, which is its result. */
+export const AUDIT_UNCHAINED_FIELDS = ['hash'] as const;
+
+export type AuditChainedField = (typeof AUDIT_CHAINED_FIELDS)[number];
+export type AuditUnchainedField = (typeof AUDIT_UNCHAINED_FIELDS)[number];
+
+/** The type of each chained column, as stored (JSON columns as their text). */
+interface ChainedFieldTypes {
   id: string;
   at: string;
   action: string;
@@ -34,33 +67,24 @@ export interface ChainedFields {
   previous_hash: string;
 }
 
-/** Field order of the canonical form: fixed here, never taken from an object's key order. */
-const FIELDS = [
-  'id',
-  'at',
-  'action',
-  'resource_type',
-  'resource_id',
-  'actor_kind',
-  'actor_id',
-  'actor_token_id',
-  'target_type',
-  'target_id',
-  'before',
-  'after',
-  'ip',
-  'user_agent',
-  'request_id',
-  'sequence',
-  'previous_hash',
-] as const satisfies readonly (keyof ChainedFields)[];
+/** The hashed fields of an event: those of {@link AUDIT_CHAINED_FIELDS}, each with its type. */
+export type ChainedFields = { [K in AuditChainedField]: ChainedFieldTypes[K] };
+
+/** An event as a service writes it: every chained field but its place in the chain. */
+export type EventContent = Omit<ChainedFields, 'sequence' | 'previous_hash'>;
+
+/** The fields of {@link EventContent}, in canonical order: the chained fields before the link. */
+export const EVENT_CONTENT_FIELDS = AUDIT_CHAINED_FIELDS.filter(
+  (name): name is Exclude<AuditChainedField, 'sequence' | 'previous_hash'> => name !== 'sequence' && name !== 'previous_hash',
+);
 
 /**
- * The canonical serialization: a JSON array of `[name, value]` pairs in the fixed order above
- * (missing values as `null`, the sequence as a JSON number). JSON escaping makes it unambiguous.
+ * The canonical serialization: a JSON array of `[name, value]` pairs in the fixed order of
+ * {@link AUDIT_CHAINED_FIELDS} (missing values as `null`, the sequence as a JSON number), never an
+ * object's key order. JSON escaping makes it unambiguous.
  */
 export function canonicalEvent(event: ChainedFields): string {
-  return JSON.stringify(FIELDS.map((name) => [name, event[name] ?? null]));
+  return JSON.stringify(AUDIT_CHAINED_FIELDS.map((name) => [name, event[name] ?? null]));
 }
 
 /**
@@ -69,8 +93,8 @@ export function canonicalEvent(event: ChainedFields): string {
  * `canonicalPrefix(event) + sequence + CANONICAL_LINK + previous_hash + CANONICAL_END`
  * (a hash is lowercase hex, which JSON does not escape).
  */
-export function canonicalPrefix(event: Omit<ChainedFields, 'sequence' | 'previous_hash'>): string {
-  const head = JSON.stringify(FIELDS.slice(0, -2).map((name) => [name, event[name as keyof typeof event] ?? null]));
+export function canonicalPrefix(event: EventContent): string {
+  const head = JSON.stringify(EVENT_CONTENT_FIELDS.map((name) => [name, event[name] ?? null]));
   return `${head.slice(0, -1)},["sequence",`;
 }
 export const CANONICAL_LINK = '],["previous_hash","';
@@ -81,12 +105,20 @@ export function eventHash(event: ChainedFields): string {
   return createHash('sha256').update(canonicalEvent(event), 'utf8').digest('hex');
 }
 
-/** A stored event as the verifier reads it: chain columns may be null on events older than the chain. */
-export type StoredEvent = Omit<ChainedFields, 'sequence' | 'previous_hash'> & {
+/** `content` placed after `head` in the chain, with its hash: the row the store appends. */
+export function chainEvent(content: EventContent, head: { sequence: number; hash: string }): ChainedFields & { hash: string } {
+  const fields: ChainedFields = { ...content, sequence: head.sequence + 1, previous_hash: head.hash };
+  return { ...fields, hash: eventHash(fields) };
+}
+
+/**
+ * A stored event, every column of `audit_events` (the store's table type is this): the chain
+ * columns are null on events written before the chain existed.
+ */
+export type StoredEvent = EventContent & {
   sequence: number | null;
   previous_hash: string | null;
-  hash: string | null;
-};
+} & { [K in AuditUnchainedField]: string | null };
 
 export type ChainBreakKind = 'gap' | 'broken_link' | 'hash_mismatch';
 

@@ -61,7 +61,7 @@ export interface CreateAccessRequestInput {
 
 export interface AccessRequestView {
   id: string;
-  status: string;
+  status: AccessRequestRow['status'] | 'expired';
   resourceId: string;
   resourceType: string;
   createdAt: string;
@@ -283,7 +283,7 @@ export class AccessRequestService {
         after = roles;
         await addMember(trx, resource, { kind: 'user', id: userId }, roles, now);
       }
-      const change = { status: 'accepted', updated_by_user_id: actor.principal?.id ?? null, updated_at: iso(now) };
+      const change = { status: 'accepted' as const, updated_by_user_id: actor.principal?.id ?? null, updated_at: iso(now) };
       if (!(await decideAccessRequest(trx, request.id, change))) throw notPending(resource, { ...request, status: 'decided' });
       await audit(trx, actor, now, {
         action: 'request.accept',
@@ -300,7 +300,7 @@ export class AccessRequestService {
     const now = this.deps.now();
     return inTransaction(this.deps, async (trx) => {
       const request = await this.pendingRequest(trx, resource, requestId, now);
-      const change = { status: 'declined', updated_by_user_id: actor.principal?.id ?? null, updated_at: iso(now) };
+      const change = { status: 'declined' as const, updated_by_user_id: actor.principal?.id ?? null, updated_at: iso(now) };
       if (!(await decideAccessRequest(trx, request.id, change))) throw notPending(resource, { ...request, status: 'decided' });
       await audit(trx, actor, now, {
         action: 'request.decline',
@@ -353,7 +353,7 @@ export class AccessRequestService {
   }
 }
 
-function notPending(resource: ResourceRef, request: Pick<AccessRequestRow, 'id' | 'status'>) {
+function notPending(resource: ResourceRef, request: { id: string; status: string }) {
   return problems.conflict(`Access request ${request.id} is not pending (${request.status})`, {
     code: 'request_not_pending',
     requestId: request.id,

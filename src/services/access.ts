@@ -5,8 +5,8 @@ import { type GrantsMap, grantsMap, predefinedPermission, type ResourceType } fr
 import { type Access, type ResourceRef, resourceNotFound } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
 import { accessFromHoldings, type RoleHolding } from '../model/roles.js';
+import { listCustomPermissions } from '../store/custom-permissions.js';
 import { accessHoldings, principalHoldings } from '../store/memberships.js';
-import { listCustomPermissions } from '../store/roles.js';
 import type { Deps } from './context.js';
 import { resolveRoles } from './role-catalog.js';
 

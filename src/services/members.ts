@@ -1,6 +1,6 @@
 /** The human members of a resource (Access API `/users`). */
 import { Problem, problems } from '../model/errors.js';
-import { cursorKey, toPage } from '../model/pagination.js';
+import { cursorKey, type Page, toPage } from '../model/pagination.js';
 import type { ResourceRef } from '../model/policy.js';
 import {
   countMembers,
@@ -28,9 +28,12 @@ import { JsonText, PageCache } from './page-cache.js';
 import { resolveRoles } from './role-catalog.js';
 import { accessUserView, membershipView } from './views.js';
 
+/** One page of a resource's human members, as `MemberService.list` renders it. */
+export type MemberPage = Page<ReturnType<typeof accessUserView>>;
+
 export class MemberService {
   /** Rendered pages of member lists; see page-cache.ts for why they can never be stale. */
-  private readonly pages = new PageCache();
+  private readonly pages = new PageCache<JsonText<MemberPage>>();
 
   constructor(
     private readonly deps: Deps,
@@ -46,7 +49,7 @@ export class MemberService {
    * One page of a resource's human members. The hot read of the API: served from this node's
    * memory while the resource's version is unchanged, rendered from the database otherwise.
    */
-  async list(resource: ResourceRef, cursor: string | undefined, limit: number): Promise<JsonText> {
+  async list(resource: ResourceRef, cursor: string | undefined, limit: number): Promise<JsonText<MemberPage>> {
     const after = cursorKey(cursor);
     const pending = this.auth.settle();
     if (pending) await pending;
@@ -55,12 +58,12 @@ export class MemberService {
     const key = `${resource.type}/${resource.id}/${limit}/${cursor ?? ''}`;
     const cached = this.pages.get(key, version);
     if (cached !== undefined) return cached;
-    const page = new JsonText(JSON.stringify(await this.render(resource, after, limit)));
+    const page = JsonText.of(await this.render(resource, after, limit));
     this.pages.set(key, version, page);
     return page;
   }
 
-  private async render(resource: ResourceRef, after: string | null, limit: number) {
+  private async render(resource: ResourceRef, after: string | null, limit: number): Promise<MemberPage> {
     const [rows, total] = await Promise.all([
       listUserMembers(this.deps.db, resource, after, limit),
       countMembers(this.deps.db, resource, 'user'),

@@ -8,13 +8,26 @@
  */
 import { gzipSync } from 'node:zlib';
 
-/** A response body that is already JSON, as UTF-8 bytes: sent as is, never serialized or encoded again. */
-export class JsonText {
+declare const body: unique symbol;
+
+/**
+ * A response body that is already JSON, as UTF-8 bytes: sent as is, never serialized or encoded again.
+ * `T` is the value the bytes encode (for the type checker only: a route's handler may return a
+ * `JsonText<T>` where its response schema says `T`, see `RouteResult` in src/http/route.ts).
+ */
+export class JsonText<T = unknown> {
+  /** Never set: carries `T` for the type checker. */
+  declare readonly [body]?: T;
   readonly bytes: Buffer;
   private compressed: Buffer | undefined;
 
   constructor(text: string | Buffer) {
     this.bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  }
+
+  /** `value` serialized, keeping its type. */
+  static of<T>(value: T): JsonText<T> {
+    return new JsonText<T>(JSON.stringify(value));
   }
 
   get byteLength(): number {

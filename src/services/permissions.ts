@@ -18,9 +18,7 @@ import {
 } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import type { RolePermission } from '../model/roles.js';
-import { isUniqueViolation } from '../store/db.js';
 import {
-  allCustomRoles,
   countCustomPermissions,
   deleteCustomPermission,
   findCustomPermission,
@@ -28,7 +26,9 @@ import {
   lockCustomPermissions,
   pageCustomPermissions,
   updateCustomPermission,
-} from '../store/roles.js';
+} from '../store/custom-permissions.js';
+import { allCustomRoles } from '../store/custom-roles.js';
+import { isUniqueViolation } from '../store/db.js';
 import type { Executor, PermissionRow } from '../store/schema.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';

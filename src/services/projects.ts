@@ -48,22 +48,25 @@ function metadataText(metadata: Record<string, unknown> | undefined): string {
 
 const TRUE = Buffer.from('true');
 
+/** A project as its rendered bytes encode it: `projectView`, and with members `memberCount` when they were cut. */
+export type ProjectView = ReturnType<typeof projectView> & { memberCount?: number };
+
 /**
  * A project's view rendered once per version: the bytes without members, and with members as an
  * anonymous caller sees them (`isCurrentUser` false everywhere). A caller among the embedded members
  * gets a copy with its own `false` turned into `true` (`forViewer`), from the byte offsets kept here.
  */
 class RenderedProject {
-  private readonly shared: JsonText;
-  readonly plain: JsonText;
+  private readonly shared: JsonText<ProjectView>;
+  readonly plain: JsonText<ProjectView>;
   constructor(
     withMembers: Buffer,
     plain: Buffer,
     /** principal id → byte offset of its `false` in `"isCurrentUser":false`. */
     private readonly marks: ReadonlyMap<string, number>,
   ) {
-    this.shared = new JsonText(withMembers);
-    this.plain = new JsonText(plain);
+    this.shared = new JsonText<ProjectView>(withMembers);
+    this.plain = new JsonText<ProjectView>(plain);
   }
 
   get byteLength(): number {
@@ -71,11 +74,14 @@ class RenderedProject {
   }
 
   /** The embedded view for `principalId`: the shared bytes, or a copy when it is among the members. */
-  forViewer(principalId: string | null): { page: JsonText; personal: boolean } {
+  forViewer(principalId: string | null): { page: JsonText<ProjectView>; personal: boolean } {
     const at = principalId === null ? undefined : this.marks.get(principalId);
     if (at === undefined) return { page: this.shared, personal: false };
     const bytes = this.shared.bytes;
-    return { page: new JsonText(Buffer.concat([bytes.subarray(0, at), TRUE, bytes.subarray(at + 5)])), personal: true };
+    return {
+      page: new JsonText<ProjectView>(Buffer.concat([bytes.subarray(0, at), TRUE, bytes.subarray(at + 5)])),
+      personal: true,
+    };
   }
 }
 
@@ -108,7 +114,7 @@ function renderProject(row: ProjectRow, members: MemberWithRoles[], total: numbe
 export class ProjectService {
   /** Rendered project views, per project and version; personal copies per viewer too. */
   private readonly rendered = new PageCache<RenderedProject>(2_000, 64 * 1024 * 1024);
-  private readonly personal = new PageCache<JsonText>(2_000, 32 * 1024 * 1024);
+  private readonly personal = new PageCache<JsonText<ProjectView>>(2_000, 32 * 1024 * 1024);
 
   constructor(
     private readonly deps: Deps,
@@ -203,7 +209,7 @@ export class ProjectService {
     const parts: Buffer[] = [Buffer.from('[')];
     for (const [index, bytes] of pages.entries()) parts.push(...(index > 0 ? [Buffer.from(','), bytes] : [bytes]));
     parts.push(Buffer.from(']'));
-    return new JsonText(Buffer.concat(parts));
+    return new JsonText<ProjectView[]>(Buffer.concat(parts));
   }
 
   /** A project's view from this node's memory while its version is unchanged (see page-cache.ts). */
@@ -213,7 +219,7 @@ export class ProjectService {
     return page;
   }
 
-  private async cachedView(id: string, viewerId: string, includeMembers: boolean): Promise<JsonText | undefined> {
+  private async cachedView(id: string, viewerId: string, includeMembers: boolean): Promise<JsonText<ProjectView> | undefined> {
     const pending = this.auth.settle();
     if (pending) await pending;
     // The version is read *before* the view (see AuthService.resourceVersion).

@@ -119,17 +119,14 @@ export class RobotService {
 
   async get(resource: ResourceRef, robotId: string) {
     await settled(this.deps);
-    const robot = await this.find(this.deps.db, resource, robotId);
-    const [view] = await this.views(this.deps.db, [robot]);
-    return view;
+    return this.view(this.deps.db, await this.find(this.deps.db, resource, robotId));
   }
 
   async me(principal: RobotPrincipal) {
     await settled(this.deps);
     const robot = await findRobot(this.deps.db, principal.id);
     if (!robot) throw problems.notFound('Robot not found');
-    const [view] = await this.views(this.deps.db, [robot]);
-    return view;
+    return this.view(this.deps.db, robot);
   }
 
   /**
@@ -331,6 +328,12 @@ export class RobotService {
       });
     }
     return robot;
+  }
+
+  private async view(db: Executor, robot: RobotRow) {
+    const [view] = await this.views(db, [robot]);
+    if (!view) throw new Error('a view per robot');
+    return view;
   }
 
   private async views(db: Executor, robots: RobotRow[]) {

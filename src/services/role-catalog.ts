@@ -1,20 +1,16 @@
 /**
  * Roles and permissions as the services see them: built-in roles and predefined permissions
- * (model/) and a resource's custom ones (store/roles.ts) behind one lookup each, plus the cursor
- * of the two lists that serve a fixed catalog first and stored rows after it.
+ * (model/) and a resource's custom ones (store/custom-roles.ts, store/custom-permissions.ts) behind
+ * one lookup each, plus the cursor of the two lists that serve a fixed catalog first and stored rows
+ * after it.
  */
 import { Problem } from '../model/errors.js';
 import { ID_REGEX } from '../model/ids.js';
 import { PERMISSION_TYPES, predefinedPermission, type ResourceType } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import { builtInRole, grantsOf, type RoleDefinition, type RolePermission } from '../model/roles.js';
-import {
-  findCustomPermissions,
-  findCustomRoles,
-  listCustomRoles,
-  lockCustomPermissions,
-  lockCustomRoles,
-} from '../store/roles.js';
+import { findCustomPermissions, lockCustomPermissions } from '../store/custom-permissions.js';
+import { findCustomRoles, listCustomRoles, lockCustomRoles } from '../store/custom-roles.js';
 import type { Executor, RoleRow } from '../store/schema.js';
 import { roleNotFound } from './roles.js';
 
@@ -38,7 +34,7 @@ export function customRoleDefinition(row: RoleRow): RoleDefinition {
 
 /**
  * The named roles of a resource, in the order asked; an unknown name is a 404 that names it.
- * With `forUpdate` (inside a write transaction), custom roles are row-locked first (store/roles.ts
+ * With `forUpdate` (inside a write transaction), custom roles are row-locked first (store/custom-roles.ts
  * explains why): a role being granted cannot be deleted, or narrowed to other principal kinds, by a
  * transaction running at the same time. Reads don't lock.
  */

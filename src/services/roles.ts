@@ -1,6 +1,6 @@
 /**
  * Roles of a resource: the built-in roles (model/roles.ts, read-only) and the resource's custom
- * roles (store/roles.ts), which bundle predefined and custom permissions.
+ * roles (store/custom-roles.ts), which bundle predefined and custom permissions.
  *
  * A custom role's `grants` column — the `<type>.<action>` strings the access check of every request
  * reads — is computed here on every write and must always equal the grants of its permissions.
@@ -17,23 +17,21 @@ import { predefinedPermission } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import { builtInRole, builtInRoles, type RolePermission } from '../model/roles.js';
 import { closest } from '../model/suggest.js';
-import { isUniqueViolation } from '../store/db.js';
-import { lockMemberships } from '../store/memberships.js';
+import { listCustomPermissions } from '../store/custom-permissions.js';
 import {
   allCustomRoles,
   countChildProjectRoles,
   countCustomRoles,
-  countHoldersOfRole,
   deleteCustomRole,
   findCustomRole,
-  holdersOfRole,
   insertCustomRole,
-  listCustomPermissions,
   lockCustomRoles,
   pageChildProjectRoles,
   pageCustomRoles,
   updateCustomRole,
-} from '../store/roles.js';
+} from '../store/custom-roles.js';
+import { isUniqueViolation } from '../store/db.js';
+import { countHoldersOfRole, holdersOfRole, lockMemberships } from '../store/memberships.js';
 import type { Executor, RoleRow } from '../store/schema.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';

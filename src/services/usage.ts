@@ -15,9 +15,9 @@ import type { ResourceType } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
 import { builtInRoles, grantsOf, grantsOfBuiltIns, IMPLIED_PROJECT_ROLES } from '../model/roles.js';
+import { allCustomRoles } from '../store/custom-roles.js';
 import { membershipsOfPrincipals } from '../store/memberships.js';
 import { findRobot } from '../store/robots.js';
-import { allCustomRoles } from '../store/roles.js';
 import { addUsage, type UsageDelta, usageOf } from '../store/usage.js';
 import type { Deps } from './context.js';
 

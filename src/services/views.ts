@@ -144,7 +144,8 @@ export function projectView(p: ProjectRow, members: ReturnType<typeof projectMem
   };
 }
 
-export function organizationView(o: OrganizationRow, members?: unknown[]) {
+/** `members` as `OrganizationsService` builds them (the first people of the organization). */
+export function organizationView<M = never>(o: OrganizationRow, members?: M[]) {
   return {
     id: o.id,
     name: o.name,
@@ -226,7 +227,13 @@ export function legacyRoleView(
   }
   const grants: Record<
     string,
-    Array<{ name: string; title: string; description: string; isCustom: boolean; grants: unknown[] }>
+    Array<{
+      name: string;
+      title: string;
+      description: string;
+      isCustom: boolean;
+      grants: Array<{ name: string; params: Record<string, unknown> }>;
+    }>
   > = {};
   for (const [name, { info, actions }] of byName) {
     const entries = grants[info.type] ?? [];

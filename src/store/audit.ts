@@ -18,56 +18,30 @@ import { PostgresAdapter, sql } from 'kysely';
 import {
   CANONICAL_END,
   CANONICAL_LINK,
-  type ChainedFields,
   canonicalPrefix,
-  eventHash,
+  chainEvent,
+  EVENT_CONTENT_FIELDS,
+  type EventContent,
   GENESIS_HASH,
   type StoredEvent,
 } from '../model/audit-chain.js';
 import { atTransactionEnd } from './changes.js';
 import { compiledOnce, insertOnce } from './prepared.js';
-import type { AuditEventRow, Executor, NewAuditEvent } from './schema.js';
+import type { AuditEventRow, Executor } from './schema.js';
 
 const HEAD = 1;
 
-/** An event as the service builds it: everything but its place in the chain. */
-export type UnchainedEvent = Omit<NewAuditEvent, 'sequence' | 'previous_hash' | 'hash'>;
-
-type Unlinked = Omit<ChainedFields, 'sequence' | 'previous_hash'>;
-
-function unlinked(event: UnchainedEvent): Unlinked {
-  return {
-    id: event.id,
-    at: event.at,
-    action: event.action,
-    resource_type: event.resource_type ?? null,
-    resource_id: event.resource_id ?? null,
-    actor_kind: event.actor_kind,
-    actor_id: event.actor_id ?? null,
-    actor_token_id: event.actor_token_id ?? null,
-    target_type: event.target_type ?? null,
-    target_id: event.target_id ?? null,
-    before: event.before ?? null,
-    after: event.after ?? null,
-    ip: event.ip ?? null,
-    user_agent: event.user_agent ?? null,
-    request_id: event.request_id ?? null,
-  };
-}
-
-export async function appendEvent(db: Executor, event: UnchainedEvent): Promise<void> {
+export async function appendEvent(db: Executor, event: EventContent): Promise<void> {
   // The head update and the insert must commit together: outside a transaction, make one.
   if (!db.isTransaction) return db.transaction().execute((trx) => appendEvent(trx, event));
-  const fields = unlinked(event);
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
-    await atTransactionEnd(db, () => appendInOneStatement(db, fields));
+    await atTransactionEnd(db, () => appendInOneStatement(db, event));
     return;
   }
   const head = await lockHead(db);
-  const linked: ChainedFields = { ...fields, sequence: head.sequence + 1, previous_hash: head.hash };
-  const hash = eventHash(linked);
-  await insertEvent(db, { ...linked, hash });
-  await moveHead(db, linked.sequence, hash, head.hash, HEAD);
+  const row = chainEvent(event, head);
+  await insertEvent(db, row);
+  await moveHead(db, row.sequence, row.hash, head.hash, HEAD);
 }
 
 /**
@@ -75,7 +49,9 @@ export async function appendEvent(db: Executor, event: UnchainedEvent): Promise<
  * expression reads the row as it was, so `previous_hash` keeps the hash being replaced and the new
  * hash covers the sequence it is given. No row comes back when the head does not exist yet.
  */
-async function appendInOneStatement(db: Executor, fields: Unlinked): Promise<void> {
+async function appendInOneStatement(db: Executor, fields: EventContent): Promise<void> {
+  const columns = sql.join(EVENT_CONTENT_FIELDS.map((name) => sql.ref(name)));
+  const values = sql.join(EVENT_CONTENT_FIELDS.map((name) => fields[name]));
   for (let attempt = 0; attempt < 2; attempt++) {
     const { rows } = await sql<{ sequence: string }>`
       with head as (
@@ -86,12 +62,8 @@ async function appendInOneStatement(db: Executor, fields: Unlinked): Promise<voi
         where id = ${HEAD}
         returning sequence, previous_hash, hash
       )
-      insert into audit_events (id, at, action, resource_type, resource_id, actor_kind, actor_id, actor_token_id,
-        target_type, target_id, before, after, ip, user_agent, request_id, sequence, previous_hash, hash)
-      select ${fields.id}, ${fields.at}, ${fields.action}, ${fields.resource_type}, ${fields.resource_id},
-        ${fields.actor_kind}, ${fields.actor_id}, ${fields.actor_token_id}, ${fields.target_type}, ${fields.target_id},
-        ${fields.before}, ${fields.after}, ${fields.ip}, ${fields.user_agent}, ${fields.request_id},
-        head.sequence, head.previous_hash, head.hash
+      insert into audit_events (${columns}, sequence, previous_hash, hash)
+      select ${values}, head.sequence, head.previous_hash, head.hash
       from head
       returning sequence`.execute(db);
     if (rows.length > 0) return;

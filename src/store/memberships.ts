@@ -427,3 +427,43 @@ export async function principalHoldings(db: Executor, principalId: string, limit
 export async function lockMemberships(db: Executor, resource: ResourceRef): Promise<void> {
   await bumpVersion(db, resource);
 }
+
+/** Who holds a role on a resource (principal kind and id; optionally of one kind), for "role in use" errors. */
+export async function holdersOfRole(
+  db: Executor,
+  resource: ResourceRef,
+  name: string,
+  limit = 20,
+  kind?: 'user' | 'robot',
+): Promise<Array<{ principal_kind: string; principal_id: string }>> {
+  let query = db
+    .selectFrom('memberships as m')
+    .innerJoin('membership_roles as r', 'r.membership_id', 'm.id')
+    .select(['m.principal_kind', 'm.principal_id'])
+    .where('m.resource_type', '=', resource.type)
+    .where('m.resource_id', '=', resource.id)
+    .where('r.role_name', '=', name);
+  if (kind !== undefined) query = query.where('m.principal_kind', '=', kind);
+  return query.orderBy('m.id').limit(limit).execute();
+}
+
+/** How many members of each principal kind hold a role on a resource. */
+export async function countHoldersOfRole(
+  db: Executor,
+  resource: ResourceRef,
+  name: string,
+): Promise<{ user: number; robot: number }> {
+  const rows = await db
+    .selectFrom('memberships as m')
+    .innerJoin('membership_roles as r', 'r.membership_id', 'm.id')
+    .select((eb) => ['m.principal_kind', eb.fn.countAll<string | number>().as('n')])
+    .where('m.resource_type', '=', resource.type)
+    .where('m.resource_id', '=', resource.id)
+    .where('r.role_name', '=', name)
+    .groupBy('m.principal_kind')
+    .execute();
+  const out = { user: 0, robot: 0 };
+  for (const row of rows)
+    if (row.principal_kind === 'user' || row.principal_kind === 'robot') out[row.principal_kind] = Number(row.n);
+  return out;
+}

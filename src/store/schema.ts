@@ -2,7 +2,8 @@
  * Table types. Times are ISO-8601 UTC strings and JSON is text, in both dialects, so SQLite and
  * PostgreSQL return identical rows and every store module is dialect-free.
  */
-import type { ColumnType, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { ColumnType, Kysely, Selectable, Transaction } from 'kysely';
+import type { StoredEvent } from '../model/audit-chain.js';
 
 export interface OrganizationsTable {
   id: string;
@@ -98,27 +99,12 @@ export interface MembershipRolesTable {
   role_name: string;
 }
 
-export interface AuditEventsTable {
-  id: string;
-  at: string;
-  action: string;
-  resource_type: string | null;
-  resource_id: string | null;
-  actor_kind: string;
-  actor_id: string | null;
-  actor_token_id: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  before: string | null;
-  after: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  request_id: string | null;
-  /** Position in the hash chain (1, 2, …); null only for events written before the chain existed. */
-  sequence: number | null;
-  previous_hash: string | null;
-  hash: string | null;
-}
+/**
+ * Every column is declared once, in src/model/audit-chain.ts: the chained ones
+ * (`AUDIT_CHAINED_FIELDS`; `sequence` and `previous_hash` null only for events written before the
+ * chain existed) and the ones outside the hash (`AUDIT_UNCHAINED_FIELDS`: `hash`).
+ */
+export type AuditEventsTable = StoredEvent;
 
 export interface AuditChainTable {
   /** Always 1: one row, the head of the chain. */
@@ -152,7 +138,8 @@ export interface AccessRequestsTable {
   resource_type: string;
   resource_id: string;
   requested_by_user_id: string;
-  status: string;
+  /** A pending request past its time shows as `expired` (services/access-requests.ts); that is never stored. */
+  status: 'pending' | 'accepted' | 'declined';
   type: string;
   requested_role: string | null;
   note: string;
@@ -357,4 +344,3 @@ export type AuditEventRow = Selectable<AuditEventsTable>;
 export type OrganizationDomainRow = Selectable<OrganizationDomainsTable>;
 export type MailOutboxRow = Selectable<MailOutboxTable>;
 export type RobotPermissionUsageRow = Selectable<RobotPermissionUsageTable>;
-export type NewAuditEvent = Insertable<AuditEventsTable>;

@@ -4,7 +4,7 @@
  * between and out of organizations with the organization's attach and detach permissions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertCustomRole } from '../../src/store/roles.js';
+import { insertCustomRole } from '../../src/store/custom-roles.js';
 import { addMember, createProject, createRobot, expectErrorEnvelope, V } from '../support/fixtures.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 

@@ -3,18 +3,24 @@
  * fields and links to the one before it, so changing, deleting, inserting or reordering an event is
  * found, at the first event where it happens.
  *
- * The last block holds the chain to the storage row: every column of `audit_events` that a migrated
- * database has must be in the hashed form (the `hash` column alone excepted, it is the result). A
- * column added to the table and forgotten in the chain would go unprotected; it fails here.
+ * The last block holds the chain to the storage row: every column of `audit_events`, in the row
+ * type of the store and in a migrated database, is either hashed (`AUDIT_CHAINED_FIELDS`) or
+ * declared as outside the hash (`AUDIT_UNCHAINED_FIELDS`, the hash itself). A column added to the
+ * table and forgotten in the chain would go unprotected; it fails here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AUDIT_CHAINED_FIELDS,
+  AUDIT_UNCHAINED_FIELDS,
+  type AuditChainedField,
+  type AuditUnchainedField,
   CANONICAL_END,
   CANONICAL_LINK,
   CHAIN_START,
   type ChainedFields,
   canonicalEvent,
   canonicalPrefix,
+  chainEvent,
   eventHash,
   GENESIS_HASH,
   type StoredEvent,
@@ -81,6 +87,23 @@ describe('hashing', () => {
       expect(eventHash(changed), key).not.toBe(base);
     }
     expect(eventHash({ ...fields, ip: '' })).not.toBe(eventHash({ ...fields, ip: null }));
+  });
+
+  it('has not changed: logs written before still verify', () => {
+    const fields: ChainedFields = { ...content(1, { target_id: 'u2' }), sequence: 1, previous_hash: GENESIS_HASH };
+    expect(canonicalEvent(fields)).toBe(
+      '[["id","evt-1"],["at","2025-01-02T10:00:00.000Z"],["action","member.role.add"],["resource_type","project"],["resource_id","p1"],["actor_kind","user"],["actor_id","u1"],["actor_token_id","t1"],["target_type","user"],["target_id","u2"],["before","{\\"roles\\":[\\"viewer\\"]}"],["after","{\\"roles\\":[\\"viewer\\",\\"editor\\"]}"],["ip","203.0.113.7"],["user_agent","test"],["request_id","req-1"],["sequence",1],["previous_hash","0000000000000000000000000000000000000000000000000000000000000000"]]',
+    );
+    expect(eventHash(fields)).toBe('30274d3617161da97969df143bce9cf47eb0d0b8d201ad29126273772a2aa006');
+    expect(eventHash({ ...fields, before: null, ip: null, sequence: 2 })).toBe(
+      '96147239b5a9ae3a2db70efee114fee2b901578e21acbef137e2cbee22a7af02',
+    );
+  });
+
+  it('chainEvent places an event after the head and hashes it as the verifier does', () => {
+    const row = chainEvent(content(1), { sequence: 41, hash: GENESIS_HASH });
+    expect(row).toMatchObject({ sequence: 42, previous_hash: GENESIS_HASH });
+    expect(row.hash).toBe(eventHash(row));
   });
 
   it('is unambiguous: moving text from one field to the next changes the hash', () => {
@@ -183,28 +206,39 @@ describe('the chain covers every stored column', () => {
     return pairs.map(([name]) => name);
   }
 
-  it('every column of audit_events after all migrations is hashed, except the hash itself', async () => {
+  it('every column of audit_events after all migrations is hashed or declared as not hashed', async () => {
     const tables = await store.db.introspection.getTables();
     const audit = tables.find((t) => t.name === 'audit_events');
     expect(audit, 'no audit_events table after migrating').toBeDefined();
-    const columns = (audit?.columns ?? []).map((c) => c.name).filter((name) => name !== 'hash');
-    expect([...hashedFields()].sort()).toEqual([...columns].sort());
+    const columns = (audit?.columns ?? []).map((c) => c.name);
+    const declared = new Set<string>([...AUDIT_CHAINED_FIELDS, ...AUDIT_UNCHAINED_FIELDS]);
+    expect(
+      columns.filter((name) => !declared.has(name)),
+      'columns neither in AUDIT_CHAINED_FIELDS nor in AUDIT_UNCHAINED_FIELDS (src/model/audit-chain.ts)',
+    ).toEqual([]);
+    expect([...declared].sort()).toEqual([...columns].sort());
   });
 
-  it('the row type of the store and the chain’s fields name the same columns', () => {
-    // Compile-time: a column added to the row type but not to ChainedFields (or the other way)
-    // makes one of these lines a type error under `npm run typecheck`.
-    type RowColumns = Exclude<keyof AuditEventsTable, 'hash'>;
-    type SameColumns = [Exclude<RowColumns, keyof ChainedFields>, Exclude<keyof ChainedFields, RowColumns>] extends [never, never]
+  it('the hashed form is exactly the chained fields, in their declared order, none twice, none also unchained', () => {
+    expect(hashedFields()).toEqual([...AUDIT_CHAINED_FIELDS]);
+    expect(new Set(AUDIT_CHAINED_FIELDS).size).toBe(AUDIT_CHAINED_FIELDS.length);
+    expect(AUDIT_UNCHAINED_FIELDS.filter((name) => (AUDIT_CHAINED_FIELDS as readonly string[]).includes(name))).toEqual([]);
+  });
+
+  it('the row type of the store names the chained and the unchained fields, and nothing else', () => {
+    // Compile-time: a column added to the row type (src/store/schema.ts) but not declared in
+    // src/model/audit-chain.ts, or the other way, makes this line a type error under `npm run typecheck`.
+    type Declared = AuditChainedField | AuditUnchainedField;
+    type SameColumns = [Exclude<keyof AuditEventsTable, Declared>, Exclude<Declared, keyof AuditEventsTable>] extends [
+      never,
+      never,
+    ]
       ? true
       : false;
     const same: SameColumns = true;
     expect(same).toBe(true);
-    // Run time: the hashed form has no field twice and none that ChainedFields lacks.
-    const fields = hashedFields();
-    expect(new Set(fields).size).toBe(fields.length);
     const sample: ChainedFields = { ...content(1), sequence: 1, previous_hash: GENESIS_HASH };
-    expect([...fields].sort()).toEqual(Object.keys(sample).sort());
+    expect(Object.keys(sample).sort()).toEqual([...AUDIT_CHAINED_FIELDS].sort());
   });
 });
 

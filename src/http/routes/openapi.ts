@@ -3,6 +3,7 @@
  * (http/openapi.ts), so it cannot drift from what the server enforces. The route is declared like
  * every other one, and hidden from the document it serves.
  */
+import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { defineRoute } from '../route.js';
 
@@ -15,6 +16,9 @@ const OpenApiDocument = Type.Object(
   { additionalProperties: true, description: 'An OpenAPI 3 document.' },
 );
 
+/** What `app.swagger()` returns when registered for OpenAPI 3.0 (its other kinds lack `openapi` or require no `paths`). */
+type OpenApi3Document = Extract<ReturnType<FastifyInstance['swagger']>, { openapi: string; paths: object }>;
+
 export const openApiRoutes = [
   defineRoute({
     method: 'GET',
@@ -26,6 +30,7 @@ export const openApiRoutes = [
     tags: ['Operations'],
     policy: { accepts: ['anonymous', 'user', 'robot'], note: 'the API reference is public' },
     response: OpenApiDocument,
-    handler: (ctx) => ctx.reply.server.swagger(),
+    // An OpenAPI 3.0 document: http/app.ts registers the plugin with `openapi: '3.0.3'`.
+    handler: (ctx) => ctx.reply.server.swagger() as OpenApi3Document,
   }),
 ];

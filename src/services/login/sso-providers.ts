@@ -27,6 +27,7 @@ import {
   type ProviderInput,
   type ProviderType,
   readSamlConfig,
+  type SamlConfig,
   type StoredOidcConfig,
 } from './sso-config.js';
 import { checkOutboundUrls, checkProviderConfig, normalizeTitle } from './sso-validation.js';
@@ -50,7 +51,9 @@ export interface ProviderView {
   callbackUrl: string;
   entityId: string | null;
   metadataUrl: string | null;
-  config: Record<string, unknown>;
+  config:
+    | (Omit<StoredOidcConfig, 'clientSecretSealed'> & { clientSecretSet: boolean })
+    | (Omit<SamlConfig, 'emailAttribute'> & { emailAttribute: string | null });
   createdAt: string;
   updatedAt: string;
 }
@@ -79,7 +82,7 @@ export class SsoProviderService {
 
   view(row: IdentityProviderRow): ProviderView {
     const type = row.kind as ProviderType;
-    let config: Record<string, unknown>;
+    let config: ProviderView['config'];
     if (type === 'oidc') {
       const { clientSecretSealed, ...rest } = JSON.parse(row.config) as StoredOidcConfig;
       config = { ...rest, clientSecretSet: clientSecretSealed !== null && clientSecretSealed !== undefined };
