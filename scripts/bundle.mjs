@@ -20,15 +20,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const EXTERNAL = [
-  'better-sqlite3',
-  '@node-rs/argon2',
-  'pg',
-  'pg-native',
-  'nodemailer',
-  'openid-client',
-  'prom-client',
-];
+const EXTERNAL = ['better-sqlite3', '@node-rs/argon2', 'pg', 'pg-native', 'nodemailer', 'openid-client', 'prom-client'];
 
 /** `__dirname` in @fastify/swagger-ui's routes: its installed `lib/` folder, found at run time. */
 const swaggerUiStaticFolder = {
@@ -63,5 +55,7 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   // CommonJS dependencies call require(): give the ES module one.
-  banner: { js: "import { createRequire as gatehouseCreateRequire } from 'node:module';\nconst require = gatehouseCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as gatehouseCreateRequire } from 'node:module';\nconst require = gatehouseCreateRequire(import.meta.url);",
+  },
 });
