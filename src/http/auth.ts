@@ -69,14 +69,14 @@ export function bearerToken(header: string | undefined): string | null {
         code: 'unsupported_auth_scheme',
         hint: `Only bearer tokens are accepted: send \`Authorization: Bearer <token>\`, not "${header.split(' ')[0]?.slice(0, 20)}".`,
       },
-      { headers: { 'www-authenticate': 'Bearer realm="gatehouse"' } },
+      { challenge: 'token' },
     );
   }
   throw new Problem(
     400,
     'Malformed Authorization header',
     { code: 'invalid_request', hint: 'Send exactly `Authorization: Bearer <token>`: one space, one token.' },
-    { headers: { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_request"' } },
+    { challenge: 'invalid_request' },
   );
 }
 

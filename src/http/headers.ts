@@ -7,8 +7,12 @@ import type { FastifyReply } from 'fastify';
 import type { ProblemExtra } from '../model/errors.js';
 import type { RateLimitReport } from '../model/rate-limit.js';
 
-/** The challenge of a 401 whose bearer token was refused (RFC 6750 §3.1 `invalid_token`). */
-export const INVALID_TOKEN_CHALLENGE = 'Bearer realm="gatehouse", error="invalid_token"';
+/** The `WWW-Authenticate` value of each challenge a problem may describe (RFC 6750 §3). */
+const CHALLENGES: Record<NonNullable<ProblemExtra['challenge']>, string> = {
+  token: 'Bearer realm="gatehouse"',
+  invalid_token: 'Bearer realm="gatehouse", error="invalid_token"',
+  invalid_request: 'Bearer realm="gatehouse", error="invalid_request"',
+};
 
 /** Writes a window's `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`. */
 export function setRateLimitHeaders(reply: FastifyReply, report: RateLimitReport): void {
@@ -21,6 +25,6 @@ export function setRateLimitHeaders(reply: FastifyReply, report: RateLimitReport
 export function setProblemHeaders(reply: FastifyReply, extra: ProblemExtra): void {
   if (extra.retryAfterSeconds !== undefined) reply.header('retry-after', String(extra.retryAfterSeconds));
   if (extra.rateLimit) setRateLimitHeaders(reply, extra.rateLimit);
-  if (extra.challenge === 'invalid_token') reply.header('www-authenticate', INVALID_TOKEN_CHALLENGE);
+  if (extra.challenge) reply.header('www-authenticate', CHALLENGES[extra.challenge]);
   for (const [name, value] of Object.entries(extra.headers ?? {})) reply.header(name, value);
 }

@@ -49,8 +49,11 @@ export const STATUS_TEXT: Record<number, string> = {
 export interface ProblemExtra {
   /** Sanity's session error code (`SIO-401-ANF` …), in the body as `errorCode`. */
   errorCode?: string;
-  /** The token was refused: the answer challenges the client for a valid bearer token. */
-  challenge?: 'invalid_token';
+  /**
+   * The answer challenges the client for a bearer token (RFC 6750 §3): `token` when none was sent,
+   * `invalid_token` when the one sent was refused, `invalid_request` when it was malformed.
+   */
+  challenge?: 'token' | 'invalid_token' | 'invalid_request';
   /** How many seconds the client should wait before trying again. */
   retryAfterSeconds?: number;
   /** The abuse-limit window the request was counted in. */

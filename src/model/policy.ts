@@ -99,7 +99,7 @@ export function decidePrincipal(policy: RoutePolicy, principal: Principal | null
           accepts: policy.accepts,
           hint: 'Send a token in the Authorization header: `Authorization: Bearer <token>`.',
         },
-        { headers: { 'www-authenticate': 'Bearer realm="gatehouse"' } },
+        { challenge: 'token' },
       ),
     };
   }

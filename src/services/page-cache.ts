@@ -6,8 +6,6 @@
  * within the cache's rules, without a version read per request. Bounded in entries and bytes; pages
  * not read recently go first (CLOCK: a hit sets a flag rather than reordering the map).
  */
-import { gzipSync } from 'node:zlib';
-
 declare const body: unique symbol;
 
 /**
@@ -19,7 +17,6 @@ export class JsonText<T = unknown> {
   /** Never set: carries `T` for the type checker. */
   declare readonly [body]?: T;
   readonly bytes: Buffer;
-  private compressed: Buffer | undefined;
 
   constructor(text: string | Buffer) {
     this.bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
@@ -32,15 +29,6 @@ export class JsonText<T = unknown> {
 
   get byteLength(): number {
     return this.bytes.length;
-  }
-
-  /**
-   * The body gzip-compressed, computed at most once per rendered page: a cached 25 KiB page of
-   * members shrinks about tenfold, and clients such as @sanity/client ask for gzip.
-   */
-  gzipped(): Buffer {
-    this.compressed ??= gzipSync(this.bytes);
-    return this.compressed;
   }
 }
 

@@ -1,9 +1,9 @@
 /**
  * The invitation pages a browser gets at the link of an invitation e-mail (`GET /invites/{token}`,
  * src/http/routes/access/invites.ts): what the invitation is and how to accept it, or why it is not
- * available. A plain document page; the escaper is the one of src/http/pages/layout.ts.
+ * available, in the one layout of src/http/pages/layout.ts.
  */
-import { escapeHtml } from './layout.js';
+import { escapeHtml, layout } from './layout.js';
 
 /** The page for an invitation that cannot be shown: the message, the hint and the code. */
 export function inviteErrorPage(problem: { message?: string; reason?: { code?: string; hint?: string } }): string {
@@ -14,7 +14,7 @@ export function inviteErrorPage(problem: { message?: string; reason?: { code?: s
 }
 
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} · Gatehouse</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}code,pre{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}pre{padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}</style></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+  return layout(title, `<h1>${escapeHtml(title)}</h1>\n${body}`);
 }
 
 export function invitePage(

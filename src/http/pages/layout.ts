@@ -47,4 +47,7 @@ button{width:100%;margin-top:1.5rem;padding:.7rem;font:inherit;font-weight:600;c
 .error p{margin:0}.error .hint{margin-top:.3rem;color:#7f1d1d}
 .alt{margin:1.25rem 0 0;text-align:center;font-size:.9rem}
 a{color:#2563eb}
+h2{font-size:1.05rem;margin:1.25rem 0 .25rem}
+code,pre{font:.85rem/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--bg);border:1px solid var(--line);border-radius:.3rem;padding:.05rem .3rem}
+pre{padding:.6rem;white-space:pre-wrap;word-break:break-all}
 `;
