@@ -44,7 +44,9 @@ export function buildProgram(ctx: CliContext = processContext()): Command {
     .configureHelp({
       subcommandTerm: (command) => {
         const subs = command.commands.filter((sub) => sub.name() !== 'help').map((sub) => sub.name());
-        if (subs.length > 0) return `${command.name()} ${subs.join('|')}`;
+        // `robots|tokens`: a command's aliases are names people type too.
+        const names = [command.name(), ...command.aliases()].join('|');
+        if (subs.length > 0) return `${names} ${subs.join('|')}`;
         const args = command.registeredArguments.map((arg) => (arg.required ? `<${arg.name()}>` : `[${arg.name()}]`));
         return [command.name(), command.options.length > 0 ? '[options]' : '', ...args].filter(Boolean).join(' ');
       },

@@ -84,9 +84,11 @@ describe('gatehouse CLI', { timeout: 60_000 }, () => {
   it('lists every command in --help', async () => {
     const run = await gatehouse(['--help']);
     expect(run.code).toBe(0);
-    for (const command of ['serve', 'migrate', 'admin', 'projects', 'tokens', 'users', 'roles', 'debug', 'login', 'logout']) {
+    for (const command of ['serve', 'migrate', 'admin', 'projects', 'robots', 'users', 'roles', 'debug', 'login', 'logout']) {
       expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
+    // The robots commands also answer to `tokens`, the name Sanity's CLI gives them.
+    expect(run.stdout).toMatch(/^ {2}robots\|tokens add\|list\|/m);
   });
 
   it('refuses an invalid serve configuration with one line and exit code 2', async () => {
