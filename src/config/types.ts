@@ -51,7 +51,7 @@ export interface IdentityConfig {
   /**
    * Hosts (names, addresses or CIDR ranges) that organizations' identity providers may be reached
    * at although they are not public (GATEHOUSE_IDP_ALLOWED_HOSTS); a listed loopback host may also
-   * use plain http. Everything else must be https on a public address (services/identity/outbound.ts).
+   * use plain http. Everything else must be https on a public address (services/login/outbound.ts).
    */
   idpAllowedHosts: string[];
   /** Outgoing e-mail (invitations). Kept here because services receive identity settings. */

@@ -2,7 +2,7 @@
  * `gatehouse orgs list|create|get|policies`: organizations and their policies, over the API; and
  * `gatehouse orgs domains list|add|remove`: the e-mail domains the operator approves for an
  * organization's single sign-on, on the database directly (an operator command: no organization
- * administrator can approve a domain, see services/identity/sso-accounts.ts).
+ * administrator can approve a domain, see services/login/sso-accounts.ts).
  */
 import type { Command } from 'commander';
 import type { Organization, OrganizationPolicies } from '../api-types.js';
