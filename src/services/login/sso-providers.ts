@@ -107,7 +107,7 @@ export class SsoProviderService {
     };
   }
 
-  /** The e-mail domains the operator approved for the organization's providers (identity/sso-accounts.ts). */
+  /** The e-mail domains the operator approved for the organization's providers (sso-accounts.ts). */
   domains(organizationId: string): Promise<DomainView[]> {
     return listDomains(this.deps.db, organizationId);
   }
