@@ -1,4 +1,5 @@
 import { Problem, problems } from '../model/errors.js';
+import { escapeHtml } from '../model/html.js';
 import { sortableId } from '../model/ids.js';
 import { cursorKey, toPage } from '../model/pagination.js';
 import { normalizeResourceType } from '../model/permissions.js';
@@ -360,9 +361,4 @@ export class InviteService {
     if (resource.type === 'project') return (await findProject(db, resource.id))?.display_name ?? resource.id;
     return (await findOrganization(db, resource.id))?.name ?? resource.id;
   }
-}
-
-/** Text for the invitation e-mail's HTML part. */
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }

@@ -77,13 +77,16 @@ export function insertOnce<T extends keyof Database & string>(
     const shape = columns.join(',');
     let found = shapes.get(shape);
     if (!found) {
-      const placeholders = Object.fromEntries(columns.map((column, index) => [column, `${PLACEHOLDER}${index}`]));
+      // Each column's value is a placeholder string until the query is run with the row's own values.
+      const placeholders: Record<string, unknown> = Object.fromEntries(
+        columns.map((column, index) => [column, `${PLACEHOLDER}${index}`]),
+      );
       found = {
         columns,
         entry: compile(
           (db as Kysely<Database>)
             .insertInto(table)
-            .values(placeholders as never)
+            .values(placeholders as Insertable<Database[T]>)
             .compile(),
         ),
       };

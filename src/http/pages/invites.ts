@@ -3,7 +3,8 @@
  * src/http/routes/access/invites.ts): what the invitation is and how to accept it, or why it is not
  * available, in the one layout of src/http/pages/layout.ts.
  */
-import { escapeHtml, layout } from './layout.js';
+import { escapeHtml } from '../../model/html.js';
+import { layout } from './layout.js';
 
 /** The page for an invitation that cannot be shown: the message, the hint and the code. */
 export function inviteErrorPage(problem: { message?: string; reason?: { code?: string; hint?: string } }): string {

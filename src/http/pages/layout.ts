@@ -1,13 +1,10 @@
 /**
- * The one layout of the server's HTML pages (src/http/pages/login.ts, src/http/pages/invites.ts)
- * and the one escaper: plain HTML with inline CSS and no script, served with a strict
+ * The one layout of the server's HTML pages (src/http/pages/login.ts, src/http/pages/invites.ts),
+ * which escape with the one escaper (src/model/html.ts): plain HTML with inline CSS and no script, served with a strict
  * Content-Security-Policy (`sendHtml` in src/http/route.ts). Everything interpolated is escaped.
  */
 
-/** Text as HTML content or an attribute value: `& < > " '` as numeric character references. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { escapeHtml } from '../../model/html.js';
 
 /** A page: the title (escaped here) and the body (HTML, escaped by its builder). */
 export function layout(title: string, body: string): string {

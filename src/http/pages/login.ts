@@ -4,9 +4,10 @@
  * what (`LoginPage` in src/services/login/types.ts); this module writes the HTML.
  */
 import type { Problem } from '../../model/errors.js';
+import { escapeHtml } from '../../model/html.js';
 import { PASSWORD_MIN_LENGTH } from '../../model/passwords.js';
 import type { LoginFlowView, LoginPage } from '../../services/login/types.js';
-import { escapeHtml, layout } from './layout.js';
+import { layout } from './layout.js';
 
 /** The HTML of a login page. `baseUrl` is the server's public URL (its path prefixes form actions and links). */
 export function renderLoginPage(page: LoginPage, baseUrl: string): string {
