@@ -66,6 +66,8 @@ interface Root {
   /** SQLite: transactions waiting for the next group commit, and whether a group is running. */
   queue: Job[];
   committing: boolean;
+  /** SQLite: called after each group commit (the checkpointer's nudge, store/checkpoints.ts). */
+  afterCommit: (() => void) | undefined;
 }
 
 const roots = new WeakMap<Kysely<Database>, Root>();
@@ -88,8 +90,8 @@ export async function atTransactionEnd(db: Executor, task: () => Promise<void>):
 }
 
 /** Called once per opened store (store/db.ts). */
-export function registerStore(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): void {
-  if (!roots.has(db)) roots.set(db, { dialect, listeners: new Set(), queue: [], committing: false });
+export function registerStore(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', afterCommit?: () => void): void {
+  if (!roots.has(db)) roots.set(db, { dialect, listeners: new Set(), queue: [], committing: false, afterCommit });
 }
 
 /** Calls `listener` with every batch of changes committed through `db` by this process. */
@@ -139,7 +141,14 @@ export async function runTransaction<T>(db: Kysely<Database>, work: (trx: Transa
   if (root?.dialect === 'sqlite') {
     return new Promise<T>((resolve, reject) => {
       root.queue.push({ work, resolve: resolve as (value: unknown) => void, reject, changes: new Set() });
-      if (!root.committing) void commitGroups(db, root);
+      if (!root.committing) {
+        // better-sqlite3 answers at once, so a group runs from its first statement to its commit
+        // within one turn of the event loop. Started on the next turn, it takes in every request
+        // that reached a write in this one (measured: 1.0 transaction per commit before, 3.3 with
+        // 8 concurrent writers creating robots).
+        root.committing = true;
+        setImmediate(() => void commitGroups(db, root));
+      }
     });
   }
   const batch = new Set<Change>();
@@ -167,7 +176,6 @@ const SAVEPOINT = 'gatehouse_tx';
 
 /** Commits groups while transactions are waiting. */
 async function commitGroups(db: Kysely<Database>, root: Root): Promise<void> {
-  root.committing = true;
   try {
     while (root.queue.length > 0) await commitGroup(db, root);
   } finally {
@@ -230,6 +238,7 @@ async function commitGroup(db: Kysely<Database>, root: Root): Promise<void> {
     for (const { job } of succeeded) job.reject(broken);
     return;
   }
+  root.afterCommit?.();
   for (const { job, value } of succeeded) {
     apply(root, [...job.changes]);
     job.resolve(value);

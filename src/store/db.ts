@@ -6,6 +6,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { registerStore } from './changes.js';
+import { Checkpointer, WAL_SIZE_LIMIT_BYTES, WRITER_CHECKPOINT_PAGES } from './checkpoints.js';
 import type { Database, Executor } from './schema.js';
 
 export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string; poolSize?: number };
@@ -18,6 +19,8 @@ export interface Store {
    * (another process on the same file) commits. A cheap change counter: no table is read.
    */
   dataVersion?: () => number;
+  /** SQLite on a file only: the worker thread that checkpoints the write-ahead log (store/checkpoints.ts). */
+  checkpointer?: Checkpointer;
   /** PostgreSQL only: the connection URL (the change listener opens its own connection). */
   url?: string;
   /** The connection pool (PostgreSQL), for metrics. */
@@ -40,10 +43,28 @@ export function openStore(config: DatabaseConfig): Store {
     // Savepoints (each transaction of a group commit runs in one, store/changes.ts) keep their undo
     // journal in memory rather than in a temporary file written page by page.
     database.pragma('temp_store = MEMORY');
+    // Checkpoints run on a worker thread; this connection's own are the safety net (store/checkpoints.ts).
+    database.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
+    database.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+    const checkpointer =
+      config.file === ':memory:'
+        ? undefined
+        : new Checkpointer(config.file, () => {
+            if (!database.inTransaction) database.pragma('wal_checkpoint(PASSIVE)');
+          });
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-    registerStore(db, 'sqlite');
+    registerStore(db, 'sqlite', checkpointer && (() => checkpointer.nudge()));
     const dataVersion = database.prepare('PRAGMA data_version').pluck();
-    return { db, dialect: 'sqlite', dataVersion: () => dataVersion.get() as number, close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'sqlite',
+      dataVersion: () => dataVersion.get() as number,
+      ...(checkpointer ? { checkpointer } : {}),
+      close: async () => {
+        await checkpointer?.close();
+        await db.destroy();
+      },
+    };
   }
   const pool = new (pgDriver().Pool)({ connectionString: config.url, max: config.poolSize ?? 10 });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
