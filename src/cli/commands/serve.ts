@@ -1,6 +1,7 @@
 /** `gatehouse serve`: migrate the database and serve the API until SIGINT or SIGTERM. */
 import type { Command } from 'commander';
 import { type Config, describeConfig } from '../../config.js';
+import { enableCompileCache } from '../compile-cache.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { type ConfigOptions, firstLine, loadOperatorConfig, withConfigOptions } from '../operator.js';
@@ -10,6 +11,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .description('start the Gatehouse server (applies pending migrations first)')
     .action(async (options: ConfigOptions) => {
       const config = loadOperatorConfig(ctx, options);
+      enableCompileCache(config.dataDir);
       // Loaded on demand: API-client commands should not pay for Fastify and the drivers.
       const { startServer } = await import('../../server.js');
       let server: Awaited<ReturnType<typeof startServer>>;
