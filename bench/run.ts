@@ -424,25 +424,32 @@ function freePort(): Promise<number> {
 }
 
 /**
- * `gatehouse serve` (the shipped binary, dist/) on the already migrated and seeded database, pinned
- * like the server under test: milliseconds from spawning it to its first 200.
+ * Milliseconds from spawning a server, pinned like the servers under test, to its first 200:
+ * - `gatehouse`: `gatehouse serve` (the shipped binary, dist/) on the already migrated and seeded
+ *   database, asked for GET /users/me;
+ * - `baseline`: the bare Fastify hello-world (bench/serve-baseline.js), asked for GET /. It is the
+ *   same-run reference: how long this machine, at this minute, takes to start Node and Fastify.
  */
-async function coldStart(env: NodeJS.ProcessEnv): Promise<number> {
+async function coldStart(kind: 'gatehouse' | 'baseline', env: NodeJS.ProcessEnv): Promise<number> {
   const port = await freePort();
-  const args = [join(ROOT, 'bin', 'gatehouse.js'), 'serve'];
+  const args = kind === 'gatehouse' ? [join(ROOT, 'bin', 'gatehouse.js'), 'serve'] : [join(ROOT, 'bench', 'serve-baseline.js')];
+  const url = kind === 'gatehouse' ? `http://127.0.0.1:${port}/${API_VERSION}/users/me` : `http://127.0.0.1:${port}/`;
   const [command, argv] = pin ? ['taskset', ['-c', String(SERVER_CPU), process.execPath, ...args]] : [process.execPath, args];
   const started = performance.now();
   const child = spawn(command as string, argv as string[], {
     cwd: ROOT,
-    env: { ...env, GATEHOUSE_PORT: String(port), GATEHOUSE_HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' },
+    env:
+      kind === 'gatehouse'
+        ? { ...env, GATEHOUSE_PORT: String(port), GATEHOUSE_HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' }
+        : { ...process.env, BENCH_PORT: String(port) },
     stdio: 'ignore',
   });
   children.add(child);
   try {
     while (performance.now() - started < 30_000) {
-      if (child.exitCode !== null) throw new Error(`gatehouse serve exited (${child.exitCode}) before answering`);
+      if (child.exitCode !== null) throw new Error(`${kind} exited (${child.exitCode}) before answering`);
       try {
-        const response = await fetch(`http://127.0.0.1:${port}/${API_VERSION}/users/me`);
+        const response = await fetch(url);
         await response.arrayBuffer();
         if (response.status === 200) return performance.now() - started;
       } catch {
@@ -450,7 +457,7 @@ async function coldStart(env: NodeJS.ProcessEnv): Promise<number> {
       }
       await new Promise((resolveWait) => setTimeout(resolveWait, 5));
     }
-    throw new Error('gatehouse serve did not answer within 30 s');
+    throw new Error(`${kind} did not answer within 30 s`);
   } finally {
     await new Promise<void>((done) => {
       if (child.exitCode !== null || child.signalCode !== null) return done();
@@ -767,10 +774,17 @@ async function main(): Promise<void> {
     await load.stop();
     load = null;
 
-    // ---- cold start: `gatehouse serve` on the existing database, to its first 200.
+    // ---- cold start: `gatehouse serve` on the existing database, to its first 200, each next to
+    // a start of the bare Fastify baseline (the machine's start-up speed moves from minute to minute).
     const coldStarts: number[] = [];
-    for (let i = 0; i < 3; i++) coldStarts.push(await coldStart(serverEnv));
-    log(`bench: cold start ${coldStarts.map((ms) => `${Math.round(ms)} ms`).join(', ')}`);
+    const baselineStarts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      baselineStarts.push(await coldStart('baseline', serverEnv));
+      coldStarts.push(await coldStart('gatehouse', serverEnv));
+    }
+    log(
+      `bench: cold start ${coldStarts.map((ms) => `${Math.round(ms)} ms`).join(', ')}; bare Fastify ${baselineStarts.map((ms) => `${Math.round(ms)} ms`).join(', ')}`,
+    );
 
     let micro: MicroResult[] = [];
     if (params.micro) {
@@ -901,6 +915,9 @@ async function main(): Promise<void> {
         ms: coldStarts,
         medianMs: median(coldStarts),
         command: 'node bin/gatehouse.js serve (dist/), existing database, to the first 200 of GET /v2025-01-09/users/me',
+        baselineMs: baselineStarts,
+        baselineMedianMs: median(baselineStarts),
+        baselineCommand: 'node bench/serve-baseline.js (bare Fastify), to the first 200 of GET /',
       },
       memory: {
         listUsersRssMiB: scenarioResults.find((x) => x.scenario === 'list-users')?.rssMiB ?? null,
@@ -1013,7 +1030,8 @@ async function main(): Promise<void> {
     }
     print();
     print(
-      `cold start (gatehouse serve → first 200): median ${fmt.int(median(coldStarts))} ms (${coldStarts.map((x) => fmt.int(x)).join(', ')}); ` +
+      `cold start (gatehouse serve → first 200): median ${fmt.int(median(coldStarts))} ms (${coldStarts.map((x) => fmt.int(x)).join(', ')}), ` +
+        `bare Fastify ${fmt.int(median(baselineStarts))} ms; ` +
         `server RSS under list-users load: ${fmt.ms(results.memory.listUsersRssMiB ?? Number.NaN)} MiB`,
     );
     const summary = results.summary;

@@ -23,7 +23,8 @@ if (page !== null) {
   const bytes = Buffer.from(JSON.stringify(page), 'utf8');
   app.get('/page-bytes', async (_request, reply) => reply.type('application/json; charset=utf-8').send(bytes));
 }
-await app.listen({ port: 0, host: '127.0.0.1' });
+// BENCH_PORT: a given port (cold-start measurement); otherwise any free one.
+await app.listen({ port: Number(process.env.BENCH_PORT ?? 0), host: '127.0.0.1' });
 const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : 0;
 process.stdout.write(`http://127.0.0.1:${port}\n`);

@@ -1,4 +1,5 @@
 import { changes as changed, noteChange } from './changes.js';
+import { compiledOnce } from './prepared.js';
 import type { Executor, OrganizationRow } from './schema.js';
 
 export async function insertOrganization(db: Executor, row: OrganizationRow): Promise<void> {
@@ -37,21 +38,30 @@ export async function organizationsOf(db: Executor, principalId: string): Promis
 
 export type OrganizationPolicyRow = Pick<OrganizationRow, 'id' | 'robot_token_max_lifetime_days' | 'robots_may_manage_members'>;
 
+const POLICY_COLUMNS = ['o.id', 'o.robot_token_max_lifetime_days', 'o.robots_may_manage_members'] as const;
+
+// Read by every robot creation and token change: compiled once (store/prepared.ts).
+const organizationPolicies = compiledOnce((db, id: string) =>
+  db.selectFrom('organizations as o').select(POLICY_COLUMNS).where('o.id', '=', id),
+);
+const projectOrganizationPolicies = compiledOnce((db, projectId: string) =>
+  db
+    .selectFrom('projects as p')
+    .innerJoin('organizations as o', 'o.id', 'p.organization_id')
+    .select(POLICY_COLUMNS)
+    .where('p.id', '=', projectId),
+);
+
 /** The organization whose policies govern a resource: itself, or a project's organization (if any). */
 export async function governingOrganization(
   db: Executor,
   resource: { type: string; id: string },
 ): Promise<OrganizationPolicyRow | undefined> {
-  const columns = ['o.id', 'o.robot_token_max_lifetime_days', 'o.robots_may_manage_members'] as const;
-  if (resource.type === 'organization') {
-    return db.selectFrom('organizations as o').select(columns).where('o.id', '=', resource.id).executeTakeFirst();
-  }
-  return db
-    .selectFrom('projects as p')
-    .innerJoin('organizations as o', 'o.id', 'p.organization_id')
-    .select(columns)
-    .where('p.id', '=', resource.id)
-    .executeTakeFirst();
+  const rows =
+    resource.type === 'organization'
+      ? await organizationPolicies(db, resource.id)
+      : await projectOrganizationPolicies(db, resource.id);
+  return rows[0];
 }
 
 export async function updateOrganizationPolicies(
