@@ -117,6 +117,9 @@ export class Checkpointer {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { driver: require.resolve('better-sqlite3'), file: this.file },
+      // It allocates next to nothing (one small report per checkpoint): a small heap keeps the
+      // thread's memory small. Should it ever run out, it stops, and the writer checkpoints alone.
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
     });
     // Never what keeps a process alive.
     worker.unref();
