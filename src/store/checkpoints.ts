@@ -51,7 +51,12 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma('synchronous = NORMAL');
-parentPort.on('message', () => {
+parentPort.on('message', (message) => {
+  if (message === 'close') {
+    db.close();
+    parentPort.close();
+    return;
+  }
   try {
     parentPort.postMessage({ result: db.pragma('wal_checkpoint(PASSIVE)')[0] });
   } catch (error) {
@@ -97,12 +102,25 @@ export class Checkpointer {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /**
+   * Stops the worker once its checkpoint in progress, if any, is done, and closes its connection.
+   * The store closes its own connection after this: the last connection to close checkpoints the
+   * whole log and removes it, and that must happen while the store closes, not later in the
+   * background, when the next process to open the file would find it locked.
+   */
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    const wasRunning = this.state !== 'stopped';
     this.stop();
     const worker = this.worker;
     this.worker = null;
-    await worker?.terminate();
+    if (!worker || !wasRunning) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // Unreferenced, a worker busy with a long checkpoint would let the process end right here,
+    // with this promise pending and the store never closed.
+    worker.ref();
+    worker.postMessage('close');
+    await exited;
   }
 
   private run(): void {

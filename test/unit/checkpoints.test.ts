@@ -2,9 +2,10 @@
  * SQLite group commits and checkpoints off the event loop (store/changes.ts, store/checkpoints.ts),
  * on a database file of its own.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTransaction } from '../../src/store/changes.js';
@@ -152,5 +153,37 @@ describe('checkpoints on a worker thread', () => {
     expect(await next).not.toBeNull();
     await other.close();
     expect(await checkpointer.next()).toBeNull();
+    // The worker closed its connection first, so the store's was the last one: it copied the whole
+    // log into the database and removed it. The next process to open the file has no log to replay.
+    expect(existsSync(join(dir, 'other.db-wal'))).toBe(false);
+  });
+
+  it('closing waits for a long checkpoint, even when nothing else keeps the process alive', () => {
+    // A process that writes a large log and closes its store at once: the worker is still copying
+    // when close() is called, and the process must wait for it, then end with the log gone.
+    const src = resolve(import.meta.dirname, '../../src/store');
+    const script = join(dir, 'close-during-checkpoint.mts');
+    writeFileSync(
+      script,
+      `import { existsSync } from 'node:fs';
+import { runTransaction } from '${src}/changes.js';
+import { openStore } from '${src}/db.js';
+import { migrateToLatest } from '${src}/migrate.js';
+const file = ${JSON.stringify(join(dir, 'closing.db'))};
+const store = openStore({ dialect: 'sqlite', file });
+await migrateToLatest(store.db);
+await runTransaction(store.db, async (trx) => {
+  for (let i = 0; i < 20000; i++) {
+    await trx.insertInto('resource_counts').values({ resource_type: 'test', resource_id: 'z'.repeat(2000), name: 'n' + i, n: 1 }).execute();
+  }
+});
+// The commit nudged the worker; give it a moment to start copying, then close.
+await new Promise((resolve) => setTimeout(resolve, 20));
+await store.close();
+process.stdout.write(existsSync(file + '-wal') ? 'closed, log left behind' : 'closed, log removed');
+`,
+    );
+    const output = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(output).toBe('closed, log removed');
   });
 });
