@@ -96,9 +96,21 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
+ * Kysely begins every transaction with a plain, deferred `begin`. Such a transaction asks for the
+ * write lock at its first write, after it may have read. If another process holds that lock then
+ * (an operator command, or another connection's checkpoint at the wrong moment), SQLite answers
+ * SQLITE_BUSY ("database is locked") at once, without waiting: a reader waiting to write could
+ * deadlock with the writer. `begin immediate` takes the write lock first, where the busy timeout
+ * applies. In this process, transactions run one at a time on this one connection anyway (group
+ * commit, store/changes.ts), so nothing here waits longer.
+ */
+const BEGIN = 'begin';
+const BEGIN_WRITE = 'begin immediate';
+
+/**
  * Kysely prepares every query anew; preparing costs more than running a small indexed query. The
  * same SQL text always yields the same statement, so keep the most recent ones (bounded: `in (…)`
- * lists of different lengths are different texts).
+ * lists of different lengths are different texts). `begin` is prepared as `begin immediate` (above).
  */
 function withStatementCache(database: SQLite.Database, max = 256): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
@@ -110,7 +122,7 @@ function withStatementCache(database: SQLite.Database, max = 256): SqliteDatabas
         // Refresh its place so the map's insertion order is least-recently-used first.
         cache.delete(sql);
       } else {
-        statement = database.prepare(sql);
+        statement = database.prepare(sql === BEGIN ? BEGIN_WRITE : sql);
         if (cache.size >= max) {
           const oldest = cache.keys().next().value;
           if (oldest !== undefined) cache.delete(oldest);

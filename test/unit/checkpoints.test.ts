@@ -2,8 +2,9 @@
  * SQLite group commits and checkpoints off the event loop (store/changes.ts, store/checkpoints.ts),
  * on a database file of its own.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -185,5 +186,42 @@ process.stdout.write(existsSync(file + '-wal') ? 'closed, log left behind' : 'cl
     );
     const output = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
     expect(output).toBe('closed, log removed');
+  });
+});
+
+describe('SQLite write transactions', () => {
+  it('wait for another process’s write lock instead of failing with "database is locked"', async () => {
+    // Another process holds the write lock for half a second (an operator command, say).
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require(${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))});
+const db = new D(${JSON.stringify(file)});
+db.exec('begin immediate');
+db.prepare("insert into resource_counts (resource_type, resource_id, name, n) values ('test', 'other', 'held', 1)").run();
+process.stdout.write('locked\\n');
+setTimeout(() => { db.exec('commit'); db.close(); }, 500);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => holder.stdout?.once('data', () => resolve()));
+    // A transaction that reads, then writes: with a deferred begin its write would be refused at once.
+    const started = performance.now();
+    await runTransaction(store.db, async (trx) => {
+      await trx.selectFrom('resource_counts').select('name').where('resource_type', '=', 'test').limit(1).execute();
+      await trx
+        .insertInto('resource_counts')
+        .values({ resource_type: 'test', resource_id: 'x', name: 'after-wait', n: 1 })
+        .execute();
+    });
+    expect(performance.now() - started).toBeGreaterThan(100);
+    await new Promise((resolve) => holder.once('exit', resolve));
+    const names = await store.db
+      .selectFrom('resource_counts')
+      .select('name')
+      .where('name', 'in', ['held', 'after-wait'])
+      .execute();
+    expect(names.map((r) => r.name).sort()).toEqual(['after-wait', 'held']);
   });
 });
