@@ -4,13 +4,13 @@
  * OpenAPI document as YAML, the docs page's assets, the console), and on Node ≥ 22.1 a graceful stop
  * leaves V8's compile cache in the data directory for the next start (cli/compile-cache.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv } from '../support/cli.js';
+import { cleanEnv, startServe } from '../support/cli.js';
 import { dropDatabase, freshDatabaseConfig } from '../support/database.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bundle-'));
@@ -19,30 +19,10 @@ let child: ChildProcess;
 let url: string;
 
 async function start(databaseUrl: string): Promise<void> {
-  child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--host', '127.0.0.1'], {
-    env: cleanEnv({
-      GATEHOUSE_DATABASE_URL: databaseUrl,
-      GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_LOG_LEVEL: 'warn',
-    }),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${err}`)), 30_000);
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      err += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(err);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${code ?? signal}) before listening: ${err}`));
-    });
-  });
+  ({ child, url } = await startServe(
+    ['--port', '0', '--host', '127.0.0.1'],
+    cleanEnv({ GATEHOUSE_DATABASE_URL: databaseUrl, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_LOG_LEVEL: 'warn' }),
+  ));
 }
 
 async function stop(): Promise<number | null> {

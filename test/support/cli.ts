@@ -57,3 +57,28 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, input = 
   child.stdin?.end(input);
   return result;
 }
+
+/**
+ * Starts `gatehouse serve` with `args` and resolves with its URL once it says it is listening (the
+ * server's stderr is read for that line, then ignored); rejects if it exits first or takes 30 s.
+ */
+export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`the server did not start: ${err}`)), 30_000);
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      err += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(err);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code ?? signal}) before listening: ${err}`));
+    });
+  });
+  return { child, url };
+}

@@ -9,9 +9,9 @@
  *
  * `test/e2e/crash.test.ts` runs a few rounds on every `npm test`; `npm run crash` runs many.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { BIN, cleanEnv, runCli } from './cli.js';
+import { cleanEnv, runCli, startServe } from './cli.js';
 
 export interface CrashOptions {
   /** `sqlite:<file>` or `postgres://…`. */
@@ -51,27 +51,7 @@ function env(options: CrashOptions): NodeJS.ProcessEnv {
 }
 
 async function start(options: CrashOptions): Promise<Server> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
-    env: env(options),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${err}`)), 30_000);
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      err += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(err);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${code ?? signal}) before listening: ${err}`));
-    });
-  });
-  return { child, url };
+  return startServe(['--port', '0'], env(options));
 }
 
 async function kill(server: Server, signal: NodeJS.Signals): Promise<void> {
