@@ -5,6 +5,7 @@
  * leaves V8's compile cache in the data directory for the next start (cli/compile-cache.ts).
  */
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import module from 'node:module';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,13 @@ let url: string;
 async function start(databaseUrl: string): Promise<void> {
   ({ child, url } = await startServe(
     ['--port', '0', '--host', '127.0.0.1'],
-    cleanEnv({ GATEHOUSE_DATABASE_URL: databaseUrl, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_LOG_LEVEL: 'warn' }),
+    cleanEnv({
+      GATEHOUSE_DATABASE_URL: databaseUrl,
+      GATEHOUSE_DATA_DIR: dataDir,
+      // Required on PostgreSQL; a fresh one per run.
+      GATEHOUSE_SECRET: randomBytes(32).toString('base64url'),
+      GATEHOUSE_LOG_LEVEL: 'warn',
+    }),
   ));
 }
 
