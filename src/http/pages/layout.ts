@@ -1,7 +1,8 @@
 /**
- * The one layout of the server's HTML pages (src/http/pages/login.ts, src/http/pages/invites.ts),
- * which escape with the one escaper (src/model/html.ts): plain HTML with inline CSS and no script, served with a strict
- * Content-Security-Policy (`sendHtml` in src/http/route.ts). Everything interpolated is escaped.
+ * The one layout of the server's HTML pages (src/http/pages/login.ts, src/http/pages/invites.ts):
+ * plain HTML with inline CSS and no script, served with a strict Content-Security-Policy
+ * (`sendHtml` in src/http/route.ts). Everything interpolated is escaped, with the one escaper
+ * (src/model/html.ts).
  */
 
 import { escapeHtml } from '../../model/html.js';
