@@ -30,7 +30,7 @@ import {
   oldestRequestSince,
   userRequestsOn,
 } from '../store/access-requests.js';
-import { findMembership, lockMemberships, rolesByMembership, setMembershipRoles } from '../store/memberships.js';
+import { lockMembership, lockMemberships, rolesByMembership, setMembershipRoles } from '../store/memberships.js';
 import { findOrganization } from '../store/organizations.js';
 import { findProject } from '../store/projects.js';
 import type { AccessRequestRow, Executor } from '../store/schema.js';
@@ -268,11 +268,12 @@ export class AccessRequestService {
     return inTransaction(this.deps, async (trx) => {
       await lockMemberships(trx, resource);
       const request = await this.pendingRequest(trx, resource, requestId, now);
+      const userId = request.requested_by_user_id;
+      // The membership before any custom role: the order a role change takes them in (services/members.ts).
+      const membership = await lockMembership(trx, resource, userId);
       const roles = roleNames ? [...new Set(roleNames)] : await this.defaultRoles(trx, resource, request);
       if (roles.length === 0) throw problems.invalidInput('roleNames must name at least one role', 'roleNames');
       await checkGrantable(trx, resource, roles, 'user', granter);
-      const userId = request.requested_by_user_id;
-      const membership = await findMembership(trx, resource, userId);
       let before: string[] = [];
       let after: string[];
       if (membership) {

@@ -187,6 +187,18 @@ export async function ensureInviterMayStillGrant(
   }
 }
 
+/**
+ * Whether holding `roleNames` lets a person manage the resource's access (the grants the
+ * last-administrator rule below asks for). Taking roles away from someone who does not cannot
+ * leave fewer people managing it. Custom roles are locked, as for a grant: an edit of one of them
+ * cannot change the answer before the transaction ends.
+ */
+export async function managesAccess(db: Executor, resource: ResourceRef, roleNames: readonly string[]): Promise<boolean> {
+  const resolved = await resolveRoles(db, resource, roleNames, { forUpdate: true });
+  const grants = new Set(resolved.flatMap((r) => [...r.grants]));
+  return accessManagerGrants(resource.type).every((g) => grants.has(g));
+}
+
 /** Invariant 1: a member without roles is not a member; removing the last role is removing the member. */
 export function ensureSomeRole(roleNames: readonly string[], resource: ResourceRef, principalId: string): void {
   if (roleNames.length > 0) return;
@@ -202,13 +214,15 @@ export function ensureSomeRole(roleNames: readonly string[], resource: ResourceR
  * to read members, read roles and assign roles, or nobody could ever repair the resource's access.
  * Robots don't count: their tokens expire, rotate and get deleted by the automation that uses
  * them, and a project run only by a robot is one leaked token away from having no owner at all.
- * `without` is the user whose roles are being removed, or replaced by `replacement`.
+ * `without` is the user whose roles are being removed, or replaced by `replacement`; `held`, the
+ * roles that user holds now, when the caller has read them already.
  */
 export async function ensureAccessManagerRemains(
   db: Executor,
   resource: ResourceRef,
   without: string,
   replacement: readonly ResolvedRole[] = [],
+  held?: readonly string[],
 ): Promise<void> {
   const needed = accessManagerGrants(resource.type);
   const manages = (grants: ReadonlySet<string>) => needed.every((g) => grants.has(g));
@@ -218,7 +232,7 @@ export async function ensureAccessManagerRemains(
   // alone manages access. Only when none does (removing or demoting the last one) are all holdings read.
   const managing = builtInRoles(resource.type).filter((role) => manages(grantsOfBuiltIns(resource.type, [role.name])));
   if (managing.length > 0) {
-    const own = await rolesOf(db, resource, without);
+    const own = held ?? (await rolesOf(db, resource, without));
     for (const role of managing) {
       const others = (await countRoleHolders(db, resource, role.name)) - (own.includes(role.name) ? 1 : 0);
       if (others > 0) return;

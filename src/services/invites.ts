@@ -17,7 +17,7 @@ import {
   listInvites,
   pendingInvitesOf,
 } from '../store/invites.js';
-import { findMembership, lockMemberships, rolesByMembership, setMembershipRoles } from '../store/memberships.js';
+import { lockMembership, lockMemberships, rolesByMembership, setMembershipRoles } from '../store/memberships.js';
 import { findOrganization } from '../store/organizations.js';
 import { findProject } from '../store/projects.js';
 import type { Executor, InviteRow } from '../store/schema.js';
@@ -289,6 +289,8 @@ export class InviteService {
       }
       const resource: ResourceRef = { type: row.resource_type as ResourceRef['type'], id: row.resource_id };
       await lockMemberships(trx, resource);
+      // The membership before any custom role: the order a role change takes them in (services/members.ts).
+      let membership = await lockMembership(trx, resource, user.id);
       const given = inviteRoles(row);
       const resolved = await resolveRoles(trx, resource, given);
       const unusable = given.find((_name, i) => !resolved[i]?.definition.appliesToUsers);
@@ -307,7 +309,6 @@ export class InviteService {
           hint: 'An invitation works once. Ask for a new one if you still need access.',
         });
       }
-      let membership = await findMembership(trx, resource, user.id);
       let before: string[] = [];
       if (!membership) {
         membership = await addMember(trx, resource, { kind: 'user', id: user.id }, given, now);

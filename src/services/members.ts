@@ -7,6 +7,7 @@ import {
   deleteMembership,
   findMembership,
   listUserMembers,
+  lockMembership,
   lockMemberships,
   rolesByMembership,
   setMembershipRoles,
@@ -23,6 +24,7 @@ import {
   ensureAccessManagerRemains,
   ensureSomeRole,
   type Granter,
+  managesAccess,
 } from './invariants.js';
 import { JsonText, PageCache } from './page-cache.js';
 import { resolveRoles } from './role-catalog.js';
@@ -119,6 +121,12 @@ export class MemberService {
    * role; and if anything is taken away, some person can still manage the resource's access.
    * `alsoCheck` are roles to vet even when already held (an idempotent add still asks whether the
    * caller could have granted it, so the answer never depends on the target's current state).
+   *
+   * Only a change that takes something away from a member who manages access can break the last
+   * rule, and only such changes must queue behind every other change to the member list
+   * (`lockMemberships`). So a change runs first holding the lock of this one membership alone:
+   * changes to different members then run side by side. If it finds that it needs the list's
+   * lock, it starts over and takes that first (the order every holder of both takes them in).
    */
   private async changeRoles(
     actor: Actor,
@@ -129,33 +137,41 @@ export class MemberService {
     alsoCheck: readonly string[] = [],
   ) {
     const now = this.deps.now();
-    return inTransaction(this.deps, async (trx) => {
-      await lockMemberships(trx, resource);
-      const membership = await findMembership(trx, resource, userId);
-      const user = membership?.principal_kind === 'user' ? await findUser(trx, userId) : undefined;
-      if (!membership || !user) throw notAHumanMember(resource, userId, membership);
-      const current = (await rolesByMembership(trx, [membership.id])).get(membership.id) ?? [];
-      const next = [...new Set(nextOf(current))];
-      ensureSomeRole(next, resource, userId);
-      const added = next.filter((name) => !current.includes(name));
-      const removed = current.filter((name) => !next.includes(name));
-      const toCheck = [...new Set([...added, ...alsoCheck])];
-      if (toCheck.length > 0) await checkGrantable(trx, resource, toCheck, 'user', granter);
-      if (removed.length > 0) {
-        await checkRevocable(trx, resource, removed, granter);
-        await ensureAccessManagerRemains(trx, resource, userId, await resolveRoles(trx, resource, next));
-      }
-      if (added.length === 0 && removed.length === 0) return this.view(trx, user, membership);
-      await setMembershipRoles(trx, membership, current, next);
-      await audit(trx, actor, now, {
-        action: 'member.roles.update',
-        resource,
-        target: { type: 'user', id: userId },
-        before: { roleNames: current },
-        after: { roleNames: [...next].sort() },
+    const attempt = (listLocked: boolean) =>
+      inTransaction(this.deps, async (trx) => {
+        if (listLocked) await lockMemberships(trx, resource);
+        const membership = await lockMembership(trx, resource, userId);
+        const user = membership?.principal_kind === 'user' ? await findUser(trx, userId) : undefined;
+        if (!membership || !user) throw notAHumanMember(resource, userId, membership);
+        const current = (await rolesByMembership(trx, [membership.id])).get(membership.id) ?? [];
+        const next = [...new Set(nextOf(current))];
+        ensureSomeRole(next, resource, userId);
+        const added = next.filter((name) => !current.includes(name));
+        const removed = current.filter((name) => !next.includes(name));
+        const toCheck = [...new Set([...added, ...alsoCheck])];
+        if (toCheck.length > 0) await checkGrantable(trx, resource, toCheck, 'user', granter);
+        if (removed.length > 0) {
+          await checkRevocable(trx, resource, removed, granter);
+          if (!listLocked && (await managesAccess(trx, resource, current))) throw NEEDS_LIST_LOCK;
+          await ensureAccessManagerRemains(trx, resource, userId, await resolveRoles(trx, resource, next), current);
+        }
+        if (added.length === 0 && removed.length === 0) return this.view(trx, user, membership);
+        await setMembershipRoles(trx, membership, current, next);
+        await audit(trx, actor, now, {
+          action: 'member.roles.update',
+          resource,
+          target: { type: 'user', id: userId },
+          before: { roleNames: current },
+          after: { roleNames: [...next].sort() },
+        });
+        return this.view(trx, user, membership);
       });
-      return this.view(trx, user, membership);
-    });
+    try {
+      return await attempt(false);
+    } catch (error) {
+      if (error !== NEEDS_LIST_LOCK) throw error;
+      return attempt(true);
+    }
   }
 
   private async view(db: Executor, user: UserRow, membership: MembershipRow) {
@@ -172,7 +188,7 @@ export class MemberService {
     const now = this.deps.now();
     await inTransaction(this.deps, async (trx) => {
       await lockMemberships(trx, resource);
-      const membership = await findMembership(trx, resource, userId);
+      const membership = await lockMembership(trx, resource, userId);
       if (membership?.principal_kind !== 'user') throw userNotFound(resource, userId);
       const roles = await rolesByMembership(trx, [membership.id]);
       await checkRemovable(trx, resource, roles.get(membership.id) ?? [], granter, 'user');
@@ -187,6 +203,9 @@ export class MemberService {
     });
   }
 }
+
+/** What a role change throws (rolling its transaction back) to start over holding the member list's lock. */
+const NEEDS_LIST_LOCK = Symbol('needs the member list lock');
 
 function userNotFound(resource: ResourceRef, userId: string) {
   return problems.notFound(`User not found: ${userId}`, {

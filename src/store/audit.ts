@@ -8,13 +8,14 @@
  * SQLite), so concurrent writers queue there and the chain never forks.
  *
  * On PostgreSQL that lock is the one point every writer of every node passes through, and it is
- * held until the commit. So the event is appended as the transaction's last statement
- * (`atTransactionEnd`, store/changes.ts), and in one statement: the head's UPDATE computes the new
- * hash itself (SHA-256 over the canonical form, model/audit-chain.ts) and hands both ends of the
- * link to the INSERT. The lock is then held for one round trip and the commit, not for the rest
- * of the change. SQLite runs one transaction at a time anyway: there the steps run in place.
+ * held until the commit. So the event is appended in one statement, sent with the commit in the
+ * same round trip (`atTransactionEnd`, store/changes.ts and store/postgres-commit.ts): the head's
+ * upsert computes the new hash itself (SHA-256 over the canonical form, model/audit-chain.ts) and
+ * hands both ends of the link to the INSERT. The lock is then held while PostgreSQL runs that
+ * statement and commits, never across a round trip. SQLite runs one transaction at a time anyway:
+ * there the steps run in place.
  */
-import { PostgresAdapter, sql } from 'kysely';
+import { type CompiledQuery, PostgresAdapter, sql } from 'kysely';
 import {
   CANONICAL_END,
   CANONICAL_LINK,
@@ -35,7 +36,7 @@ export async function appendEvent(db: Executor, event: EventContent): Promise<vo
   // The head update and the insert must commit together: outside a transaction, make one.
   if (!db.isTransaction) return db.transaction().execute((trx) => appendEvent(trx, event));
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
-    await atTransactionEnd(db, () => appendInOneStatement(db, event));
+    await atTransactionEnd(db, '9:audit', appendInOneStatement(db, event));
     return;
   }
   const head = await lockHead(db);
@@ -45,31 +46,29 @@ export async function appendEvent(db: Executor, event: EventContent): Promise<vo
 }
 
 /**
- * PostgreSQL: advance the head and insert the event in one statement. In an UPDATE every SET
+ * PostgreSQL: advance the head and insert the event in one statement. In the head's update every
  * expression reads the row as it was, so `previous_hash` keeps the hash being replaced and the new
- * hash covers the sequence it is given. No row comes back when the head does not exist yet.
+ * hash covers the sequence it is given. When there is no head yet, the same statement creates it
+ * as the first link after the genesis: the statement always appends, so it needs no answer read
+ * back, and can be sent with the commit.
  */
-async function appendInOneStatement(db: Executor, fields: EventContent): Promise<void> {
+function appendInOneStatement(db: Executor, fields: EventContent): CompiledQuery {
   const columns = sql.join(EVENT_CONTENT_FIELDS.map((name) => sql.ref(name)));
   const values = sql.join(EVENT_CONTENT_FIELDS.map((name) => fields[name]));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const { rows } = await sql<{ sequence: string }>`
-      with head as (
-        update audit_chain
-        set previous_hash = hash,
-            sequence = sequence + 1,
-            hash = encode(sha256(convert_to(${canonicalPrefix(fields)} || (sequence + 1)::text || ${CANONICAL_LINK} || hash || ${CANONICAL_END}, 'UTF8')), 'hex')
-        where id = ${HEAD}
-        returning sequence, previous_hash, hash
-      )
-      insert into audit_events (${columns}, sequence, previous_hash, hash)
-      select ${values}, head.sequence, head.previous_hash, head.hash
-      from head
-      returning sequence`.execute(db);
-    if (rows.length > 0) return;
-    await createHead(db);
-  }
-  throw new Error('audit_chain: cannot lock the head row');
+  const prefix = canonicalPrefix(fields);
+  return sql`
+    with head as (
+      insert into audit_chain as c (id, sequence, hash, previous_hash)
+      values (${HEAD}, 1, encode(sha256(convert_to(${prefix} || '1' || ${CANONICAL_LINK} || ${GENESIS_HASH} || ${CANONICAL_END}, 'UTF8')), 'hex'), ${GENESIS_HASH})
+      on conflict (id) do update
+      set previous_hash = c.hash,
+          sequence = c.sequence + 1,
+          hash = encode(sha256(convert_to(${prefix} || (c.sequence + 1)::text || ${CANONICAL_LINK} || c.hash || ${CANONICAL_END}, 'UTF8')), 'hex')
+      returning sequence, previous_hash, hash
+    )
+    insert into audit_events (${columns}, sequence, previous_hash, hash)
+    select ${values}, head.sequence, head.previous_hash, head.hash
+    from head`.compile(db);
 }
 
 // SQLite writes these three statements on every change: compiled once (store/prepared.ts).

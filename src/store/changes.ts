@@ -20,7 +20,8 @@
  * so transactions that queue up while one runs share one commit. Each runs in its own savepoint,
  * in arrival order, and still succeeds or fails alone.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type CompiledQuery, type DatabaseConnection, type Kysely, sql, type Transaction } from 'kysely';
+import { sendWithCommit, sendWithNext } from './postgres-commit.js';
 import type { Database, Executor } from './schema.js';
 
 /** The PostgreSQL channel every node listens on. */
@@ -72,21 +73,43 @@ interface Root {
 
 const roots = new WeakMap<Kysely<Database>, Root>();
 const collectors = new WeakMap<Transaction<Database>, Set<Change>>();
-/** PostgreSQL transactions of runTransaction: work to do after theirs, before the commit. */
-const endTasks = new WeakMap<Transaction<Database>, Array<() => Promise<void>>>();
+/** PostgreSQL transactions of runTransaction: their connection, and the statements sent with their commit. */
+const opened = new WeakMap<
+  Transaction<Database>,
+  { connection: DatabaseConnection; tail: Array<{ order: string; query: CompiledQuery }> }
+>();
 
 /**
- * Runs `task` as the last work of the PostgreSQL transaction `db` (one of runTransaction's): after
- * the work that asked for it and the publication of its changes, right before the commit, in the
- * order asked. Anywhere else (SQLite, which runs one transaction at a time; a statement outside a
- * transaction) it runs at once. Used for the audit chain's head (store/audit.ts), a lock every
- * writer takes: taken last, it is held for the shortest time. A task's failure fails the
- * transaction, like any of its statements.
+ * Runs `query` at the end of the PostgreSQL transaction `db` (one of runTransaction's): sent with
+ * its commit, in one round trip (store/postgres-commit.ts). For the rows every writer shares, the
+ * audit chain's head (store/audit.ts), resource versions and counts (store/versions.ts): their
+ * locks are then held while PostgreSQL runs the last statements, never across a round trip. The
+ * statements run in `order`, then in the order asked: every transaction takes those locks in one
+ * order, so two of them never wait for each other. Anywhere else (SQLite, which runs one
+ * transaction at a time; a statement outside a transaction) it runs at once. Returns whether it
+ * was deferred. A failure fails the transaction, like any of its statements.
  */
-export async function atTransactionEnd(db: Executor, task: () => Promise<void>): Promise<void> {
-  const tasks = db.isTransaction ? endTasks.get(db as Transaction<Database>) : undefined;
-  if (tasks) tasks.push(task);
-  else await task();
+export async function atTransactionEnd(db: Executor, order: string, query: CompiledQuery): Promise<boolean> {
+  const transaction = db.isTransaction ? opened.get(db as Transaction<Database>) : undefined;
+  if (transaction) {
+    transaction.tail.push({ order, query });
+    return true;
+  }
+  await db.executeQuery(query);
+  return false;
+}
+
+/**
+ * Runs `write`, an insert whose result nothing waits for. In a PostgreSQL transaction of
+ * runTransaction it is pipelined (store/postgres-commit.ts): sent in one round trip with the
+ * transaction's other pipelined writes, just before its next statement or with its commit, so the
+ * transaction still reads it. Its failure then surfaces there, failing the transaction as it would
+ * have: use it only for writes whose failure no caller catches. Anywhere else it runs at once.
+ */
+export async function writeSoon(db: Executor, write: CompiledQuery): Promise<void> {
+  const transaction = db.isTransaction ? opened.get(db as Transaction<Database>) : undefined;
+  if (transaction) sendWithNext(transaction.connection, write);
+  else await db.executeQuery(write);
 }
 
 /** Called once per opened store (store/db.ts). */
@@ -107,11 +130,16 @@ function apply(root: Root | undefined, batch: readonly Change[]): void {
   for (const listener of root.listeners) listener(batch);
 }
 
-async function publish(db: Executor, root: Root | undefined, batch: readonly Change[]): Promise<void> {
-  if (root?.dialect !== 'postgres' || batch.length === 0) return;
+/** The NOTIFY that sends `batch` to the other nodes. */
+function notification(db: Executor, batch: readonly Change[]): CompiledQuery {
   let payload = batch.join(',');
   if (payload.length > MAX_PAYLOAD) payload = changes.everything;
-  await sql`select pg_notify(${CHANGE_CHANNEL}, ${payload})`.execute(db);
+  return sql`select pg_notify(${CHANGE_CHANNEL}, ${payload})`.compile(db);
+}
+
+async function publish(db: Executor, root: Root | undefined, batch: readonly Change[]): Promise<void> {
+  if (root?.dialect !== 'postgres' || batch.length === 0) return;
+  await db.executeQuery(notification(db, batch));
 }
 
 /**
@@ -154,15 +182,14 @@ export async function runTransaction<T>(db: Kysely<Database>, work: (trx: Transa
   const batch = new Set<Change>();
   const result = await db.transaction().execute(async (trx) => {
     collectors.set(trx, batch);
-    const tasks: Array<() => Promise<void>> = [];
-    endTasks.set(trx, tasks);
+    const connection = await trx.getExecutor().provideConnection(async (c) => c);
+    const tail: Array<{ order: string; query: CompiledQuery }> = [];
+    opened.set(trx, { connection, tail });
     const value = await work(trx);
-    // Published before the end tasks, which then hold their locks one round trip less; a change
-    // an end task notes goes out after it.
-    const published = [...batch];
-    await publish(trx, root, published);
-    for (const task of tasks) await task();
-    if (batch.size > published.length) await publish(trx, root, [...batch].slice(published.length));
+    // The NOTIFY goes out with the commit too: PostgreSQL delivers it only if the commit succeeds.
+    const last = tail.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0)).map((entry) => entry.query);
+    if (batch.size > 0) last.unshift(notification(trx, [...batch]));
+    sendWithCommit(connection, last);
     return value;
   });
   apply(root, [...batch]);

@@ -47,7 +47,7 @@ export async function nextCorsOriginId(db: Executor): Promise<number> {
 /** The counter row of CORS origin ids (`resource_counts`, migration 0005). */
 const SEQUENCE = { type: 'sequence', id: 'cors_origins', name: 'id' };
 
-const insertRow = insertOnce('cors_origins');
+const insertRow = insertOnce('cors_origins', { soon: true });
 
 export async function insertCorsOrigin(db: Executor, row: CorsOriginRow): Promise<void> {
   await insertRow(db, row);

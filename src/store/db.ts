@@ -3,10 +3,11 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
+import { Kysely, type SqliteDatabase, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { registerStore } from './changes.js';
 import { Checkpointer, WAL_SIZE_LIMIT_BYTES, WRITER_CHECKPOINT_PAGES } from './checkpoints.js';
+import { QueueingPostgresDialect } from './postgres-commit.js';
 import type { Database, Executor } from './schema.js';
 
 export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string; poolSize?: number };
@@ -69,7 +70,7 @@ export function openStore(config: DatabaseConfig): Store {
   const pool = new (pgDriver().Pool)({ connectionString: config.url, max: config.poolSize ?? 10 });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new QueueingPostgresDialect({ pool }) });
   registerStore(db, 'postgres');
   return { db, dialect: 'postgres', url: config.url, pool, close: () => db.destroy() };
 }

@@ -4,8 +4,9 @@
  * role) in the same transaction, and notes that the principal's access changed
  * (store/changes.ts), so cached pages and cached access stay exact.
  */
+import { PostgresAdapter, sql } from 'kysely';
 import type { ResourceRef } from '../model/policy.js';
-import { changes, noteChange } from './changes.js';
+import { changes, noteChange, writeSoon } from './changes.js';
 import { compiledOnce, insertOnce } from './prepared.js';
 import type { Executor, MembershipRow, UserRow } from './schema.js';
 import { adjustCounts, bumpVersion, countNames, readCount } from './versions.js';
@@ -39,8 +40,8 @@ async function membershipChanged(db: Executor, m: MembershipKey, deltas: Readonl
   await noteChange(db, changes.memberships(m.principal_id));
 }
 
-const insertMembershipRow = insertOnce('memberships');
-const insertMembershipRole = insertOnce('membership_roles');
+const insertMembershipRow = insertOnce('memberships', { soon: true });
+const insertMembershipRole = insertOnce('membership_roles', { soon: true });
 
 export async function insertMembership(db: Executor, row: MembershipRow, roleNames: readonly string[]): Promise<void> {
   await insertMembershipRow(db, row);
@@ -273,11 +274,10 @@ export async function setMembershipRoles(
   const removed = current.filter((name) => !next.includes(name));
   for (const role_name of added) await insertMembershipRole(db, { membership_id: membership.id, role_name });
   if (removed.length > 0) {
-    await db
-      .deleteFrom('membership_roles')
-      .where('membership_id', '=', membership.id)
-      .where('role_name', 'in', removed)
-      .execute();
+    await writeSoon(
+      db,
+      db.deleteFrom('membership_roles').where('membership_id', '=', membership.id).where('role_name', 'in', removed).compile(),
+    );
   }
   if (added.length === 0 && removed.length === 0) return;
   const deltas = countDeltas(membership, 1, added, new Map(), false);
@@ -418,14 +418,41 @@ export async function principalHoldings(db: Executor, principalId: string, limit
 
 /**
  * Serializes changes to a resource's memberships: call it first in a transaction that checks a
- * rule over all members (the last access manager) before changing one. It bumps the resource's
- * version, which takes that row's lock until commit, so on PostgreSQL a second such transaction
- * waits here and then reads the first one's committed result, instead of both checking the same
- * old state and together removing the last two administrators. (SQLite runs one write
- * transaction at a time anyway.) The extra bump only costs cached member pages one re-render.
+ * rule over all members (the last access manager) before changing one. On PostgreSQL it takes a
+ * transaction-scoped advisory lock named after the resource, so a second such transaction waits
+ * here and then reads the first one's committed result, instead of both checking the same old
+ * state and together removing the last two administrators. SQLite runs one write transaction at a
+ * time anyway.
+ *
+ * It is not the version row's lock: that row is updated at every commit that changes the member
+ * list (store/versions.ts), by transactions that already hold a membership's lock
+ * (`lockMembership`). Holders of both take this lock first, then the membership's.
  */
 export async function lockMemberships(db: Executor, resource: ResourceRef): Promise<void> {
-  await bumpVersion(db, resource);
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+  await sql`select pg_advisory_xact_lock(${MEMBER_LIST_LOCKS}, hashtext(${`${resource.type}:${resource.id}`}))`.execute(db);
+}
+
+/** The first key of the member-list advisory locks ("gh"): other users of advisory locks keep clear of it. */
+const MEMBER_LIST_LOCKS = 0x6768;
+
+/**
+ * A principal's membership of a resource, locked until the transaction ends (on PostgreSQL; SQLite
+ * runs one write transaction at a time): read it this way before reading its roles to change them,
+ * so that two changes of one member never both start from the same roles.
+ */
+export async function lockMembership(
+  db: Executor,
+  resource: ResourceRef,
+  principalId: string,
+): Promise<MembershipRow | undefined> {
+  const query = db
+    .selectFrom('memberships')
+    .selectAll()
+    .where('resource_type', '=', resource.type)
+    .where('resource_id', '=', resource.id)
+    .where('principal_id', '=', principalId);
+  return (db.getExecutor().adapter instanceof PostgresAdapter ? query.forUpdate() : query).executeTakeFirst();
 }
 
 /** Who holds a role on a resource (principal kind and id; optionally of one kind), for "role in use" errors. */

@@ -9,6 +9,7 @@
  * database shares with its transactions: the same compiled query serves both.
  */
 import type { Compilable, CompiledQuery, Insertable, Kysely } from 'kysely';
+import { writeSoon } from './changes.js';
 import type { Database, Executor } from './schema.js';
 
 const PLACEHOLDER = '\u0000gatehouse-argument:';
@@ -33,17 +34,20 @@ function dialectOf(db: Executor): object {
   return db.getExecutor().adapter;
 }
 
-async function run<R>(db: Executor, entry: Compiled<R>, args: readonly unknown[]): Promise<R[]> {
+function bind<R>(entry: Compiled<R>, args: readonly unknown[]): CompiledQuery<R> {
   const parameters = entry.slots.map((slot) => (typeof slot === 'number' ? args[slot] : slot.constant));
-  const result = await db.executeQuery<R>({ ...entry.query, parameters });
-  return result.rows;
+  return { ...entry.query, parameters };
 }
 
-export function compiledOnce<A extends unknown[], R>(
+/**
+ * A query compiled once, bound to each call's arguments but not run: for statements queued to the
+ * end of a transaction (`atTransactionEnd`, store/changes.ts).
+ */
+export function boundOnce<A extends unknown[], R>(
   build: (db: Kysely<Database>, ...args: A) => Compilable<R>,
-): (db: Executor, ...args: A) => Promise<R[]> {
+): (db: Executor, ...args: A) => CompiledQuery<R> {
   const compiled = new WeakMap<object, Compiled<R>>();
-  return async (db, ...args) => {
+  return (db, ...args) => {
     const key = dialectOf(db);
     let entry = compiled.get(key);
     if (!entry) {
@@ -51,8 +55,15 @@ export function compiledOnce<A extends unknown[], R>(
       entry = compile(build(db as Kysely<Database>, ...placeholders).compile());
       compiled.set(key, entry);
     }
-    return run(db, entry, args);
+    return bind(entry, args);
   };
+}
+
+export function compiledOnce<A extends unknown[], R>(
+  build: (db: Kysely<Database>, ...args: A) => Compilable<R>,
+): (db: Executor, ...args: A) => Promise<R[]> {
+  const bound = boundOnce(build);
+  return async (db, ...args) => (await db.executeQuery<R>(bound(db, ...args))).rows;
 }
 
 /**
@@ -60,9 +71,13 @@ export function compiledOnce<A extends unknown[], R>(
  * columns compiles the statement, and every later row with the same columns only binds its values.
  * A row with other columns (an optional one left out, say) gets a statement of its own, so nothing
  * is ever dropped or defaulted differently from Kysely's own insert.
+ *
+ * With `{ soon: true }` the insert is pipelined in a PostgreSQL transaction (`writeSoon`,
+ * store/changes.ts): only for rows whose insert no caller catches a failure of.
  */
 export function insertOnce<T extends keyof Database & string>(
   table: T,
+  { soon = false }: { soon?: boolean } = {},
 ): (db: Executor, row: Insertable<Database[T]>) => Promise<void> {
   const compiled = new WeakMap<object, Map<string, { columns: string[]; entry: Compiled<unknown> }>>();
   return async (db, row) => {
@@ -92,10 +107,11 @@ export function insertOnce<T extends keyof Database & string>(
       };
       shapes.set(shape, found);
     }
-    await run(
-      db,
+    const query = bind(
       found.entry,
       found.columns.map((column) => values[column]),
     );
+    if (soon) await writeSoon(db, query);
+    else await db.executeQuery(query);
   };
 }

@@ -3,7 +3,7 @@ import { changes, noteChange } from './changes.js';
 import { insertOnce } from './prepared.js';
 import type { Database, Executor, RobotRow } from './schema.js';
 
-const insertRobotRow = insertOnce('robots');
+const insertRobotRow = insertOnce('robots', { soon: true });
 
 export async function insertRobot(db: Executor, row: RobotRow): Promise<void> {
   await insertRobotRow(db, row);

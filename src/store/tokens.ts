@@ -3,7 +3,7 @@ import { changes, noteChange } from './changes.js';
 import { compiledOnce, insertOnce } from './prepared.js';
 import type { Database, Executor, TokenRow } from './schema.js';
 
-const insertTokenRow = insertOnce('tokens');
+const insertTokenRow = insertOnce('tokens', { soon: true });
 
 export async function insertToken(db: Executor, row: TokenRow): Promise<void> {
   await insertTokenRow(db, row);

@@ -14,11 +14,11 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { ResourceRef } from '../model/policy.js';
-import { changes, noteChange } from './changes.js';
-import { compiledOnce } from './prepared.js';
+import { atTransactionEnd, changes, noteChange } from './changes.js';
+import { boundOnce, compiledOnce } from './prepared.js';
 import type { Database, Executor } from './schema.js';
 
-const bumpVersionRow = compiledOnce((db, type: string, id: string) =>
+const bumpVersionRow = boundOnce((db, type: string, id: string) =>
   db
     .insertInto('resource_versions')
     .values({ resource_type: type, resource_id: id, version: 1 })
@@ -27,8 +27,13 @@ const bumpVersionRow = compiledOnce((db, type: string, id: string) =>
     ),
 );
 
+/**
+ * Bumps a resource's version. In a PostgreSQL transaction the bump is sent with the commit
+ * (`atTransactionEnd`): every writer of the resource passes through its row, so its lock is held
+ * for the shortest time. Versions go first in that tail, then counts, then the audit event.
+ */
 export async function bumpVersion(db: Executor, resource: ResourceRef): Promise<void> {
-  await bumpVersionRow(db, resource.type, resource.id);
+  await atTransactionEnd(db, `1:${resource.type}:${resource.id}`, bumpVersionRow(db, resource.type, resource.id));
   await noteChange(db, changes.version(resource.type, resource.id));
 }
 
@@ -48,7 +53,7 @@ export const countNames = {
   roleHolders: (role: string) => `role:${role}`,
 };
 
-const adjustCountRow = compiledOnce((db, type: string, id: string, name: string, n: number) =>
+const adjustCountRow = boundOnce((db, type: string, id: string, name: string, n: number) =>
   db
     .insertInto('resource_counts')
     .values({ resource_type: type, resource_id: id, name, n })
@@ -58,14 +63,27 @@ const adjustCountRow = compiledOnce((db, type: string, id: string, name: string,
 );
 
 /**
+ * Count changes a PostgreSQL transaction has queued for its commit, by `type:id:name`: what
+ * `readCount` adds to the stored count, so the transaction reads its own changes.
+ */
+const pendingCounts = new WeakMap<Executor, Map<string, number>>();
+
+/**
  * Adds `deltas` (count name → change) to a resource's counts, in the caller's transaction: one
- * compiled upsert per counter; their row locks serialize concurrent writers on PostgreSQL. The
- * counters go in name order, so two writers always lock them in the same order: one moving a
- * member from `viewer` to `editor` while another moves one back would otherwise deadlock.
+ * compiled upsert per counter. Their row locks serialize concurrent writers on PostgreSQL, so
+ * there the upserts are sent with the commit (`atTransactionEnd`), in name order: two writers
+ * always lock them in the same order (one moving a member from `viewer` to `editor` while another
+ * moves one back would otherwise deadlock).
  */
 export async function adjustCounts(db: Executor, resource: ResourceRef, deltas: ReadonlyMap<string, number>): Promise<void> {
-  const changed = [...deltas].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [name, n] of changed) await adjustCountRow(db, resource.type, resource.id, name, n);
+  for (const [name, n] of deltas) {
+    if (n === 0) continue;
+    const key = `${resource.type}:${resource.id}:${name}`;
+    if (await atTransactionEnd(db, `2:${key}`, adjustCountRow(db, resource.type, resource.id, name, n))) {
+      const pending = pendingCounts.get(db) ?? new Map<string, number>();
+      pendingCounts.set(db, pending.set(key, (pending.get(key) ?? 0) + n));
+    }
+  }
 }
 
 const countRow = compiledOnce((db, type: string, id: string, name: string) =>
@@ -80,5 +98,6 @@ const countRow = compiledOnce((db, type: string, id: string, name: string) =>
 /** A maintained count (0 when never counted). One primary-key read. */
 export async function readCount(db: Executor, resource: ResourceRef, name: string): Promise<number> {
   const [row] = await countRow(db, resource.type, resource.id, name);
-  return row ? Number(row.n) : 0;
+  const pending = pendingCounts.get(db)?.get(`${resource.type}:${resource.id}:${name}`) ?? 0;
+  return (row ? Number(row.n) : 0) + pending;
 }

@@ -153,4 +153,68 @@ describe('concurrent writers', () => {
     for (const res of results) expect(res.status, res.text).toBe(200);
     await expectChainIntact();
   });
+
+  it('two writers replacing one member’s roles at once: the member ends with one writer’s set, never a mix', async () => {
+    const user = await server.createUser();
+    await addMember(server, { type: 'project', id: projectId }, user.userId, ['viewer']);
+    for (let round = 0; round < 5; round++) {
+      const sets = [['editor'], ['developer']];
+      const results = await Promise.all(
+        sets.map((roleNames) =>
+          api('PUT', `${V}/access/project/${projectId}/users/${user.userId}/roles`, { token: owner.token, body: { roleNames } }),
+        ),
+      );
+      for (const res of results) expect(res.status, res.text).toBe(200);
+      const now = await api('GET', `${V}/access/project/${projectId}/users/${user.userId}`, { token: owner.token });
+      const held = now.body.memberships[0].roleNames as string[];
+      expect(sets.map((set) => set.join())).toContain([...held].sort().join());
+      // Back to a start both writers change.
+      await api('PUT', `${V}/access/project/${projectId}/users/${user.userId}/roles`, {
+        token: owner.token,
+        body: { roleNames: ['viewer'] },
+      });
+    }
+    await expectChainIntact();
+  });
+
+  it('members demoted while an administrator is demoted at once: the last administrator always stays', async () => {
+    const resource = { type: 'project' as const, id: await createProject(api, owner.token, 'Demotions') };
+    const admin = await server.createUser();
+    await addMember(server, resource, admin.userId, ['administrator']);
+    const members: string[] = [];
+    for (let i = 0; i < WRITERS; i++) {
+      const user = await server.createUser();
+      await addMember(server, resource, user.userId, ['editor']);
+      members.push(user.userId);
+    }
+    // The owner and the second administrator demote each other while eight editors become viewers.
+    const results = await Promise.all([
+      api('PUT', `${V}/access/project/${resource.id}/users/${admin.userId}/roles`, {
+        token: owner.token,
+        body: { roleNames: ['viewer'] },
+      }),
+      api('PUT', `${V}/access/project/${resource.id}/users/${owner.userId}/roles`, {
+        token: admin.token,
+        body: { roleNames: ['viewer'] },
+      }),
+      ...members.map((userId) =>
+        api('PUT', `${V}/access/project/${resource.id}/users/${userId}/roles`, {
+          token: owner.token,
+          body: { roleNames: ['viewer'] },
+        }),
+      ),
+    ]);
+    const [first, second, ...others] = results;
+    for (const res of others) expect([200, 401, 403], res.text).toContain(res.status);
+    // Exactly one administrator demotion went through; the other was refused for a reason.
+    expect([first?.status, second?.status].filter((status) => status === 200)).toHaveLength(1);
+    const page = await api('GET', `${V}/access/project/${resource.id}/users?limit=50`, {
+      token: first?.status === 200 ? owner.token : admin.token,
+    });
+    const admins = (page.body.data as Array<{ memberships: Array<{ roleNames: string[] }> }>).filter((u) =>
+      u.memberships[0]?.roleNames.includes('administrator'),
+    );
+    expect(admins).toHaveLength(1);
+    await expectChainIntact();
+  });
 });

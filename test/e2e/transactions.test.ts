@@ -6,7 +6,9 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Change, noteChange, onChanges, runTransaction } from '../../src/store/changes.js';
+import { atTransactionEnd, type Change, noteChange, onChanges, runTransaction, writeSoon } from '../../src/store/changes.js';
+import { isUniqueViolation } from '../../src/store/db.js';
+import { adjustCounts, readCount } from '../../src/store/versions.js';
 import { TEST_DIALECT } from '../support/database.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -118,5 +120,139 @@ describe('runTransaction under concurrency', () => {
     expect(count).toBeGreaterThanOrEqual(0);
     expect(count).toBeLessThanOrEqual(10);
     expect(await namesPresent('d')).toHaveLength(10);
+  });
+});
+
+/**
+ * Statements a transaction queues instead of running (store/postgres-commit.ts): on PostgreSQL
+ * pipelined writes (`writeSoon`) go out with the next statement or the commit, and the tail
+ * (`atTransactionEnd`) with the commit, their values written as literals. On SQLite both run at
+ * once. Either way a transaction reads its own writes and stays all-or-nothing.
+ */
+describe('queued statements', () => {
+  type Trx = Parameters<Parameters<typeof runTransaction>[1]>[0];
+  const countRow = (trx: Trx, name: string, n = 1) =>
+    trx.insertInto('resource_counts').values({ resource_type: 'test', resource_id: 'queued', name, n }).compile();
+  const valueOf = async (name: string) =>
+    (
+      await db()
+        .selectFrom('resource_counts')
+        .select('n')
+        .where('resource_type', '=', 'test')
+        .where('resource_id', '=', 'queued')
+        .where('name', '=', name)
+        .executeTakeFirst()
+    )?.n;
+
+  it('a pipelined write is read by its own transaction and committed with it', async () => {
+    const seen = await runTransaction(db(), async (trx) => {
+      await writeSoon(trx, countRow(trx, 'e1', 7));
+      await writeSoon(trx, countRow(trx, 'e2', 8));
+      return trx.selectFrom('resource_counts').select('n').where('name', 'in', ['e1', 'e2']).orderBy('name').execute();
+    });
+    expect(seen.map((r) => Number(r.n))).toEqual([7, 8]);
+    expect(Number(await valueOf('e1'))).toBe(7);
+    expect(Number(await valueOf('e2'))).toBe(8);
+  });
+
+  it('a pipelined write that fails fails its transaction, with its own error, and leaves nothing', async () => {
+    await runTransaction(db(), async (trx) => writeSoon(trx, countRow(trx, 'f1')));
+    for (const readAfter of [true, false]) {
+      const outcome = runTransaction(db(), async (trx) => {
+        await trx.executeQuery(countRow(trx, `f2-${readAfter}`));
+        await writeSoon(trx, countRow(trx, 'f1')); // already there: a primary-key violation
+        if (readAfter) await trx.selectFrom('resource_counts').select('n').where('name', '=', 'f1').execute();
+      });
+      const error = await outcome.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isUniqueViolation(error), String(error)).toBe(true);
+      expect(await valueOf(`f2-${readAfter}`)).toBeUndefined();
+    }
+  });
+
+  it('the tail runs at the commit in its order; if it fails, nothing of the transaction stays or is published', async () => {
+    const published: Change[] = [];
+    const stop = onChanges(db(), (batch) => published.push(...batch));
+    try {
+      await runTransaction(db(), async (trx) => {
+        const insert = () => atTransactionEnd(trx, '1', countRow(trx, 'g1', 1));
+        const add = () =>
+          atTransactionEnd(
+            trx,
+            '2',
+            sql`update resource_counts set n = n + 10 where resource_type = 'test' and name = ${'g1'}`.compile(trx),
+          );
+        // PostgreSQL runs the tail in `order`, whatever order it was queued in; SQLite runs each at once.
+        if (TEST_DIALECT === 'postgres') {
+          await add();
+          await insert();
+        } else {
+          await insert();
+          await add();
+        }
+      });
+      expect(Number(await valueOf('g1'))).toBe(11);
+      const failing = runTransaction(db(), async (trx) => {
+        await trx.executeQuery(countRow(trx, 'g2'));
+        await writeSoon(trx, countRow(trx, 'g3'));
+        await noteChange(trx, 'v:test:g');
+        await atTransactionEnd(trx, '1', countRow(trx, 'g1')); // already there
+      });
+      await expect(failing).rejects.toSatisfy(isUniqueViolation);
+      expect(await valueOf('g2')).toBeUndefined();
+      expect(await valueOf('g3')).toBeUndefined();
+      expect(published).not.toContain('v:test:g');
+    } finally {
+      stop();
+    }
+  });
+
+  it('strings arrive exactly as sent: quotes, backslashes, placeholders, comments, any script', async () => {
+    const names = [
+      "it's",
+      "''",
+      'back\\slash\\',
+      "\\'; drop table resource_counts; --",
+      '$1 $2 $10',
+      "E'x'",
+      '-- not a comment',
+      '/* nor this */',
+      'naïve 日本語 👩🏽‍🚀',
+      '\t\n\r',
+    ];
+    await runTransaction(db(), async (trx) => {
+      for (const [i, name] of names.entries()) {
+        if (i % 2 === 0) await writeSoon(trx, countRow(trx, name, -i - 1));
+        else await atTransactionEnd(trx, `s${i}`, countRow(trx, name, -i - 1));
+      }
+    });
+    for (const [i, name] of names.entries()) expect(Number(await valueOf(name)), name).toBe(-i - 1);
+  });
+
+  it('a NUL byte: refused on PostgreSQL, whose text cannot hold one, and the transaction leaves nothing', async () => {
+    const outcome = runTransaction(db(), async (trx) => {
+      await trx.executeQuery(countRow(trx, 'h1'));
+      await writeSoon(trx, countRow(trx, 'h\u0000'));
+    });
+    if (TEST_DIALECT === 'postgres') {
+      await expect(outcome).rejects.toThrow();
+      expect(await valueOf('h1')).toBeUndefined();
+    } else {
+      await outcome;
+      expect(Number(await valueOf('h\u0000'))).toBe(1);
+    }
+  });
+
+  it('a transaction reads its own count changes before they are written', async () => {
+    const resource = { type: 'project' as const, id: 'queued-counts' };
+    const seen = await runTransaction(db(), async (trx) => {
+      await adjustCounts(trx, resource, new Map([['members:user', 3]]));
+      await adjustCounts(trx, resource, new Map([['members:user', -1]]));
+      return readCount(trx, resource, 'members:user');
+    });
+    expect(seen).toBe(2);
+    expect(await readCount(db(), resource, 'members:user')).toBe(2);
   });
 });
