@@ -133,7 +133,7 @@ describe('queued statements', () => {
   type Trx = Parameters<Parameters<typeof runTransaction>[1]>[0];
   const countRow = (trx: Trx, name: string, n = 1) =>
     trx.insertInto('resource_counts').values({ resource_type: 'test', resource_id: 'queued', name, n }).compile();
-  const valueOf = async (name: string) =>
+  const storedCount = async (name: string) =>
     (
       await db()
         .selectFrom('resource_counts')
@@ -151,8 +151,8 @@ describe('queued statements', () => {
       return trx.selectFrom('resource_counts').select('n').where('name', 'in', ['e1', 'e2']).orderBy('name').execute();
     });
     expect(seen.map((r) => Number(r.n))).toEqual([7, 8]);
-    expect(Number(await valueOf('e1'))).toBe(7);
-    expect(Number(await valueOf('e2'))).toBe(8);
+    expect(Number(await storedCount('e1'))).toBe(7);
+    expect(Number(await storedCount('e2'))).toBe(8);
   });
 
   it('a pipelined write that fails fails its transaction, with its own error, and leaves nothing', async () => {
@@ -168,7 +168,7 @@ describe('queued statements', () => {
         (e: unknown) => e,
       );
       expect(isUniqueViolation(error), String(error)).toBe(true);
-      expect(await valueOf(`f2-${readAfter}`)).toBeUndefined();
+      expect(await storedCount(`f2-${readAfter}`)).toBeUndefined();
     }
   });
 
@@ -193,7 +193,7 @@ describe('queued statements', () => {
           await add();
         }
       });
-      expect(Number(await valueOf('g1'))).toBe(11);
+      expect(Number(await storedCount('g1'))).toBe(11);
       const failing = runTransaction(db(), async (trx) => {
         await trx.executeQuery(countRow(trx, 'g2'));
         await writeSoon(trx, countRow(trx, 'g3'));
@@ -201,8 +201,8 @@ describe('queued statements', () => {
         await atTransactionEnd(trx, '1', countRow(trx, 'g1')); // already there
       });
       await expect(failing).rejects.toSatisfy(isUniqueViolation);
-      expect(await valueOf('g2')).toBeUndefined();
-      expect(await valueOf('g3')).toBeUndefined();
+      expect(await storedCount('g2')).toBeUndefined();
+      expect(await storedCount('g3')).toBeUndefined();
       expect(published).not.toContain('v:test:g');
     } finally {
       stop();
@@ -228,7 +228,7 @@ describe('queued statements', () => {
         else await atTransactionEnd(trx, `s${i}`, countRow(trx, name, -i - 1));
       }
     });
-    for (const [i, name] of names.entries()) expect(Number(await valueOf(name)), name).toBe(-i - 1);
+    for (const [i, name] of names.entries()) expect(Number(await storedCount(name)), name).toBe(-i - 1);
   });
 
   it('a NUL byte: refused on PostgreSQL, whose text cannot hold one, and the transaction leaves nothing', async () => {
@@ -238,10 +238,10 @@ describe('queued statements', () => {
     });
     if (TEST_DIALECT === 'postgres') {
       await expect(outcome).rejects.toThrow();
-      expect(await valueOf('h1')).toBeUndefined();
+      expect(await storedCount('h1')).toBeUndefined();
     } else {
       await outcome;
-      expect(Number(await valueOf('h\u0000'))).toBe(1);
+      expect(Number(await storedCount('h\u0000'))).toBe(1);
     }
   });
 
