@@ -70,7 +70,7 @@ export function openStore(config: DatabaseConfig): Store {
   const pool = new (pgDriver().Pool)({ connectionString: config.url, max: config.poolSize ?? 10 });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new QueueingPostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new QueueingPostgresDialect(pool) });
   registerStore(db, 'postgres');
   return { db, dialect: 'postgres', url: config.url, pool, close: () => db.destroy() };
 }

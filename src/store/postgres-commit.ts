@@ -7,17 +7,23 @@
  * the transaction updated it as it went, the lock would be held across every later statement's
  * round trip, the commit's included, each one waiting for this process's event loop as well.
  *
- * So a transaction can queue statements on its connection instead of running them:
+ * So a transaction's connection (this driver's, which Kysely's PostgreSQL dialect uses in place of
+ * its own) can hold statements back and send several as one simple query:
  *
- * - **the tail** (`sendWithCommit`): statements sent together with `commit`, as one simple query.
- *   PostgreSQL runs them one after the other in the same transaction and commits, and no lock is
- *   held while a message crosses the network;
+ * - **`begin`** goes out with the transaction's first statement;
+ * - **the tail** (`sendWithCommit`): statements sent together with `commit`. PostgreSQL runs them
+ *   one after the other in the same transaction and commits, and no lock is held while a message
+ *   crosses the network;
  * - **pipelined writes** (`sendWithNext`): inserts whose result nothing waits for. They go out with
- *   the commit too, or, if the transaction runs another statement first, in one round trip just
- *   before it: a transaction always reads its own writes.
+ *   the transaction's next statement, or with the commit: a transaction always reads its own writes.
  *
- * A robot's creation, for instance, is then three round trips instead of seven: `begin`, the
+ * A robot's creation, for instance, is then two round trips instead of eight: `begin` with the
  * organization policy it is checked against, and everything else with the commit.
+ *
+ * A statement sent with others must have its values written into the text as literals (a simple
+ * query takes no parameters). Reads are sent that way only when every value is a string or null,
+ * which PostgreSQL types from their context exactly as it types a parameter; any other read first
+ * sends what is held back, then itself with parameters, as before.
  *
  * A simple query takes no parameters, so their values are written into the text as literals, the
  * way pg's own `escapeLiteral` writes them (a backslash makes it an `E''` literal, so the result
@@ -29,36 +35,19 @@
  * query fails and Kysely rolls the transaction back, as it does when any other statement fails. A
  * pipelined write's failure therefore surfaces at the next statement or the commit, not where it
  * was written: only writes no caller catches a failure of are pipelined.
+ *
+ * Savepoints are not offered: Gatehouse uses them only on SQLite (store/changes.ts).
  */
-import { CompiledQuery, type DatabaseConnection, PostgresDialect, type PostgresDialectConfig, PostgresDriver } from 'kysely';
-
-interface Queued {
-  /** Pipelined writes, in the order written. */
-  writes: CompiledQuery[];
-  /** The tail, in the order it runs. */
-  tail: readonly CompiledQuery[];
-}
-
-const queued = new WeakMap<DatabaseConnection, Queued>();
-
-function queueOf(connection: DatabaseConnection): Queued {
-  let entry = queued.get(connection);
-  if (!entry) {
-    entry = { writes: [], tail: [] };
-    queued.set(connection, entry);
-  }
-  return entry;
-}
-
-/** Makes the commit of the transaction open on `connection` send `statements` first, in the same round trip. */
-export function sendWithCommit(connection: DatabaseConnection, statements: readonly CompiledQuery[]): void {
-  queueOf(connection).tail = statements;
-}
-
-/** Queues a write on `connection`, sent with its transaction's next statement or its commit. */
-export function sendWithNext(connection: DatabaseConnection, write: CompiledQuery): void {
-  queueOf(connection).writes.push(write);
-}
+import {
+  AbortedTransactionError,
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  PostgresDialect,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+import type pg from 'pg';
 
 /** `text` as a PostgreSQL string literal, exactly as pg's `escapeLiteral` writes it. */
 export function quoteLiteral(text: string): string {
@@ -92,58 +81,164 @@ function literal(value: unknown, index: string): string {
   throw new Error(`parameter $${index}: a ${typeof value} cannot be written as a literal`);
 }
 
-/** Statements as one simple query's text. */
-function asText(statements: readonly CompiledQuery[]): string {
-  return statements.map(withLiterals).join(';\n');
+/** A read that may be sent with statements held back: no quote in its text, only strings and nulls. */
+function asHeldBackRead(query: CompiledQuery): string | undefined {
+  if (query.sql.includes("'")) return undefined;
+  if (!query.parameters.every((value) => value === null || (typeof value === 'string' && !value.includes('\u0000')))) {
+    return undefined;
+  }
+  return withLiterals(query);
 }
 
-/** Connections whose `executeQuery` sends the pipelined writes first. */
-const pipelined = new WeakSet<DatabaseConnection>();
+class QueueingConnection implements DatabaseConnection {
+  /** Statements held back until the next one: a transaction's `begin`, pipelined writes. */
+  readonly held: string[] = [];
+  /** What the commit sends first. */
+  tail: readonly CompiledQuery[] = [];
+  /** Whether the transaction's `begin` has gone out. */
+  begun = false;
+  discarded = false;
 
-class QueueingDriver extends PostgresDriver {
-  override async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await super.acquireConnection();
-    if (!pipelined.has(connection)) {
-      pipelined.add(connection);
-      // Kysely keeps one connection object per pg client for the pool's lifetime, and releases
-      // it through a private method: the object is kept and only this one method is wrapped.
-      const execute = connection.executeQuery.bind(connection);
-      connection.executeQuery = (async (query: CompiledQuery) => {
-        const writes = queued.get(connection)?.writes;
-        if (writes && writes.length > 0) await execute(CompiledQuery.raw(asText(writes.splice(0))));
-        return execute(query);
-      }) as DatabaseConnection['executeQuery'];
+  constructor(readonly client: pg.PoolClient) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.discarded) throw new Error('the PostgreSQL connection was discarded');
+    if (this.held.length === 0) return kyselyResult(await this.client.query(query.sql, [...query.parameters]));
+    const first = this.held.splice(0).join(';\n');
+    this.begun = true;
+    const read = asHeldBackRead(query);
+    if (read !== undefined) return kyselyResult(lastOf(await this.client.query(`${first};\n${read}`)));
+    await this.client.query(first);
+    return kyselyResult(await this.client.query(query.sql, [...query.parameters]));
+  }
+
+  // biome-ignore lint/correctness/useYield: Gatehouse never streams from PostgreSQL.
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming is not supported by this driver');
+  }
+
+  /** Sends what is held back, the tail and `sql`, as one query. */
+  async finish(sql: string): Promise<pg.QueryResult> {
+    const statements = [...this.held.splice(0), ...this.tail.map(withLiterals), sql];
+    this.tail = [];
+    // If one of them fails, the transaction is open and aborted: the rollback must go out.
+    this.begun = true;
+    return lastOf(await this.client.query(statements.join(';\n')));
+  }
+
+  reset(): void {
+    this.held.length = 0;
+    this.tail = [];
+    this.begun = false;
+  }
+}
+
+function lastOf(result: pg.QueryResult | pg.QueryResult[]): pg.QueryResult {
+  return Array.isArray(result) ? (result[result.length - 1] as pg.QueryResult) : result;
+}
+
+/** A pg result as Kysely's own PostgreSQL driver returns it. */
+function kyselyResult<R>(result: pg.QueryResult): QueryResult<R> {
+  const { command, rowCount, rows } = result;
+  if (command === 'ROLLBACK' || command === 'COMMIT') return { rows: [{ command } as R] };
+  const counted = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+  return { ...(counted ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}), rows: (rows ?? []) as R[] };
+}
+
+function held(connection: DatabaseConnection): QueueingConnection {
+  if (!(connection instanceof QueueingConnection)) throw new Error('not a connection of store/postgres-commit.ts');
+  return connection;
+}
+
+/** Makes the commit of the transaction open on `connection` send `statements` first, in the same round trip. */
+export function sendWithCommit(connection: DatabaseConnection, statements: readonly CompiledQuery[]): void {
+  held(connection).tail = statements;
+}
+
+/** Holds a write back on `connection`: it goes out with its transaction's next statement or its commit. */
+export function sendWithNext(connection: DatabaseConnection, write: CompiledQuery): void {
+  held(connection).held.push(withLiterals(write));
+}
+
+class QueueingDriver implements Driver {
+  #pool: pg.Pool | undefined;
+  readonly #connections = new WeakMap<pg.PoolClient, QueueingConnection>();
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const pool = this.#pool;
+    if (!pool) throw new Error('the PostgreSQL driver was destroyed');
+    const client = await pool.connect();
+    let connection = this.#connections.get(client);
+    if (!connection) {
+      connection = new QueueingConnection(client);
+      this.#connections.set(client, connection);
     }
     return connection;
   }
 
-  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    const entry = queued.get(connection);
-    if (!entry) return super.commitTransaction(connection);
-    queued.delete(connection);
-    const statements = [...entry.writes, ...entry.tail];
-    if (statements.length === 0) return super.commitTransaction(connection);
-    // Had an earlier statement failed, the transaction would be aborted and the first of these
-    // would fail with it: the commit is only reached on a healthy transaction.
-    await connection.executeQuery(CompiledQuery.raw(`${asText(statements)};\ncommit`));
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    let begin = 'begin';
+    if (settings.isolationLevel || settings.accessMode) {
+      begin = ['start transaction', settings.isolationLevel && `isolation level ${settings.isolationLevel}`, settings.accessMode]
+        .filter(Boolean)
+        .join(' ');
+    }
+    const queueing = held(connection);
+    queueing.reset();
+    queueing.held.push(begin);
   }
 
-  override async rollbackTransaction(connection: Parameters<PostgresDriver['rollbackTransaction']>[0]): Promise<void> {
-    queued.delete(connection);
-    return super.rollbackTransaction(connection);
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const queueing = held(connection);
+    // Had an earlier statement failed, the transaction would be aborted and the first statement
+    // sent here would fail with it; a bare `commit` answers ROLLBACK instead.
+    const { command } = await queueing.finish('commit');
+    queueing.reset();
+    if (command === 'ROLLBACK') throw new AbortedTransactionError();
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const queueing = held(connection);
+    const begun = queueing.begun;
+    queueing.reset();
+    if (!begun) return; // its `begin` never went out: nothing to undo
+    try {
+      await queueing.client.query('rollback');
+    } catch (error) {
+      queueing.discarded = true;
+      throw error;
+    }
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const queueing = held(connection);
+    queueing.reset();
+    queueing.client.release(queueing.discarded);
+  }
+
+  async destroy(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.end();
   }
 }
 
-/** Kysely's PostgreSQL dialect whose transactions can queue statements (`sendWithCommit`, `sendWithNext`). */
+/** Kysely's PostgreSQL dialect, with the driver above. */
 export class QueueingPostgresDialect extends PostgresDialect {
-  readonly #config: PostgresDialectConfig;
+  readonly #pool: pg.Pool;
 
-  constructor(config: PostgresDialectConfig) {
-    super(config);
-    this.#config = config;
+  constructor(pool: pg.Pool) {
+    super({ pool });
+    this.#pool = pool;
   }
 
-  override createDriver(): QueueingDriver {
-    return new QueueingDriver(this.#config);
+  override createDriver(): Driver {
+    return new QueueingDriver(this.#pool);
   }
 }
