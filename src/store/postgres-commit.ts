@@ -17,7 +17,7 @@
  * - **pipelined writes** (`sendWithNext`): inserts whose result nothing waits for. They go out with
  *   the transaction's next statement, or with the commit: a transaction always reads its own writes.
  *
- * A robot's creation, for instance, is then two round trips instead of eight: `begin` with the
+ * A robot's creation, for instance, is then two round trips instead of eleven: `begin` with the
  * organization policy it is checked against, and everything else with the commit.
  *
  * A statement sent with others must have its values written into the text as literals (a simple
