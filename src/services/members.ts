@@ -3,6 +3,7 @@ import { Problem, problems } from '../model/errors.js';
 import { cursorKey, type Page, toPage } from '../model/pagination.js';
 import type { ResourceRef } from '../model/policy.js';
 import {
+  byRoleName,
   countMembers,
   deleteMembership,
   findMembership,
@@ -155,7 +156,9 @@ export class MemberService {
           if (!listLocked && (await managesAccess(trx, resource, current))) throw NEEDS_LIST_LOCK;
           await ensureAccessManagerRemains(trx, resource, userId, await resolveRoles(trx, resource, next), current);
         }
-        if (added.length === 0 && removed.length === 0) return this.view(trx, user, membership);
+        // The answer shows the roles as they now are: the ones given, in the order every answer has.
+        const view = accessUserView(user, [membershipView(membership, [...next].sort(byRoleName))]);
+        if (added.length === 0 && removed.length === 0) return view;
         await setMembershipRoles(trx, membership, current, next);
         await audit(trx, actor, now, {
           action: 'member.roles.update',
@@ -164,7 +167,7 @@ export class MemberService {
           before: { roleNames: current },
           after: { roleNames: [...next].sort() },
         });
-        return this.view(trx, user, membership);
+        return view;
       });
     try {
       return await attempt(false);
@@ -172,11 +175,6 @@ export class MemberService {
       if (error !== NEEDS_LIST_LOCK) throw error;
       return attempt(true);
     }
-  }
-
-  private async view(db: Executor, user: UserRow, membership: MembershipRow) {
-    const roles = await rolesByMembership(db, [membership.id]);
-    return accessUserView(user, [membershipView(membership, roles.get(membership.id) ?? [])]);
   }
 
   /**

@@ -150,15 +150,23 @@ export async function rolesByMembership(db: Executor, membershipIds: readonly st
     .selectFrom('membership_roles')
     .select(['membership_id', 'role_name'])
     .where('membership_id', 'in', membershipIds)
-    .orderBy('membership_id')
-    .orderBy('role_name')
     .execute();
   for (const row of rows) {
     const list = out.get(row.membership_id);
     if (list) list.push(row.role_name);
     else out.set(row.membership_id, [row.role_name]);
   }
+  for (const list of out.values()) list.sort(byRoleName);
   return out;
+}
+
+/**
+ * The order of a member's role names in every answer: by UTF-16 code unit, sorted here rather than
+ * by the database, whose collation may differ (SQLite compares bytes, PostgreSQL its locale). A
+ * changed member's view is then built from the roles it was given, without reading them back.
+ */
+export function byRoleName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Every membership of a resource (both kinds) with its roles: for project member summaries. */
@@ -446,6 +454,9 @@ export async function lockMembership(
   resource: ResourceRef,
   principalId: string,
 ): Promise<MembershipRow | undefined> {
+  // The roles are read by a statement of their own, after this one: a statement that waited for
+  // the lock still reads other tables as they were when it started (READ COMMITTED), so roles
+  // joined in here could be those another change has just replaced.
   const query = db
     .selectFrom('memberships')
     .selectAll()
