@@ -3,7 +3,6 @@ import { Problem, problems } from '../model/errors.js';
 import { cursorKey, type Page, toPage } from '../model/pagination.js';
 import type { ResourceRef } from '../model/policy.js';
 import {
-  byRoleName,
   countMembers,
   deleteMembership,
   findMembership,
@@ -156,8 +155,9 @@ export class MemberService {
           if (!listLocked && (await managesAccess(trx, resource, current))) throw NEEDS_LIST_LOCK;
           await ensureAccessManagerRemains(trx, resource, userId, await resolveRoles(trx, resource, next), current);
         }
-        // The answer shows the roles as they now are: the ones given, in the order every answer has.
-        const view = accessUserView(user, [membershipView(membership, [...next].sort(byRoleName))]);
+        // The answer shows the roles as they now are: the ones given, in rolesByMembership's order.
+        const roleNames = [...next].sort();
+        const view = accessUserView(user, [membershipView(membership, roleNames)]);
         if (added.length === 0 && removed.length === 0) return view;
         await setMembershipRoles(trx, membership, current, next);
         await audit(trx, actor, now, {
@@ -165,7 +165,7 @@ export class MemberService {
           resource,
           target: { type: 'user', id: userId },
           before: { roleNames: current },
-          after: { roleNames: [...next].sort() },
+          after: { roleNames },
         });
         return view;
       });

@@ -156,17 +156,11 @@ export async function rolesByMembership(db: Executor, membershipIds: readonly st
     if (list) list.push(row.role_name);
     else out.set(row.membership_id, [row.role_name]);
   }
-  for (const list of out.values()) list.sort(byRoleName);
+  // Sorted here (by UTF-16 code unit, JavaScript's own order) rather than by the database, whose
+  // collation may differ (SQLite compares bytes, PostgreSQL its locale): a role change then
+  // answers with the roles it gave, sorted the same way, without reading them back.
+  for (const list of out.values()) list.sort();
   return out;
-}
-
-/**
- * The order of a member's role names in every answer: by UTF-16 code unit, sorted here rather than
- * by the database, whose collation may differ (SQLite compares bytes, PostgreSQL its locale). A
- * changed member's view is then built from the roles it was given, without reading them back.
- */
-export function byRoleName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Every membership of a resource (both kinds) with its roles: for project member summaries. */

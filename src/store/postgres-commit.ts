@@ -20,16 +20,13 @@
  * A robot's creation, for instance, is then two round trips instead of eleven: `begin` with the
  * organization policy it is checked against, and everything else with the commit.
  *
- * A statement sent with others must have its values written into the text as literals (a simple
- * query takes no parameters). Reads are sent that way only when every value is a string or null,
- * which PostgreSQL types from their context exactly as it types a parameter; any other read first
- * sends what is held back, then itself with parameters, as before.
- *
- * A simple query takes no parameters, so their values are written into the text as literals, the
- * way pg's own `escapeLiteral` writes them (a backslash makes it an `E''` literal, so the result
- * is the same whatever `standard_conforming_strings` says). Only numbers, booleans, null and
- * strings are accepted, and a string holding a NUL byte is refused (PostgreSQL's text cannot hold
- * one, so the parameterised statement would have failed too).
+ * A simple query takes no parameters, so a statement sent with others has its values written into
+ * the text as literals, the way pg's own `escapeLiteral` writes them (a backslash makes it an `E''`
+ * literal, so the result is the same whatever `standard_conforming_strings` says). Only numbers,
+ * booleans, null and strings are accepted, and a string holding a NUL byte is refused (PostgreSQL's
+ * text cannot hold one, so the parameterised statement would have failed too). A read is sent that
+ * way only when every value is a string or null, which PostgreSQL types from its context exactly as
+ * it types a parameter; any other read first sends what is held back, then itself with parameters.
  *
  * If one of the statements fails, PostgreSQL skips the rest of the text, `commit` included; the
  * query fails and Kysely rolls the transaction back, as it does when any other statement fails. A
@@ -145,19 +142,19 @@ function kyselyResult<R>(result: pg.QueryResult): QueryResult<R> {
   return { ...(counted ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}), rows: (rows ?? []) as R[] };
 }
 
-function held(connection: DatabaseConnection): QueueingConnection {
+function queueingOf(connection: DatabaseConnection): QueueingConnection {
   if (!(connection instanceof QueueingConnection)) throw new Error('not a connection of store/postgres-commit.ts');
   return connection;
 }
 
 /** Makes the commit of the transaction open on `connection` send `statements` first, in the same round trip. */
 export function sendWithCommit(connection: DatabaseConnection, statements: readonly CompiledQuery[]): void {
-  held(connection).tail = statements;
+  queueingOf(connection).tail = statements;
 }
 
 /** Holds a write back on `connection`: it goes out with its transaction's next statement or its commit. */
 export function sendWithNext(connection: DatabaseConnection, write: CompiledQuery): void {
-  held(connection).held.push(withLiterals(write));
+  queueingOf(connection).held.push(withLiterals(write));
 }
 
 class QueueingDriver implements Driver {
@@ -189,13 +186,13 @@ class QueueingDriver implements Driver {
         .filter(Boolean)
         .join(' ');
     }
-    const queueing = held(connection);
+    const queueing = queueingOf(connection);
     queueing.reset();
     queueing.held.push(begin);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    const queueing = held(connection);
+    const queueing = queueingOf(connection);
     // Had an earlier statement failed, the transaction would be aborted and the first statement
     // sent here would fail with it; a bare `commit` answers ROLLBACK instead.
     const { command } = await queueing.finish('commit');
@@ -204,7 +201,7 @@ class QueueingDriver implements Driver {
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    const queueing = held(connection);
+    const queueing = queueingOf(connection);
     const begun = queueing.begun;
     queueing.reset();
     if (!begun) return; // its `begin` never went out: nothing to undo
@@ -217,7 +214,7 @@ class QueueingDriver implements Driver {
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    const queueing = held(connection);
+    const queueing = queueingOf(connection);
     queueing.reset();
     queueing.client.release(queueing.discarded);
   }
