@@ -31,6 +31,7 @@ import {
   clientErrorHandler,
   errorHandler,
   notFoundHandler,
+  nulCharacterProblem,
   rawHttpOptions,
 } from './errors.js';
 import { describeOperation } from './openapi.js';
@@ -86,6 +87,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       // `name[]` list parameters and the clients' `tag` first (text-values.ts), then most path and
       // query values are already valid as text (ids, cursors): convert only if needed.
       const value = httpPart === 'querystring' ? normalizeQuery(schema as object, raw) : raw;
+      const nul = nulCharacterProblem(value, httpPart ?? 'request');
+      if (nul) return { error: nul };
       if (check.Check(value)) return { value };
       const converted = httpPart === 'body' ? value : convertTextValue(schema as object, value);
       return check.Check(converted) ? { value: converted } : { error: check.Errors(converted) };

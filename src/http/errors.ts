@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { Problem, STATUS_TEXT } from '../model/errors.js';
+import { Problem, problems, STATUS_TEXT } from '../model/errors.js';
 import { parseApiVersion } from '../model/versions.js';
 import { setProblemHeaders } from './headers.js';
 
@@ -14,6 +14,26 @@ interface SchemaError {
   instancePath: string;
   message?: string;
   params: Record<string, unknown>;
+}
+
+/**
+ * The first string in a request part that holds a NUL character, as a 400 naming the field (in
+ * describeValidation's form), or undefined. PostgreSQL's text cannot hold one, so such a value
+ * would otherwise fail deep in a write on one database and be stored on the other.
+ */
+export function nulCharacterProblem(value: unknown, part: string): Problem | undefined {
+  const field = findNul(value, part);
+  return field === undefined ? undefined : problems.invalidInput(`${field} must not contain a NUL character (\\u0000)`, field);
+}
+
+function findNul(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = findNul(item, `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** Turns validator output into one sentence about the most specific problem. */

@@ -349,6 +349,15 @@ describe('JSON bodies, on every route that takes one', () => {
         expect(tried, 'fields with a checkable type').toBeGreaterThan(0);
       });
 
+      it('a NUL character in a string → 400 invalid_input naming the field (PostgreSQL text cannot hold one)', async () => {
+        const sample = sampleBody(route) as Record<string, unknown>;
+        const name = Object.keys(sample).find((key) => typeof sample[key] === 'string') ?? 'surprise';
+        const res = await send({ body: { ...sample, [name]: 'a\u0000b' } });
+        expectError(res, 400, 'invalid_input', `${routeKey(route)} ${name}`);
+        expect(res.body.reason.field).toBe(`body.${name}`);
+        expect(res.body.message).toContain('NUL');
+      });
+
       it('an unknown field → 400 naming it', async () => {
         const res = await send({ body: { ...sampleBody(route), surprise: 1 } });
         expectError(res, 400, 'invalid_input', routeKey(route));
@@ -634,6 +643,20 @@ describe('query strings', () => {
       }
     }
     expect(tried).toBeGreaterThan(0);
+  });
+
+  it('a NUL character in any query parameter → 400 invalid_input naming it', async () => {
+    for (const route of routesWithQuery) {
+      const [name] = Object.keys((route.query as JsonSchema).properties ?? {});
+      if (name === undefined) continue;
+      const [base, sample = ''] = validPath(route).split('?');
+      const query = new URLSearchParams(sample);
+      query.set(name, 'a\u0000b');
+      const path = `${base}?${query}`;
+      const res = await callRoute(route, route.method, path, { token: tokenFor(route), ...sampleRequest(route) });
+      expectError(res, 400, 'invalid_input', `${route.method} ${path.slice(0, 200)}`);
+      expect(res.body.reason.field, path).toMatch(new RegExp(`^querystring\\.${name}\\b`));
+    }
   });
 
   it('bad limit and nextCursor on every paged list → 400', async () => {
