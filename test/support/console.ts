@@ -223,8 +223,28 @@ interface AxeViolation {
   nodes: Array<{ target: unknown[] }>;
 }
 
-/** Axe findings of impact serious or critical on the page, or inside `within` (an open dialog). */
+/**
+ * Waits for every animation on the page that ends (a dialog fading in, a menu sliding open) to end.
+ * Mid-fade, text is partly transparent, and axe would measure its contrast against a colour nobody
+ * reads it on. Endless animations (a spinner) are left alone.
+ */
+export async function animationsDone(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((animation) => animation.effect?.getComputedTiming().endTime !== Number.POSITIVE_INFINITY)
+        .map((animation) => animation.finished.catch(() => undefined)),
+    ).then(() => undefined),
+  );
+}
+
+/**
+ * Axe findings of impact serious or critical on the page, or inside `within` (an open dialog), once
+ * its animations have ended.
+ */
 export async function seriousAxeFindings(page: Page, within?: string): Promise<string[]> {
+  await animationsDone(page);
   // Only violations are computed: the passes and the incomplete checks are most of axe's work.
   let builder = new AxeBuilder({ page }).options({ resultTypes: ['violations'] });
   if (within) builder = builder.include(within);
