@@ -39,52 +39,53 @@ const EXTERNAL = [
 ];
 
 /**
- * `require` calls at the top of a dependency turned into calls on first use, for modules that are
- * external above: @fastify/static needs glob only with `wildcard: false` (never set here), and
- * @fastify/swagger needs yaml only to serve the document as YAML.
+ * Edits to dependencies' sources as they are bundled, each a `from` that must be there and its `to`:
+ * - (`lazy`) `require` calls at the top of a module turned into calls on first use, for modules that are
+ *   external above: @fastify/static needs glob only with `wildcard: false` (never set here), and
+ *   @fastify/swagger and @fastify/swagger-ui need yaml only to serve the document as YAML;
+ * - `__dirname` in @fastify/swagger-ui's routes, where it serves its static assets from: its
+ *   installed `lib/` folder, found at run time.
  */
-const LAZY_REQUIRES = [
+const EDITS = [
   {
     file: /@fastify[\\/]static[\\/]index\.js$/,
-    module: 'glob',
+    lazy: 'glob',
     from: "const { glob } = require('glob')",
     to: "const glob = (...args) => require('glob').glob(...args)",
   },
   {
-    file: /@fastify[\\/]swagger[\\/]lib[\\/].*\.js$/,
-    module: 'yaml',
+    file: /@fastify[\\/]swagger(-ui)?[\\/]lib[\\/].*\.js$/,
+    lazy: 'yaml',
     from: "const yaml = require('yaml')",
     to: "const yaml = { parse: (...args) => require('yaml').parse(...args), stringify: (...args) => require('yaml').stringify(...args) }",
   },
+  {
+    file: /@fastify[\\/]swagger-ui[\\/]lib[\\/]routes\.js$/,
+    from: '__dirname',
+    to: "require('node:path').join(require('node:path').dirname(require.resolve('@fastify/swagger-ui/package.json')), 'lib')",
+  },
 ];
 
-const lazyRequires = {
-  name: 'lazy-requires',
+/**
+ * Applies every edit whose file matches. A lazy-require edit is skipped where the file does not
+ * require its module at all; a file that requires it in another form, or misses any other edit,
+ * fails the build (a dependency changed: update the edits above).
+ */
+const editDependencies = {
+  name: 'edit-dependencies',
   setup(esbuild) {
-    for (const { file, module, from, to } of LAZY_REQUIRES) {
-      esbuild.onLoad({ filter: file }, ({ path }) => {
-        const source = readFileSync(path, 'utf8');
-        // A file that does not require the module is left alone; one that does, in another form, fails the build.
-        if (!source.includes(`require('${module}')`)) return undefined;
-        if (!source.includes(from))
+    const files = new RegExp(EDITS.map((edit) => edit.file.source).join('|'));
+    esbuild.onLoad({ filter: files }, ({ path }) => {
+      let source = readFileSync(path, 'utf8');
+      for (const { file, lazy, from, to } of EDITS) {
+        if (!file.test(path) || (lazy && !source.includes(`require('${lazy}')`))) continue;
+        if (!source.includes(from)) {
           throw new Error(`${path}: expected \`${from}\` (a dependency changed; update scripts/bundle.mjs)`);
-        return { contents: source.replace(from, to), loader: 'js' };
-      });
-    }
-  },
-};
-
-/** `__dirname` in @fastify/swagger-ui's routes: its installed `lib/` folder, found at run time. */
-const swaggerUiStaticFolder = {
-  name: 'swagger-ui-static-folder',
-  setup(esbuild) {
-    esbuild.onLoad({ filter: /@fastify[\\/]swagger-ui[\\/]lib[\\/]routes\.js$/ }, ({ path }) => ({
-      contents: readFileSync(path, 'utf8').replaceAll(
-        '__dirname',
-        "require('node:path').join(require('node:path').dirname(require.resolve('@fastify/swagger-ui/package.json')), 'lib')",
-      ),
-      loader: 'js',
-    }));
+        }
+        source = source.replaceAll(from, to);
+      }
+      return { contents: source, loader: 'js' };
+    });
   },
 };
 
@@ -99,7 +100,7 @@ await build({
   bundle: true,
   minifyWhitespace: true,
   minifySyntax: true,
-  plugins: [swaggerUiStaticFolder, lazyRequires],
+  plugins: [editDependencies],
   platform: 'node',
   format: 'esm',
   target: 'node20',

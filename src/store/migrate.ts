@@ -29,6 +29,9 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
     provider: { getMigrations: async () => MIGRATIONS },
     migrationTableName: 'gatehouse_migrations',
     migrationLockTableName: 'gatehouse_migrations_lock',
+    // The names sort by their fixed-width number. Kysely's default, `localeCompare`, would load
+    // ICU's collator on every start for that (about 10 ms).
+    nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
   });
   const result = await migrator.migrateToLatest();
   if (result.error) {

@@ -1,12 +1,13 @@
 /**
  * `gatehouse serve` as shipped: the bundle in dist/ (scripts/bundle.mjs), started by bin/gatehouse.js.
  * The modules the bundle leaves out or loads on first use still work when they are needed (the
- * OpenAPI document as YAML, the docs page's assets, the console), and on Node ≥ 22.1 a graceful stop
- * leaves V8's compile cache in the data directory for the next start (cli/compile-cache.ts).
+ * OpenAPI document as YAML, the docs page's assets, the console) and are not loaded before. On
+ * Node ≥ 22.1 a graceful stop leaves V8's compile cache in the data directory for the next start
+ * (cli/compile-cache.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,19 @@ describe('the bundled server', () => {
     const text = await yaml.text();
     expect(text.startsWith('openapi: 3.0.3\n')).toBe(true);
     expect(text).toContain(`title: ${document.info.title}`);
+  });
+
+  it('requires yaml and glob on first use only, in every file of the bundle', () => {
+    const dist = join(import.meta.dirname, '..', '..', 'dist');
+    const chunks = readdirSync(dist).filter((file) => /^gatehouse[-.].*js$/.test(file));
+    expect(chunks).toContain('gatehouse.js');
+    for (const chunk of chunks) {
+      const source = readFileSync(join(dist, chunk), 'utf8');
+      // Each call sits in a function (`(...args)=>__require("yaml")…`), none runs as a module loads.
+      for (const call of source.matchAll(/(.{0,12})__require\("(yaml|glob)"\)/g)) {
+        expect(call[1], `${chunk}: ${call[0]}`).toMatch(/=>$/);
+      }
+    }
   });
 
   it('serves the docs page and its assets from @fastify/swagger-ui’s own folder', async () => {
