@@ -152,8 +152,13 @@ export class MemberService {
         if (toCheck.length > 0) await checkGrantable(trx, resource, toCheck, 'user', granter);
         if (removed.length > 0) {
           await checkRevocable(trx, resource, removed, granter);
-          if (!listLocked && (await managesAccess(trx, resource, current))) throw NEEDS_LIST_LOCK;
-          await ensureAccessManagerRemains(trx, resource, userId, await resolveRoles(trx, resource, next), current);
+          // Only taking roles from someone who manages access can leave the resource with nobody
+          // who does: the last-administrator rule is checked for them alone, holding the list's lock.
+          if (listLocked) {
+            await ensureAccessManagerRemains(trx, resource, userId, await resolveRoles(trx, resource, next), current);
+          } else if (await managesAccess(trx, resource, current)) {
+            throw NEEDS_LIST_LOCK;
+          }
         }
         // The answer shows the roles as they now are: the ones given, in rolesByMembership's order.
         const roleNames = [...next].sort();

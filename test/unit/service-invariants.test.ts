@@ -11,6 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Problem } from '../../src/model/errors.js';
 import type { ResourceRef } from '../../src/model/policy.js';
+import { deleteMembership, findMembership } from '../../src/store/memberships.js';
+import type { MembershipRow } from '../../src/store/schema.js';
 import { goldenGrants } from '../support/golden-roles.js';
 import { openServiceStore, type ServiceStore } from '../support/service-store.js';
 
@@ -103,6 +105,25 @@ describe('the last access manager', () => {
       () => h.rolesOf(project, owner.id),
     );
     expect(problem.reason.code).toBe('last_access_manager');
+  });
+
+  it('a change that takes nothing from a person who manages access is not held to the rule', async () => {
+    // No person manages the project any more (an operator removed its owner in the store); an
+    // administrator robot is left. The rule guards against changes that take access management
+    // away, and this one takes nothing from anyone who has it: a viewer becomes an editor and back.
+    const { owner, project } = await newProject();
+    const robot = await h.services.robots.create(owner.actor, project, await h.granter(project, owner.id), {
+      label: 'ops',
+      memberships: [{ resourceType: 'project', resourceId: project.id, roleNames: ['administrator'] }],
+    });
+    const viewer = await h.user();
+    await h.grant(project, { kind: 'user', id: viewer.id }, ['viewer']);
+    await deleteMembership(h.store.db, (await findMembership(h.store.db, project, owner.id)) as MembershipRow);
+    const granter = await h.granter(project, robot.id);
+    await h.services.members.setRoles(owner.actor, project, granter, viewer.id, ['editor']);
+    expect(await h.rolesOf(project, viewer.id)).toEqual(['editor']);
+    await h.services.members.setRoles(owner.actor, project, granter, viewer.id, ['viewer']);
+    expect(await h.rolesOf(project, viewer.id)).toEqual(['viewer']);
   });
 
   it('the same holds on an organization', async () => {
