@@ -52,8 +52,15 @@ function dayOf(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
+const DAY_MS = 86_400_000;
+
+/** A counter in memory: its row, with the last use kept as a number until the row is written. */
+type PendingUsage = Omit<UsageDelta, 'last_used_at'> & { lastUsedMs: number };
+
 export class UsageService {
-  private pending = new Map<string, UsageDelta>();
+  private pending = new Map<string, PendingUsage>();
+  /** The UTC day `record` last saw, and the instants it starts and ends: a request formats no date. */
+  private day = { name: '', from: 0, to: 0 };
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -68,13 +75,17 @@ export class UsageService {
    */
   record(principal: Principal | null, resource: ResourceRef | undefined, permission: string): void {
     if (principal?.kind !== 'robot' || !resource) return;
-    const now = this.deps.now();
-    const day = dayOf(now);
+    const now = this.deps.now().getTime();
+    if (now < this.day.from || now >= this.day.to) {
+      const from = now - (now % DAY_MS);
+      this.day = { name: dayOf(new Date(from)), from, to: from + DAY_MS };
+    }
+    const day = this.day.name;
     const key = `${principal.id}\n${resource.type}\n${resource.id}\n${permission}\n${day}`;
     const entry = this.pending.get(key);
     if (entry) {
       entry.count += 1;
-      entry.last_used_at = now.toISOString();
+      entry.lastUsedMs = now;
       return;
     }
     this.pending.set(key, {
@@ -84,7 +95,7 @@ export class UsageService {
       permission,
       day,
       count: 1,
-      last_used_at: now.toISOString(),
+      lastUsedMs: now,
     });
     if (this.pending.size >= MAX_PENDING) void this.flush();
   }
@@ -106,7 +117,9 @@ export class UsageService {
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       if (this.pending.size === 0) return;
-      const batch = [...this.pending.values()];
+      const batch = [...this.pending.values()].map(
+        ({ lastUsedMs, ...row }): UsageDelta => ({ ...row, last_used_at: new Date(lastUsedMs).toISOString() }),
+      );
       this.pending = new Map();
       try {
         await addUsage(this.deps.db, batch);

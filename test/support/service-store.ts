@@ -17,6 +17,8 @@ import { migrateToLatest } from '../../src/store/migrate.js';
 
 export interface ServiceStore {
   store: Store;
+  /** What the services were built on: a test builds one more service on them with its own clock. */
+  deps: Deps;
   services: Services;
   /** A new human user, and the actor it is when it calls a use case. */
   user(name?: string): Promise<{ id: string; principal: UserPrincipal; actor: Actor & { principal: UserPrincipal } }>;
@@ -49,6 +51,7 @@ export async function openServiceStore(): Promise<ServiceStore> {
 
   return {
     store,
+    deps,
     services,
     async user(name) {
       const email = `user${++counter}-${randomBytes(3).toString('hex')}@example.com`;
