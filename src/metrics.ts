@@ -173,6 +173,17 @@ export function createMetrics(sources: MetricSources): Metrics {
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });
+  const roundTrips = sources.store.roundTrips;
+  new Counter({
+    name: 'gatehouse_db_round_trips_total',
+    help: 'Queries sent to PostgreSQL through the pool and answered, each one a round trip (a write sends several statements in one); always 0 on SQLite.',
+    registers: [registry],
+    collect() {
+      if (!roundTrips) return;
+      this.reset();
+      this.inc(roundTrips());
+    },
+  });
 
   let server: Server | null = null;
   return {

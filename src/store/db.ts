@@ -26,6 +26,8 @@ export interface Store {
   url?: string;
   /** The connection pool (PostgreSQL), for metrics. */
   pool?: pg.Pool;
+  /** PostgreSQL only: queries sent through the pool and answered so far, each one a round trip. */
+  roundTrips?: () => number;
   close(): Promise<void>;
 }
 
@@ -70,9 +72,17 @@ export function openStore(config: DatabaseConfig): Store {
   const pool = new (pgDriver().Pool)({ connectionString: config.url, max: config.poolSize ?? 10 });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new QueueingPostgresDialect(pool) });
+  const dialect = new QueueingPostgresDialect(pool);
+  const db = new Kysely<Database>({ dialect });
   registerStore(db, 'postgres');
-  return { db, dialect: 'postgres', url: config.url, pool, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'postgres',
+    url: config.url,
+    pool,
+    roundTrips: () => dialect.roundTrips.total,
+    close: () => db.destroy(),
+  };
 }
 
 const require = createRequire(import.meta.url);

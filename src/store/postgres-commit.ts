@@ -96,17 +96,26 @@ class QueueingConnection implements DatabaseConnection {
   begun = false;
   discarded = false;
 
-  constructor(readonly client: pg.PoolClient) {}
+  constructor(
+    readonly client: pg.PoolClient,
+    private readonly counts: RoundTrips,
+  ) {}
+
+  /** Sends one query and waits for its answer: a round trip, counted. */
+  send(text: string, values?: unknown[]): Promise<pg.QueryResult | pg.QueryResult[]> {
+    this.counts.total++;
+    return this.client.query(text, values) as Promise<pg.QueryResult | pg.QueryResult[]>;
+  }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     if (this.discarded) throw new Error('the PostgreSQL connection was discarded');
-    if (this.held.length === 0) return kyselyResult(await this.client.query(query.sql, [...query.parameters]));
+    if (this.held.length === 0) return kyselyResult(lastOf(await this.send(query.sql, [...query.parameters])));
     const first = this.held.splice(0).join(';\n');
     this.begun = true;
     const read = asHeldBackRead(query);
-    if (read !== undefined) return kyselyResult(lastOf(await this.client.query(`${first};\n${read}`)));
-    await this.client.query(first);
-    return kyselyResult(await this.client.query(query.sql, [...query.parameters]));
+    if (read !== undefined) return kyselyResult(lastOf(await this.send(`${first};\n${read}`)));
+    await this.send(first);
+    return kyselyResult(lastOf(await this.send(query.sql, [...query.parameters])));
   }
 
   // biome-ignore lint/correctness/useYield: Gatehouse never streams from PostgreSQL.
@@ -120,7 +129,7 @@ class QueueingConnection implements DatabaseConnection {
     this.tail = [];
     // If one of them fails, the transaction is open and aborted: the rollback must go out.
     this.begun = true;
-    return lastOf(await this.client.query(statements.join(';\n')));
+    return lastOf(await this.send(statements.join(';\n')));
   }
 
   reset(): void {
@@ -157,11 +166,19 @@ export function sendWithNext(connection: DatabaseConnection, write: CompiledQuer
   queueingOf(connection).held.push(withLiterals(write));
 }
 
+/** Round trips to PostgreSQL through one pool's connections (the `gatehouse_database_round_trips_total` metric). */
+export interface RoundTrips {
+  total: number;
+}
+
 class QueueingDriver implements Driver {
   #pool: pg.Pool | undefined;
   readonly #connections = new WeakMap<pg.PoolClient, QueueingConnection>();
 
-  constructor(pool: pg.Pool) {
+  constructor(
+    pool: pg.Pool,
+    private readonly counts: RoundTrips,
+  ) {
     this.#pool = pool;
   }
 
@@ -173,7 +190,7 @@ class QueueingDriver implements Driver {
     const client = await pool.connect();
     let connection = this.#connections.get(client);
     if (!connection) {
-      connection = new QueueingConnection(client);
+      connection = new QueueingConnection(client, this.counts);
       this.#connections.set(client, connection);
     }
     return connection;
@@ -206,7 +223,7 @@ class QueueingDriver implements Driver {
     queueing.reset();
     if (!begun) return; // its `begin` never went out: nothing to undo
     try {
-      await queueing.client.query('rollback');
+      await queueing.send('rollback');
     } catch (error) {
       queueing.discarded = true;
       throw error;
@@ -229,6 +246,8 @@ class QueueingDriver implements Driver {
 /** Kysely's PostgreSQL dialect, with the driver above. */
 export class QueueingPostgresDialect extends PostgresDialect {
   readonly #pool: pg.Pool;
+  /** Every query sent and answered, each one a round trip, whatever it held back or carried. */
+  readonly roundTrips: RoundTrips = { total: 0 };
 
   constructor(pool: pg.Pool) {
     super({ pool });
@@ -236,6 +255,6 @@ export class QueueingPostgresDialect extends PostgresDialect {
   }
 
   override createDriver(): Driver {
-    return new QueueingDriver(this.#pool);
+    return new QueueingDriver(this.#pool, this.roundTrips);
   }
 }
