@@ -40,9 +40,9 @@ const EXTERNAL = [
 
 /**
  * Edits to dependencies' sources as they are bundled, each a `from` that must be there and its `to`:
- * - (`lazy`) `require` calls at the top of a module turned into calls on first use, for modules that are
- *   external above: @fastify/static needs glob only with `wildcard: false` (never set here), and
- *   @fastify/swagger and @fastify/swagger-ui need yaml only to serve the document as YAML;
+ * - (`lazy`) `require` calls at the top of a module turned into calls on first use, for modules
+ *   that are external above: @fastify/static needs glob only with `wildcard: false` (never set
+ *   here), and @fastify/swagger and @fastify/swagger-ui need yaml only to serve the document as YAML;
  * - `__dirname` in @fastify/swagger-ui's routes, where it serves its static assets from: its
  *   installed `lib/` folder, found at run time.
  */

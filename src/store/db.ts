@@ -26,7 +26,7 @@ export interface Store {
   url?: string;
   /** The connection pool (PostgreSQL), for metrics. */
   pool?: pg.Pool;
-  /** PostgreSQL only: queries sent through the pool and answered so far, each one a round trip. */
+  /** PostgreSQL only: queries sent through the pool so far, each one a round trip. */
   roundTrips?: () => number;
   close(): Promise<void>;
 }

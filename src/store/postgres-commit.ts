@@ -101,7 +101,7 @@ class QueueingConnection implements DatabaseConnection {
     private readonly counts: RoundTrips,
   ) {}
 
-  /** Sends one query and waits for its answer: a round trip, counted. */
+  /** Sends one query (however many statements it holds) and waits for its answer: a round trip, counted. */
   send(text: string, values?: unknown[]): Promise<pg.QueryResult | pg.QueryResult[]> {
     this.counts.total++;
     return this.client.query(text, values) as Promise<pg.QueryResult | pg.QueryResult[]>;
@@ -166,7 +166,7 @@ export function sendWithNext(connection: DatabaseConnection, write: CompiledQuer
   queueingOf(connection).held.push(withLiterals(write));
 }
 
-/** Round trips to PostgreSQL through one pool's connections (the `gatehouse_database_round_trips_total` metric). */
+/** Round trips to PostgreSQL through one pool's connections (the `gatehouse_db_round_trips_total` metric). */
 export interface RoundTrips {
   total: number;
 }
@@ -246,7 +246,7 @@ class QueueingDriver implements Driver {
 /** Kysely's PostgreSQL dialect, with the driver above. */
 export class QueueingPostgresDialect extends PostgresDialect {
   readonly #pool: pg.Pool;
-  /** Every query sent and answered, each one a round trip, whatever it held back or carried. */
+  /** Every query sent, each one a round trip, whatever statements it carried. */
   readonly roundTrips: RoundTrips = { total: 0 };
 
   constructor(pool: pg.Pool) {
