@@ -12,7 +12,7 @@ import {
   rolesByMembership,
   setMembershipRoles,
 } from '../store/memberships.js';
-import type { Executor, MembershipRow, UserRow } from '../store/schema.js';
+import type { MembershipRow } from '../store/schema.js';
 import { findUser } from '../store/users.js';
 import { audit } from './audit.js';
 import type { AuthService } from './auth.js';

@@ -66,6 +66,7 @@ it('gives an older database the migration it lacks', async () => {
 it('refuses a database that ran a migration this build does not know', async () => {
   const s = fresh();
   await migrateToLatest(s.db);
-  await sql`insert into gatehouse_migrations (name, timestamp) values ('9999_from_the_future', ${new Date().toISOString()})`.execute(s.db);
+  const now = new Date().toISOString();
+  await sql`insert into gatehouse_migrations (name, timestamp) values ('9999_from_the_future', ${now})`.execute(s.db);
   await expect(migrateToLatest(s.db)).rejects.toThrow(/cannot migrate the database: .*9999_from_the_future/);
 });
