@@ -1,5 +1,5 @@
 /** One set of migrations for both dialects, applied at start-up and by `gatehouse migrate`. */
-import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationResultSet, Migrator, PostgresAdapter, sql } from 'kysely';
 import * as initial from './migrations/0001_initial.js';
 import * as access from './migrations/0002_access.js';
 import * as identity from './migrations/0003_identity.js';
@@ -26,18 +26,26 @@ const MIGRATIONS: Record<string, Migration> = {
 const NAMES = Object.keys(MIGRATIONS).sort();
 
 /**
- * Whether the database has run exactly this build's migrations, in one query. Kysely's migrator
- * first looks the migration tables up in the catalog, which on PostgreSQL is about 30 ms of every
- * start; a database that is up to date (every start but the first after an upgrade) skips it. Any
- * other answer, or an error (no migration table yet), is left to the migrator.
+ * Whether the database has run exactly this build's migrations. Kysely's migrator first looks its
+ * tables up in the catalog, which on PostgreSQL is about 30 ms of every start; a database that is
+ * up to date (every start but the first after an upgrade) skips that. The table's existence is
+ * asked first, so a new database's first start leaves no error in PostgreSQL's log. Any other
+ * answer is left to the migrator.
  */
 async function upToDate(db: Kysely<Database>): Promise<boolean> {
+  const table = 'gatehouse_migrations';
+  const exists =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? sql<{ found: boolean }>`select to_regclass(${table}) is not null as found`
+      : sql<{ found: number }>`select count(*) as found from sqlite_master where type = 'table' and name = ${table}`;
   try {
+    if (!(await exists.execute(db)).rows[0]?.found) return false;
     const { rows } = await sql<{ n: number | string; latest: string | null }>`
       select count(*) as n, max(name) as latest from gatehouse_migrations`.execute(db);
     return Number(rows[0]?.n) === NAMES.length && rows[0]?.latest === NAMES[NAMES.length - 1];
-  } catch {
-    return false;
+  } catch (error) {
+    // The first question to the database: an unreachable one is reported as the migrator would.
+    throw new Error(`cannot migrate the database: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

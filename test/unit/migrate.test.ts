@@ -1,7 +1,8 @@
 /**
- * `migrateToLatest` (store/migrate.ts) on an in-memory SQLite store: a fresh database gets every
+ * `migrateToLatest` (store/migrate.ts) on in-memory SQLite stores: a fresh database gets every
  * migration; an up-to-date one is recognised from the migration table alone and left as it is; an
- * older one gets what it lacks; a database that ran a migration this build does not know is refused.
+ * older one gets what it lacks; a database that ran a migration this build does not know is refused,
+ * and one that cannot be reached (a PostgreSQL address nobody answers) is reported as such.
  */
 import { sql } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
@@ -69,4 +70,9 @@ it('refuses a database that ran a migration this build does not know', async () 
   const now = new Date().toISOString();
   await sql`insert into gatehouse_migrations (name, timestamp) values ('9999_from_the_future', ${now})`.execute(s.db);
   await expect(migrateToLatest(s.db)).rejects.toThrow(/cannot migrate the database: .*9999_from_the_future/);
+});
+
+it('reports a PostgreSQL server it cannot reach as the database it cannot migrate', async () => {
+  store = openStore({ dialect: 'postgres', url: 'postgres://gatehouse@127.0.0.1:1/nowhere' });
+  await expect(migrateToLatest(store.db)).rejects.toThrow(/^cannot migrate the database: .*ECONNREFUSED/);
 });
