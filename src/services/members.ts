@@ -11,9 +11,9 @@ import {
   lockMemberships,
   rolesByMembership,
   setMembershipRoles,
+  userWithRoles,
 } from '../store/memberships.js';
 import type { MembershipRow } from '../store/schema.js';
-import { findUser } from '../store/users.js';
 import { audit } from './audit.js';
 import type { AuthService } from './auth.js';
 import { type Actor, type Deps, inTransaction } from './context.js';
@@ -84,10 +84,9 @@ export class MemberService {
   async get(resource: ResourceRef, userId: string) {
     await this.auth.settle();
     const membership = await findMembership(this.deps.db, resource, userId);
-    const user = membership?.principal_kind === 'user' ? await findUser(this.deps.db, userId) : undefined;
-    if (!membership || !user) throw userNotFound(resource, userId);
-    const roles = await rolesByMembership(this.deps.db, [membership.id]);
-    return accessUserView(user, [membershipView(membership, roles.get(membership.id) ?? [])]);
+    const member = membership?.principal_kind === 'user' ? await userWithRoles(this.deps.db, userId, membership.id) : undefined;
+    if (!membership || !member) throw userNotFound(resource, userId);
+    return accessUserView(member.user, [membershipView(membership, member.roles)]);
   }
 
   /** Adds one role (idempotent: a role already held changes nothing and writes no audit event). */
@@ -141,9 +140,9 @@ export class MemberService {
       inTransaction(this.deps, async (trx) => {
         if (listLocked) await lockMemberships(trx, resource);
         const membership = await lockMembership(trx, resource, userId);
-        const user = membership?.principal_kind === 'user' ? await findUser(trx, userId) : undefined;
-        if (!membership || !user) throw notAHumanMember(resource, userId, membership);
-        const current = (await rolesByMembership(trx, [membership.id])).get(membership.id) ?? [];
+        const member = membership?.principal_kind === 'user' ? await userWithRoles(trx, userId, membership.id) : undefined;
+        if (!membership || !member) throw notAHumanMember(resource, userId, membership);
+        const { user, roles: current } = member;
         const next = [...new Set(nextOf(current))];
         ensureSomeRole(next, resource, userId);
         const added = next.filter((name) => !current.includes(name));

@@ -9,6 +9,7 @@ import type { ResourceRef } from '../model/policy.js';
 import { changes, noteChange, writeSoon } from './changes.js';
 import { compiledOnce, insertOnce } from './prepared.js';
 import type { Executor, MembershipRow, UserRow } from './schema.js';
+import { USER_COLUMNS } from './users.js';
 import { adjustCounts, bumpVersion, countNames, readCount } from './versions.js';
 
 export type { ResourceRef };
@@ -161,6 +162,28 @@ export async function rolesByMembership(db: Executor, membershipIds: readonly st
   // answers with the roles it gave, sorted the same way, without reading them back.
   for (const list of out.values()) list.sort();
   return out;
+}
+
+/**
+ * A person and the roles of one of their memberships, in one statement: what reading or changing a
+ * member needs once it has the membership (a role change, once it holds its lock: see
+ * `lockMembership`). Undefined when there is no such user. Roles sorted as `rolesByMembership` sorts them.
+ */
+export async function userWithRoles(
+  db: Executor,
+  userId: string,
+  membershipId: string,
+): Promise<{ user: UserRow; roles: string[] } | undefined> {
+  const rows = await db
+    .selectFrom('users')
+    .leftJoin('membership_roles', (join) => join.on('membership_roles.membership_id', '=', membershipId))
+    .select([...USER_COLUMNS, 'membership_roles.role_name'])
+    .where('users.id', '=', userId)
+    .execute();
+  const first = rows[0];
+  if (!first) return undefined;
+  const { role_name: _, ...user } = first;
+  return { user, roles: rows.flatMap((row) => (row.role_name === null ? [] : [row.role_name])).sort() };
 }
 
 /** Every membership of a resource (both kinds) with its roles: for project member summaries. */

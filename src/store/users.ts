@@ -2,7 +2,7 @@ import { changes, noteChange } from './changes.js';
 import type { Executor, UserRow } from './schema.js';
 
 /** Every column but the password hash, which only login reads (`findPasswordHash`). */
-const USER_COLUMNS = [
+export const USER_COLUMNS = [
   'id',
   'email',
   'display_name',
