@@ -24,6 +24,12 @@ const MIGRATIONS: Record<string, Migration> = {
 };
 
 const NAMES = Object.keys(MIGRATIONS).sort();
+const TABLE = 'gatehouse_migrations';
+
+/** An error's message, for "cannot migrate the database: …". */
+function causeOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 /**
  * Whether the database has run exactly this build's migrations. Kysely's migrator first looks its
@@ -33,19 +39,18 @@ const NAMES = Object.keys(MIGRATIONS).sort();
  * answer is left to the migrator.
  */
 async function upToDate(db: Kysely<Database>): Promise<boolean> {
-  const table = 'gatehouse_migrations';
   const exists =
     db.getExecutor().adapter instanceof PostgresAdapter
-      ? sql<{ found: boolean }>`select to_regclass(${table}) is not null as found`
-      : sql<{ found: number }>`select count(*) as found from sqlite_master where type = 'table' and name = ${table}`;
+      ? sql<{ found: boolean }>`select to_regclass(${TABLE}) is not null as found`
+      : sql<{ found: number }>`select count(*) as found from sqlite_master where type = 'table' and name = ${TABLE}`;
   try {
     if (!(await exists.execute(db)).rows[0]?.found) return false;
     const { rows } = await sql<{ n: number | string; latest: string | null }>`
-      select count(*) as n, max(name) as latest from gatehouse_migrations`.execute(db);
+      select count(*) as n, max(name) as latest from ${sql.table(TABLE)}`.execute(db);
     return Number(rows[0]?.n) === NAMES.length && rows[0]?.latest === NAMES[NAMES.length - 1];
   } catch (error) {
     // The first question to the database: an unreachable one is reported as the migrator would.
-    throw new Error(`cannot migrate the database: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`cannot migrate the database: ${causeOf(error)}`);
   }
 }
 
@@ -54,7 +59,7 @@ export function migratorOf(db: Kysely<Database>): Migrator {
   return new Migrator({
     db,
     provider: { getMigrations: async () => MIGRATIONS },
-    migrationTableName: 'gatehouse_migrations',
+    migrationTableName: TABLE,
     migrationLockTableName: 'gatehouse_migrations_lock',
     // The names sort by their fixed-width number. Kysely's default, `localeCompare`, would load
     // ICU's collator on every start for that (about 10 ms).
@@ -67,7 +72,7 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
   const result = await migratorOf(db).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
-    const cause = result.error instanceof Error ? result.error.message : String(result.error);
+    const cause = causeOf(result.error);
     // No failed migration means the migrator never got to run one: usually the database is unreachable.
     throw new Error(failed ? `migration ${failed.migrationName} failed: ${cause}` : `cannot migrate the database: ${cause}`);
   }
