@@ -284,6 +284,20 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
     : route.params;
 
   const absentBody = (route.body as { default?: unknown } | undefined)?.default;
+  /** What the handler returned, sent: a pre-rendered body as its bytes (gzip when asked), JSON otherwise. */
+  const answer = (request: FastifyRequest, reply: FastifyReply, result: unknown): unknown => {
+    if (status === 204) return reply.send();
+    if (result instanceof JsonText) {
+      checkText?.(JSON.parse(result.bytes.toString('utf8')));
+      reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
+      if (result.bytes.length >= 1024 && acceptsGzip(request.headers['accept-encoding'])) {
+        return reply.header('content-encoding', 'gzip').send(gzipped(result));
+      }
+      return reply.send(result.bytes);
+    }
+    // Fastify sends what a handler returns; a handler that returned nothing without answering gets an empty body.
+    return result === undefined && !reply.sent ? reply.send() : result;
+  };
   app.route({
     method: route.method,
     url,
@@ -318,10 +332,11 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
         }
       : {}),
     ...(hooks.preHandler ? { preHandler: hooks.preHandler } : {}),
-    handler: async (request, reply) => {
+    // Not an async function: a handler that answers at once (a warm read) is sent without a promise.
+    handler: (request, reply) => {
       const state = request.gatehouse;
       reply.code(status);
-      const result = await route.handler({
+      const result = route.handler({
         params: request.params,
         query: request.query,
         body: request.body,
@@ -339,16 +354,7 @@ function registerRoute(app: FastifyInstance, route: AnyRoute, services: Services
         services,
         reply,
       });
-      if (status === 204) return reply.send();
-      if (result instanceof JsonText) {
-        checkText?.(JSON.parse(result.bytes.toString('utf8')));
-        reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
-        if (result.bytes.length >= 1024 && acceptsGzip(request.headers['accept-encoding'])) {
-          return reply.header('content-encoding', 'gzip').send(gzipped(result));
-        }
-        return reply.send(result.bytes);
-      }
-      return result;
+      return result instanceof Promise ? result.then((value) => answer(request, reply, value)) : answer(request, reply, result);
     },
   });
 }

@@ -26,6 +26,7 @@ import { normalizeResourceType } from '../model/permissions.js';
 import type { Access, ResourceRef, RoutePolicy } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
 import { type ApiVersion, parseApiVersion } from '../model/versions.js';
+import type { Authorization } from '../services/auth.js';
 import type { Services } from '../services/index.js';
 import { CSRF_HEADER, SANITY_SESSION_COOKIE, SESSION_COOKIE } from './cookies.js';
 import { versionProblem } from './errors.js';
@@ -186,6 +187,20 @@ function apiVersion(known: Map<string, ApiVersion>, segment: string, now: number
   return version;
 }
 
+/** Fills the request's state from its authorization; returns the refusal to raise now, if any. */
+function applyAuthorization(state: RequestState, reply: FastifyReply, result: Authorization): Error | undefined {
+  if (result.rateLimit) setRateLimitHeaders(reply, result.rateLimit);
+  if (result.problem) return result.problem;
+  state.principal = result.principal;
+  state.refusal = result.refusal;
+  if (!result.refusal) {
+    state.resource = result.resource;
+    state.access = result.access;
+    state.permission = result.permission;
+  }
+  return undefined;
+}
+
 export function authorizationHooks(route: AnyRoute, services: Services) {
   const versioned = route.versioned !== false;
   const cookies = readsSessionCookie(route.path);
@@ -202,9 +217,9 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
    * Everything about the caller, in one call into the services: credential (bearer first, then the
    * cookie), failure limits and counting, CSRF, the principal decision, and the access and decision
    * on the route's resource. A refusal on the resource waits for the preHandler, so a request with
-   * invalid input still gets its 400 first.
+   * invalid input still gets its 400 first. A plain callback: a warm request needs no promise.
    */
-  async function onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  function onRequest(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
     const state: RequestState = {
       principal: null,
       version: null,
@@ -226,7 +241,7 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
       source === undefined
         ? undefined
         : resourceFromParams(source, params, source === 'project' && !params.projectId ? projectContextOf(request) : null);
-    const result = await services.auth.authorize({
+    const authorization = services.auth.authorize({
       token,
       viaCookie,
       ip: request.ip,
@@ -235,15 +250,20 @@ export function authorizationHooks(route: AnyRoute, services: Services) {
       policy: route.policy,
       resource,
     });
-    if (result.rateLimit) setRateLimitHeaders(reply, result.rateLimit);
-    if (result.problem) throw result.problem;
-    state.principal = result.principal;
-    state.refusal = result.refusal;
-    if (!result.refusal) {
-      state.resource = result.resource;
-      state.access = result.access;
-      state.permission = result.permission;
+    // Warm: answered at once, and a throw reaches Fastify's hook runner. Otherwise once read.
+    if (!(authorization instanceof Promise)) {
+      done(applyAuthorization(state, reply, authorization));
+      return;
     }
+    authorization.then((result) => {
+      let error: Error | undefined;
+      try {
+        error = applyAuthorization(state, reply, result);
+      } catch (thrown) {
+        error = thrown as Error;
+      }
+      done(error);
+    }, done);
   }
 
   /**

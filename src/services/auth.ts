@@ -11,6 +11,7 @@
 import { hash } from 'node:crypto';
 import { Problem } from '../model/errors.js';
 import { ID_REGEX } from '../model/ids.js';
+import { andThen, type MaybePromise } from '../model/maybe-promise.js';
 import type { ResourceType } from '../model/permissions.js';
 import { type Access, decidePrincipal, decideResource, type ResourceRef, type RoutePolicy } from '../model/policy.js';
 import type { Principal } from '../model/principals.js';
@@ -169,8 +170,10 @@ export class AuthService {
    * then the access on the route's resource and the resource decision. Failed authentications are
    * counted here and nowhere else. Never throws for a refusal: the HTTP layer raises `problem`
    * at once and `refusal` once the input is valid, so input errors keep their precedence.
+   * The answer is immediate when the credential and the access are in memory (the warm path), and a
+   * promise only when something has to be read.
    */
-  async authorize(request: AuthorizeRequest): Promise<Authorization> {
+  authorize(request: AuthorizeRequest): MaybePromise<Authorization> {
     const result: Authorization = {
       principal: null,
       resource: request.resource,
@@ -179,39 +182,56 @@ export class AuthService {
       refusal: null,
       rateLimit: null,
     };
-    if (request.token !== null) {
-      const failures = this.failures;
+    if (request.token === null) return this.decide(request, result);
+    try {
+      this.failures?.checkToken(request.ip);
+    } catch (error) {
+      result.problem = error as Problem;
+      return result;
+    }
+    let principal: MaybePromise<Principal>;
+    try {
+      principal = this.principalOf(request.token, request.ip);
+    } catch (error) {
+      return this.refuseCredential(request, result, error);
+    }
+    return principal instanceof Promise
+      ? principal.then(
+          (found) => this.authenticated(request, result, found),
+          (error: unknown) => this.refuseCredential(request, result, error),
+        )
+      : this.authenticated(request, result, principal);
+  }
+
+  /** A presented credential that does not work: the problem, and how many more failures the client's address may have. */
+  private refuseCredential(request: AuthorizeRequest, result: Authorization, error: unknown): Authorization {
+    result.rateLimit = this.failures?.tokenWindow(request.ip) ?? null;
+    if (!(error instanceof Problem)) throw error;
+    result.problem = error;
+    return result;
+  }
+
+  private authenticated(request: AuthorizeRequest, result: Authorization, principal: Principal): MaybePromise<Authorization> {
+    if (request.viaCookie && principal.kind !== 'user') {
+      this.failures?.recordTokenFailure(request.ip);
+      return this.refuseCredential(request, result, cookieNotPersonal());
+    }
+    result.principal = principal;
+    result.rateLimit = this.failures?.tokenWindow(request.ip) ?? null;
+    if (request.viaCookie && request.unsafe && request.csrf) {
       try {
-        failures?.checkToken(request.ip);
+        request.csrf(principal.tokenId);
       } catch (error) {
-        result.problem = error as Problem;
-        return result;
-      }
-      try {
-        const principal = await this.authenticate(request.token, request.ip);
-        if (request.viaCookie && principal.kind !== 'user') {
-          failures?.recordTokenFailure(request.ip);
-          throw cookieNotPersonal();
-        }
-        result.principal = principal;
-      } catch (error) {
-        // The client learns how many more failures its address may have before it must wait.
-        result.rateLimit = failures?.tokenWindow(request.ip) ?? null;
         if (!(error instanceof Problem)) throw error;
         result.problem = error;
         return result;
       }
-      result.rateLimit = failures?.tokenWindow(request.ip) ?? null;
-      if (request.viaCookie && request.unsafe && request.csrf) {
-        try {
-          request.csrf(result.principal.tokenId);
-        } catch (error) {
-          if (!(error instanceof Problem)) throw error;
-          result.problem = error;
-          return result;
-        }
-      }
     }
+    return this.decide(request, result);
+  }
+
+  /** The route's principal decision, then the access on its resource and the resource decision. */
+  private decide(request: AuthorizeRequest, result: Authorization): MaybePromise<Authorization> {
     const { policy, resource } = request;
     const first = decidePrincipal(policy, result.principal, resource);
     if (!first.allowed) {
@@ -222,14 +242,16 @@ export class AuthService {
     const withPolicy = policy.managesAccess === true && result.principal?.kind === 'robot';
     // The path is not validated yet: an id the route's schema will refuse (400 before the refusal is
     // raised) is never looked up.
-    const access = resource && ID_REGEX.test(resource.id) ? await this.accessOf(result.principal, resource, withPolicy) : null;
-    const second = decideResource(policy, result.principal, resource, access);
-    if (!second.allowed) result.refusal = second.problem;
-    else {
-      result.access = access;
-      result.permission = second.permission;
-    }
-    return result;
+    const access = resource && ID_REGEX.test(resource.id) ? this.accessOf(result.principal, resource, withPolicy) : null;
+    return andThen(access, (held) => {
+      const second = decideResource(policy, result.principal, resource, held);
+      if (!second.allowed) result.refusal = second.problem;
+      else {
+        result.access = held;
+        result.permission = second.permission;
+      }
+      return result;
+    });
   }
 
   /**
@@ -237,48 +259,68 @@ export class AuthService {
    * counts as a failed authentication of the client's address.
    */
   async authenticate(token: string, ip: string | null): Promise<Principal> {
-    try {
-      return await this.resolve(token, ip);
-    } catch (error) {
+    return this.principalOf(token, ip);
+  }
+
+  /** `authenticate`, at once for a token in memory; throws (or rejects with) the 401. */
+  private principalOf(token: string, ip: string | null): MaybePromise<Principal> {
+    const counted = (error: unknown): never => {
       if (error instanceof Problem && error.status === 401) this.failures?.recordTokenFailure(ip);
       throw error;
+    };
+    try {
+      const principal = this.resolve(token, ip);
+      return principal instanceof Promise ? principal.catch(counted) : principal;
+    } catch (error) {
+      return counted(error);
     }
   }
 
-  private async resolve(token: string, ip: string | null): Promise<Principal> {
+  private resolve(token: string, ip: string | null): MaybePromise<Principal> {
     const key = credentialKey(token);
-    let entry = this.cache.getCredential(key);
-    if (entry === undefined) {
-      const parsed = parseToken(token);
-      if (!parsed.ok) {
-        throw sessionNotFound('invalid_token', `This is not a Gatehouse token: ${parsed.problem}.`);
-      }
-      const epoch = this.cache.epoch;
-      // One lookup per server key, newest first: old keys keep verifying tokens issued before a rotation.
-      let row: CredentialRow | undefined;
-      for (const serverKey of this.deps.keys) {
-        const digest = digestToken(token, serverKey);
-        const [found] = await findCredential(this.deps.db, digest);
-        // Found by digest equality already; the constant-time comparison is belt and braces (R5).
-        if (found && digestsEqual(digest, found.digest)) {
-          row = found;
-          break;
-        }
-      }
-      if (!row) {
-        throw sessionNotFound('invalid_token', 'No such token: it was never issued by this server, or its database was reset.');
-      }
-      entry = entryOf(row);
-      this.cache.setCredential(key, entry, epoch);
+    const entry = this.cache.getCredential(key);
+    return entry === undefined ? this.loadCredential(token, key).then((loaded) => this.use(loaded, ip)) : this.use(entry, ip);
+  }
+
+  private async loadCredential(token: string, key: string): Promise<CredentialEntry> {
+    const parsed = parseToken(token);
+    if (!parsed.ok) {
+      throw sessionNotFound('invalid_token', `This is not a Gatehouse token: ${parsed.problem}.`);
     }
+    const epoch = this.cache.epoch;
+    // One lookup per server key, newest first: old keys keep verifying tokens issued before a rotation.
+    let row: CredentialRow | undefined;
+    for (const serverKey of this.deps.keys) {
+      const digest = digestToken(token, serverKey);
+      const [found] = await findCredential(this.deps.db, digest);
+      // Found by digest equality already; the constant-time comparison is belt and braces (R5).
+      if (found && digestsEqual(digest, found.digest)) {
+        row = found;
+        break;
+      }
+    }
+    if (!row) {
+      throw sessionNotFound('invalid_token', 'No such token: it was never issued by this server, or its database was reset.');
+    }
+    const entry = entryOf(row);
+    this.cache.setCredential(key, entry, epoch);
+    return entry;
+  }
+
+  /** The principal of a credential that works now, or the 401 that says why it does not. */
+  private use(entry: CredentialEntry, ip: string | null): MaybePromise<Principal> {
     const now = this.deps.now().getTime();
     const problem = credentialProblem(entry, now);
     if (problem) throw problem;
     // The inactivity limit compares with the latest use this node knows of, before it moves to now.
-    // Only a token that looks idle from here costs an await and a database read (confirmIdle).
+    // Only a token that looks idle from here waits for a database read (confirmIdle).
     if (idleTokenProblem(entry.row.kind, lastActiveOf(entry), now, this.deps.identity.tokenIdleTimeoutMinutes)) {
-      await this.confirmIdle(entry, now);
+      return this.confirmIdle(entry, now).then(() => this.used(entry, ip, now));
     }
+    return this.used(entry, ip, now);
+  }
+
+  private used(entry: CredentialEntry, ip: string | null, now: number): Principal {
     const principal = entry.principal as Principal;
     // `lastUsedAt` is written at most once per interval per token (and per node): noted here,
     // written in the background.
@@ -340,7 +382,7 @@ export class AuthService {
    * `withPolicy` also loads the governing organization's policy (for `managesAccess` routes);
    * `seen` notes the membership's `lastSeenAt` (false for reads that are not a use of the resource).
    */
-  async accessOf(principal: Principal | null, resource: ResourceRef, withPolicy = false, seen = true): Promise<Access | null> {
+  accessOf(principal: Principal | null, resource: ResourceRef, withPolicy = false, seen = true): MaybePromise<Access | null> {
     if (!principal) return null;
     // A robot belongs to exactly one resource, and an organization robot may reach the organization's
     // projects: anything else is out of reach without a lookup.
@@ -352,12 +394,16 @@ export class AuthService {
       return null;
     }
     const key = AuthCache.accessKey(principal.id, resource.type, resource.id);
-    let entry = this.cache.getAccess(key);
-    if (entry === undefined) {
-      const epoch = this.cache.epoch;
-      entry = await this.loadAccess(principal, resource);
-      this.cache.setAccess(key, principal.id, resource.type, resource.id, entry, epoch);
-    }
+    const entry = this.cache.getAccess(key);
+    if (entry !== undefined) return this.accessFrom(entry, resource, withPolicy, seen);
+    const epoch = this.cache.epoch;
+    return this.loadAccess(principal, resource).then((loaded) => {
+      this.cache.setAccess(key, principal.id, resource.type, resource.id, loaded, epoch);
+      return this.accessFrom(loaded, resource, withPolicy, seen);
+    });
+  }
+
+  private accessFrom(entry: AccessEntry, resource: ResourceRef, withPolicy: boolean, seen: boolean): MaybePromise<Access | null> {
     const membership = entry.membership;
     if (seen && membership) {
       const now = this.deps.now().getTime();
@@ -368,11 +414,12 @@ export class AuthService {
     }
     const access = entry.access;
     if (!access || !withPolicy) return access;
-    if (entry.policy === undefined) {
-      const org = await governingOrganization(this.deps.db, resource);
+    const withOrganization = () => (entry.policy ? { ...access, organizationPolicy: entry.policy } : access);
+    if (entry.policy !== undefined) return withOrganization();
+    return governingOrganization(this.deps.db, resource).then((org) => {
       entry.policy = org ? { organizationId: org.id, robotsMayManageMembers: org.robots_may_manage_members !== 0 } : null;
-    }
-    return entry.policy ? { ...access, organizationPolicy: entry.policy } : access;
+      return withOrganization();
+    });
   }
 
   private async loadAccess(principal: Principal, resource: ResourceRef): Promise<AccessEntry> {

@@ -67,6 +67,12 @@ export interface RoleSummary {
 /** Looks up the summary of a role held on one resource of the type the lookup was made for. */
 export type RoleSummaries = (resourceId: string, name: string) => RoleSummary;
 
+/** The summary of a built-in role, from the model; undefined for any other name. */
+export function builtInSummary(resourceType: ResourceType, name: string): RoleSummary | undefined {
+  const builtIn = builtInRole(resourceType, name);
+  return builtIn ? { name, title: builtIn.title, description: builtIn.description } : undefined;
+}
+
 /**
  * Role summaries for roles held on the given resources: a built-in role's title from the model, a
  * custom role's from its resource, in one query for all of them. A name that resolves to neither
@@ -84,8 +90,8 @@ export async function roleSummaries(
     ]),
   );
   return (resourceId, name) => {
-    const builtIn = builtInRole(resourceType, name);
-    if (builtIn) return { name, title: builtIn.title, description: builtIn.description };
+    const builtIn = builtInSummary(resourceType, name);
+    if (builtIn) return builtIn;
     const row = custom.get(`${resourceId}\u0000${name}`);
     return { name, title: row?.title ?? name, description: row?.description ?? '' };
   };

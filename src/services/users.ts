@@ -6,16 +6,28 @@
  * robot's label as `displayName` and `isRobot: true` (docs/concepts.md, "Ids").
  */
 import { problems } from '../model/errors.js';
+import { andThen, type MaybePromise } from '../model/maybe-promise.js';
 import type { Principal } from '../model/principals.js';
 import { builtInRole } from '../model/roles.js';
 import { findRobots } from '../store/robots.js';
 import { findUser, findUsers, visiblePrincipals } from '../store/users.js';
 import type { AuthService } from './auth.js';
 import type { Deps } from './context.js';
-import { roleSummaries } from './role-catalog.js';
+import { builtInSummary, type RoleSummary, roleSummaries } from './role-catalog.js';
 import { robotUserView, sanityUserView } from './views.js';
 
 export const MAX_USER_IDS = 100;
+
+/** `/users/me`: Sanity's shape of the caller, with its roles in the project context. */
+export interface MeView {
+  id: string;
+  name: string;
+  email: string;
+  profileImage: string | null;
+  provider: string;
+  role: string;
+  roles: RoleSummary[];
+}
 
 export class UserService {
   constructor(
@@ -25,21 +37,32 @@ export class UserService {
 
   /**
    * The caller; with a project context, its roles on that project (none if not a member). Both
-   * come from the authorization cache: the roles are those of the caller's access there.
+   * come from the authorization cache: the roles are those of the caller's access there. Answered
+   * at once when the caller's access is in memory and its roles are built-in.
    */
-  async me(principal: Principal | null, projectId: string | null) {
+  me(principal: Principal | null, projectId: string | null): MaybePromise<MeView | Record<string, never>> {
     if (!principal) return {};
     // A robot without an explicit context speaks for the project it belongs to.
-    if (projectId === null && principal.kind === 'robot' && principal.resourceType === 'project') {
-      projectId = principal.resourceId;
-    }
-    const access = projectId ? await this.auth.accessOf(principal, { type: 'project', id: projectId }, false, false) : null;
-    const roleNames = access?.roleNames ?? [];
-    // Built-in titles come from the model; only a custom role's title needs a read.
-    const custom = projectId !== null && roleNames.some((name) => !builtInRole('project', name));
-    const summaries = await roleSummaries(this.deps.db, 'project', custom && projectId ? [projectId] : []);
-    const roles = projectId ? roleNames.map((name) => summaries(projectId, name)) : [];
-    const role = roleNames[0] ?? '';
+    const context =
+      projectId === null && principal.kind === 'robot' && principal.resourceType === 'project' ? principal.resourceId : projectId;
+    if (context === null) return this.meView(principal, []);
+    const access = this.auth.accessOf(principal, { type: 'project', id: context }, false, false);
+    return andThen(access, (held) => {
+      const roleNames = held?.roleNames ?? [];
+      // Built-in titles come from the model; only a custom role's title needs a read.
+      const builtIn = roleNames.map((name) => builtInSummary('project', name));
+      if (builtIn.every((summary) => summary !== undefined)) return this.meView(principal, builtIn);
+      return roleSummaries(this.deps.db, 'project', [context]).then((summaries) =>
+        this.meView(
+          principal,
+          roleNames.map((name) => summaries(context, name)),
+        ),
+      );
+    });
+  }
+
+  private meView(principal: Principal, roles: RoleSummary[]): MaybePromise<MeView> {
+    const role = roles[0]?.name ?? '';
     if (principal.kind === 'robot') {
       return { id: principal.id, name: principal.label, email: '', profileImage: null, provider: 'sanity-token', role, roles };
     }
@@ -55,17 +78,18 @@ export class UserService {
         roles,
       };
     }
-    const user = await findUser(this.deps.db, principal.id);
-    if (!user) throw problems.notFound('User not found');
-    return {
-      id: user.id,
-      name: user.display_name,
-      email: user.email,
-      profileImage: user.image_url,
-      provider: user.provider,
-      role,
-      roles,
-    };
+    return findUser(this.deps.db, principal.id).then((user) => {
+      if (!user) throw problems.notFound('User not found');
+      return {
+        id: user.id,
+        name: user.display_name,
+        email: user.email,
+        profileImage: user.image_url,
+        provider: user.provider,
+        role,
+        roles,
+      };
+    });
   }
 
   /**
