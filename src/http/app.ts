@@ -23,7 +23,7 @@ import type { Services } from '../services/index.js';
 import { JsonText } from '../services/page-cache.js';
 import { authorizationHooks } from './auth.js';
 import { registerConsole } from './console.js';
-import { registerCors } from './cors.js';
+import { corsHooks, registerPreflight } from './cors.js';
 import { docsPageOptions } from './docs-page.js';
 import {
   checkContentEncoding,
@@ -40,7 +40,7 @@ import { lazyChildLogger } from './request-logger.js';
 import type { AnyRoute } from './route.js';
 import { routes as defaultRoutes } from './routes/index.js';
 import { ErrorBody } from './schemas.js';
-import { registerSecurityHeaders } from './security-headers.js';
+import { addSecurityHeaders } from './security-headers.js';
 import { convertTextValue, documentListParameters, normalizeQuery } from './text-values.js';
 import './formats.js';
 
@@ -137,19 +137,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler(notFoundHandler);
   app.decorateRequest('gatehouse', null as never);
 
-  // Plain callbacks rather than async functions where there is nothing to wait for: no promise per request.
+  // CORS: the project's allowed origins, on every request with an Origin in a project context.
+  app.decorateRequest('corsVary', false);
+  const cors = corsHooks(options.services);
+  // One hook per phase for every request, as plain callbacks (no promise when nothing is awaited).
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('traceparent', traceparentFor(request.id));
     checkRequestFraming(request);
     checkContentEncoding(request);
-    done();
+    cors.checkOrigin(request, reply, done);
   });
-  registerSecurityHeaders(app);
+  app.addHook('onSend', (request, reply, payload, done) => {
+    addSecurityHeaders(request, reply);
+    cors.varyOnOrigin(request, reply);
+    done(null, payload);
+  });
   const observe = options.observe;
   if (observe) app.addHook('onResponse', async (request, reply) => observe(request, reply));
-  // CORS: the project's allowed origins, on every request with an Origin in a project context.
-  app.decorateRequest('corsVary', false);
-  registerCors(app, options.services);
+  registerPreflight(app, options.services);
 
   await app.register(swagger, {
     openapi: {

@@ -80,38 +80,49 @@ function allow(request: FastifyRequest, reply: FastifyReply, origin: string, wit
   request.corsVary = true;
 }
 
-export function registerCors(app: FastifyInstance, services: Services): void {
-  // Plain callbacks, not async functions: most requests carry no Origin and need no promise.
-  app.addHook('onRequest', (request, reply, done) => {
-    const origin = request.headers.origin;
-    if (typeof origin !== 'string' || request.method === 'OPTIONS') return done();
-    if (CHECK_PATH.test(pathOf(request))) {
-      // Readable by any page: it only says whether that page's origin is allowed.
-      allow(request, reply, origin, false);
-      return done();
-    }
-    if (sameOrigin(request, origin, services)) return done();
-    const projectId = projectOfRequest(request);
-    if (!projectId) return done();
-    services.cors.decide(projectId, origin).then((decision) => {
-      if (!decision.allowed) return done(corsOriginNotAllowed(origin, projectId));
-      allow(request, reply, origin, decision.withCredentials);
-      done();
-    }, done);
-  });
+/** The per-request halves of CORS, which http/app.ts runs in its one `onRequest` and one `onSend` hook. */
+export interface CorsHooks {
+  /** Decides a request with an `Origin` in a project context; refuses it (403) when not allowed. */
+  checkOrigin(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void;
+  /** `Vary: Origin` on a response whose CORS headers depend on it. */
+  varyOnOrigin(request: FastifyRequest, reply: FastifyReply): void;
+}
 
-  // Vary is merged, not replaced: other code sets `Vary: accept-encoding`.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (request.corsVary) {
+/** The CORS decision of every request that is not a preflight. */
+export function corsHooks(services: Services): CorsHooks {
+  return {
+    // A plain callback, not an async function: most requests carry no Origin and need no promise.
+    checkOrigin(request, reply, done) {
+      const origin = request.headers.origin;
+      if (typeof origin !== 'string' || request.method === 'OPTIONS') return done();
+      if (CHECK_PATH.test(pathOf(request))) {
+        // Readable by any page: it only says whether that page's origin is allowed.
+        allow(request, reply, origin, false);
+        return done();
+      }
+      if (sameOrigin(request, origin, services)) return done();
+      const projectId = projectOfRequest(request);
+      if (!projectId) return done();
+      services.cors.decide(projectId, origin).then((decision) => {
+        if (!decision.allowed) return done(corsOriginNotAllowed(origin, projectId));
+        allow(request, reply, origin, decision.withCredentials);
+        done();
+      }, done);
+    },
+    // Vary is merged, not replaced: other code sets `Vary: accept-encoding`.
+    varyOnOrigin(request, reply) {
+      if (!request.corsVary) return;
       const vary = reply.getHeader('vary');
       const list = (Array.isArray(vary) ? vary.join(', ') : String(vary ?? '')).split(',').map((v) => v.trim());
       if (!list.some((v) => v.toLowerCase() === 'origin')) {
         reply.header('vary', [...list.filter((v) => v !== ''), 'Origin'].join(', '));
       }
-    }
-    done(null, payload);
-  });
+    },
+  };
+}
 
+/** The preflight route: `OPTIONS` on any path. */
+export function registerPreflight(app: FastifyInstance, services: Services): void {
   app.route({
     method: 'OPTIONS',
     url: '*',

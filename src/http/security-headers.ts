@@ -11,7 +11,7 @@
  * header a route already set is never replaced here. Answers written straight to the socket before
  * Fastify sees a request (http/errors.ts#clientErrorHandler) carry `nosniff` themselves.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Where the interactive reference lives (@fastify/swagger-ui's `routePrefix`). */
 export const DOCS_PREFIX = '/docs';
@@ -52,13 +52,12 @@ function isDocs(url: string): boolean {
   return url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`) || url.startsWith(`${DOCS_PREFIX}?`);
 }
 
-/** Adds the headers to every reply of `app` (and of the plugins registered after this call). */
-export function registerSecurityHeaders(app: FastifyInstance): void {
-  const docs = { ...BASELINE_HEADERS, ...DOCS_HEADERS };
-  app.addHook('onSend', (request, reply, payload, done) => {
-    for (const [name, value] of Object.entries(isDocs(request.url) ? docs : BASELINE_HEADERS)) {
-      if (!reply.hasHeader(name)) reply.header(name, value);
-    }
-    done(null, payload);
-  });
+const BASELINE = Object.entries(BASELINE_HEADERS);
+const DOCS = Object.entries({ ...BASELINE_HEADERS, ...DOCS_HEADERS });
+
+/** Adds the headers a reply must carry and does not yet (http/app.ts calls it in its one `onSend` hook). */
+export function addSecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  for (const [name, value] of isDocs(request.url) ? DOCS : BASELINE) {
+    if (!reply.hasHeader(name)) reply.header(name, value);
+  }
 }
