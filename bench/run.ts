@@ -12,8 +12,9 @@
  * - Every scenario measurement is paired with a baseline measurement next to it, in rounds whose
  *   order alternates ([baseline, scenario], then [scenario, baseline]); the ratio is computed per
  *   round and the reported figures are medians over rounds. Absolute req/s on a shared VM drift by
- *   up to 2× between minutes; the ratio to a baseline measured seconds apart drifts far less.
- * - Every measurement is preceded by a warm-up on the same server; responses must all be 2xx.
+ *   up to 2× between minutes, and within one: many short pairs (9 rounds of 2 s) give a slowdown
+ *   that lasts a few seconds fewer pairs to spoil than a few long ones, and the median drops them.
+ * - Every server and scenario is warmed up before the first round; responses must all be 2xx.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -38,11 +39,12 @@ const API_VERSION = 'v2025-01-09';
 
 const HELP = `Usage: npm run bench -- [options]
 
-  --duration <s>      whole seconds per measurement (default 5; quick 1)
-  --warmup <s>        whole warm-up seconds before each measurement (default 1; quick 0: only the
-                      initial warm-up of every server and scenario)
+  --duration <s>      whole seconds per measurement (default 2; quick 1)
+  --warmup <s>        whole warm-up seconds before each measurement (default 0: only the initial
+                      warm-up of every server and scenario)
+  --write-duration <s> whole seconds per write scenario (default 5; quick 1)
   --connections <n>   concurrent connections (default 50)
-  --rounds <n>        rounds of [baseline, scenario] pairs (default 3; quick 1)
+  --rounds <n>        rounds of [baseline, scenario] pairs (default 9; quick 1)
   --members <n>       human members to seed besides the administrator (default 10000)
   --scenarios <list>  comma-separated subset of: list-users, list-users-gzip, users-me, check, page-from-memory,
                       page-bytes-from-memory (default all; list-users-gzip sends accept-encoding: gzip, as
@@ -68,6 +70,7 @@ const { values: flags } = parseArgs({
   options: {
     duration: { type: 'string' },
     warmup: { type: 'string' },
+    'write-duration': { type: 'string' },
     connections: { type: 'string' },
     rounds: { type: 'string' },
     members: { type: 'string' },
@@ -109,11 +112,12 @@ function fail(message: string): never {
 const quick = flags.quick === true;
 const params = {
   quick,
-  durationS: numberFlag('duration', flags.duration, quick ? 1 : 5, { integer: true, min: 1 }),
-  warmupS: numberFlag('warmup', flags.warmup, quick ? 0 : 1, { integer: true }),
+  durationS: numberFlag('duration', flags.duration, quick ? 1 : 2, { integer: true, min: 1 }),
+  warmupS: numberFlag('warmup', flags.warmup, 0, { integer: true }),
+  writeDurationS: numberFlag('write-duration', flags['write-duration'], quick ? 1 : 5, { integer: true, min: 1 }),
   initialWarmupS: quick ? 1 : 3,
   connections: numberFlag('connections', flags.connections, 50, { integer: true, min: 1 }),
-  rounds: numberFlag('rounds', flags.rounds, quick ? 1 : 3, { integer: true, min: 1 }),
+  rounds: numberFlag('rounds', flags.rounds, quick ? 1 : 9, { integer: true, min: 1 }),
   members: numberFlag('members', flags.members, 10_000, { integer: true, min: 50 }),
   writers: numberFlag('writers', flags.writers, 8, { integer: true }),
   pageLimit: 50,
@@ -725,14 +729,14 @@ async function main(): Promise<void> {
     let writes: WriteResult[] = [];
     let audit: { verified: number; intact: boolean } | null = null;
     if (params.writers > 0) {
-      log(`bench: write scenarios, ${params.writers} concurrent writers × ${params.durationS} s each`);
+      log(`bench: write scenarios, ${params.writers} concurrent writers × ${params.writeDurationS} s each`);
       const writesInput: WritesInput = {
         url: gatehouse.url,
         token: seeded.adminToken,
         projectId: seeded.projectId,
         memberIds: seeded.firstMemberIds.slice(0, params.writers),
         writers: params.writers,
-        durationS: params.durationS,
+        durationS: params.writeDurationS,
         scenarios: ['create-robot', 'change-roles', 'add-cors-origin'],
       };
       const child = spawnNode('bench/writes.ts', LOAD_CPU, {
@@ -888,6 +892,7 @@ async function main(): Promise<void> {
         pageLimit: params.pageLimit,
         durationS: params.durationS,
         warmupS: params.warmupS,
+        writeDurationS: params.writeDurationS,
         initialWarmupS: params.initialWarmupS,
         connections: params.connections,
         rounds: params.rounds,
