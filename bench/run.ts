@@ -910,6 +910,9 @@ async function main(): Promise<void> {
         p99Ms: median(allBaselines.map((b) => b.p99Ms)),
         serverCpu: median(allBaselines.map((b) => b.serverCpu)),
         serverCpuUsPerReq: median(allBaselines.map((b) => b.serverCpuUsPerReq)),
+        // How fast the machine was across the run: the same hello-world's cost, slowest and quickest round.
+        serverCpuUsPerReqMin: Math.min(...allBaselines.map((b) => b.serverCpuUsPerReq)),
+        serverCpuUsPerReqMax: Math.max(...allBaselines.map((b) => b.serverCpuUsPerReq)),
         responseBytes: responseBytes.baseline ?? null,
       },
       scenarios: scenarioResults,
@@ -997,6 +1000,18 @@ async function main(): Promise<void> {
         [false, true, true, true, true, true, false, true, true, true, true],
       ),
     );
+    const speed = results.baseline;
+    print();
+    print(
+      `machine speed: hello-world cost ${fmt.us(speed.serverCpuUsPerReqMin)} to ${fmt.us(speed.serverCpuUsPerReqMax)} µs of server CPU per request ` +
+        `across the rounds (median ${fmt.us(speed.serverCpuUsPerReq)})`,
+    );
+    if (speed.serverCpuUsPerReqMax > 1.5 * speed.serverCpuUsPerReqMin) {
+      print(
+        'warning: the machine ran at different speeds during this run (more than 1.5× between rounds): ratios measured on a slow ' +
+          'machine differ from those on a quick one, so compare runs whose hello-world cost is alike.',
+      );
+    }
     const otherCpu = median(scenarioResults.map((s) => s.otherCpu));
     if (otherCpu > 0.25) {
       print();
