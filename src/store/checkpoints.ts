@@ -73,6 +73,13 @@ export class Checkpointer {
   private timer: NodeJS.Timeout | null = null;
   private lastAt = Number.NEGATIVE_INFINITY;
   private waiters: Array<(result: CheckpointResult | null) => void> = [];
+  /** A commit landed while the worker was checkpointing: one more checkpoint once it is done. */
+  private again = false;
+  /** Whether the worker is checkpointing right now (for tests and operators). */
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
   /** Checkpoints the worker has run, and the last one's report (for tests and operators). */
   completed = 0;
   last: CheckpointResult | null = null;
@@ -87,8 +94,12 @@ export class Checkpointer {
     private readonly finish: () => void,
   ) {}
 
-  /** After a commit: a checkpoint soon, unless one is already on its way. */
+  /**
+   * After a commit: a checkpoint soon, unless one is already on its way. A checkpoint that is
+   * running may have started before this commit and not copy it, so another one follows it.
+   */
   nudge(): void {
+    if (this.state === 'running') this.again = true;
     if (this.state !== 'idle') return;
     this.state = 'scheduled';
     const wait = Math.max(0, this.lastAt + CHECKPOINT_INTERVAL_MS - performance.now());
@@ -152,6 +163,10 @@ export class Checkpointer {
       }
       if (this.state === 'running') this.state = 'idle';
       for (const waiter of this.waiters.splice(0)) waiter(message.result ?? null);
+      if (this.again) {
+        this.again = false;
+        this.nudge();
+      }
     });
     // The worker could not open the database, or died: the writer checkpoints on its own, as by default.
     worker.on('error', () => this.stop());

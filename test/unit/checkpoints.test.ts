@@ -92,13 +92,30 @@ describe('checkpoints on a worker thread', () => {
   it('a long log is copied and starts over instead of growing', async () => {
     const checkpointer = store.checkpointer;
     if (!checkpointer) throw new Error('a store on a file has a checkpointer');
-    const next = checkpointer.next();
-    for (let i = 0; i < 6; i++) await write(FINISH_PAGES / 4);
-    const result = await next;
+    // One commit of more than FINISH_PAGES pages, and no other writes until its checkpoint: the
+    // checkpoint that follows it (after one still running from an earlier commit, if any) reports
+    // the whole log, and the writer finishes it. More writes in between would refill the log.
+    await write(FINISH_PAGES * 1.5);
+    let result = await checkpointer.next();
+    while (result !== null && result.log < FINISH_PAGES) result = await checkpointer.next();
     expect(result?.log).toBeGreaterThanOrEqual(FINISH_PAGES);
     // The next commit starts the log over, so it holds only that commit's pages.
     await write(1);
     expect(pagesInLog()).toBeLessThan(20);
+  });
+
+  it('a commit during a checkpoint is followed by another checkpoint, which copies it', async () => {
+    const checkpointer = store.checkpointer;
+    if (!checkpointer) throw new Error('a store on a file has a checkpointer');
+    await write(1);
+    // Wait for the checkpoint that commit asked for to start, then commit while it runs.
+    const running = checkpointer.next();
+    while (!checkpointer.running) await new Promise((r) => setTimeout(r, 1));
+    await write(1);
+    await running;
+    const after = await checkpointer.next();
+    expect(after).not.toBeNull();
+    expect(after?.checkpointed).toBe(after?.log);
   });
 
   it('the writer finishes a checkpoint only after the worker reports a log of FINISH_PAGES or more', async () => {
