@@ -17,10 +17,10 @@ import { type Access, decidePrincipal, decideResource, type ResourceRef, type Ro
 import type { Principal } from '../model/principals.js';
 import type { RateLimitReport } from '../model/rate-limit.js';
 import { accessFromHoldings } from '../model/roles.js';
-import { digestsEqual, digestToken, parseToken } from '../model/tokens.js';
+import { parseToken } from '../model/tokens.js';
 import { accessHoldings } from '../store/memberships.js';
 import { governingOrganization } from '../store/organizations.js';
-import { findCredential, lastUsedAtOf } from '../store/tokens.js';
+import { findCredentialByToken, lastUsedAtOf } from '../store/tokens.js';
 import { resourceVersion } from '../store/versions.js';
 import { type AccessEntry, AuthCache, type CredentialEntry, type CredentialRow } from './auth-cache.js';
 import { type Bookkeeping, bookkeepingOf } from './bookkeeping.js';
@@ -288,17 +288,7 @@ export class AuthService {
       throw sessionNotFound('invalid_token', `This is not a Gatehouse token: ${parsed.problem}.`);
     }
     const epoch = this.cache.epoch;
-    // One lookup per server key, newest first: old keys keep verifying tokens issued before a rotation.
-    let row: CredentialRow | undefined;
-    for (const serverKey of this.deps.keys) {
-      const digest = digestToken(token, serverKey);
-      const [found] = await findCredential(this.deps.db, digest);
-      // Found by digest equality already; the constant-time comparison is belt and braces (R5).
-      if (found && digestsEqual(digest, found.digest)) {
-        row = found;
-        break;
-      }
-    }
+    const row: CredentialRow | undefined = await findCredentialByToken(this.deps.db, this.deps.keys, token);
     if (!row) {
       throw sessionNotFound('invalid_token', 'No such token: it was never issued by this server, or its database was reset.');
     }

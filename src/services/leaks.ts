@@ -15,9 +15,9 @@
  *   open to anybody without becoming an oracle. Reports are limited per client address.
  */
 import type { ResourceRef } from '../model/policy.js';
-import { digestsEqual, digestToken, parseToken } from '../model/tokens.js';
+import { digestToken, parseToken } from '../model/tokens.js';
 import { closeInvite, findInviteByDigest } from '../store/invites.js';
-import { findCredential, findToken, revokeToken } from '../store/tokens.js';
+import { findCredentialByToken, findToken, revokeToken } from '../store/tokens.js';
 import { audit } from './audit.js';
 import { type Actor, type Deps, inTransaction, iso } from './context.js';
 import { isInviteToken } from './invites.js';
@@ -47,17 +47,8 @@ export class LeakService {
   }
 
   private async revokeToken(actor: Actor, token: string, foundAt: string | undefined): Promise<void> {
-    let found: Awaited<ReturnType<typeof findCredential>>[number] | undefined;
-    for (const key of this.deps.keys) {
-      const digest = digestToken(token, key);
-      const [row] = await findCredential(this.deps.db, digest);
-      if (row && digestsEqual(digest, row.digest)) {
-        found = row;
-        break;
-      }
-    }
-    if (!found) return;
-    const row = found;
+    const row = await findCredentialByToken(this.deps.db, this.deps.keys, token);
+    if (!row) return;
     const now = this.deps.now();
     await inTransaction(this.deps, async (trx) => {
       // Only a token that still works is revoked (and audited): a report of a dead one changes nothing.

@@ -1,4 +1,5 @@
 import type { ExpressionBuilder } from 'kysely';
+import { digestsEqual, digestToken, type ServerKey } from '../model/tokens.js';
 import { changes, noteChange } from './changes.js';
 import { compiledOnce, insertOnce } from './prepared.js';
 import type { Database, Executor, TokenRow } from './schema.js';
@@ -193,4 +194,22 @@ export async function revokeLiveTokensOf(db: Executor, principalId: string, at: 
     .executeTakeFirst();
   await noteChange(db, changes.principal(principalId));
   return Number(result.numUpdatedRows);
+}
+
+/**
+ * The credential a presented token names, or undefined: one lookup per server key, newest first,
+ * so old keys keep verifying tokens issued before a key rotation. Found by digest equality; the
+ * constant-time comparison is belt and braces (R5).
+ */
+export async function findCredentialByToken(
+  db: Executor,
+  keys: readonly ServerKey[],
+  token: string,
+): Promise<Awaited<ReturnType<typeof findCredential>>[number] | undefined> {
+  for (const key of keys) {
+    const digest = digestToken(token, key);
+    const [row] = await findCredential(db, digest);
+    if (row && digestsEqual(digest, row.digest)) return row;
+  }
+  return undefined;
 }
