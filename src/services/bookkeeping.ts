@@ -2,14 +2,14 @@
  * `lastUsedAt` / `lastUsedIp` of tokens and `lastSeenAt` of memberships, off the request path.
  *
  * A request only notes, in memory, that a credential was used (at most once per token, and per
- * membership, per `lastUsedWriteIntervalMs`, as before). The notes are written in one transaction
- * every `flushIntervalMs` (1 s by default), when the server shuts down gracefully, and before this
- * node reads the values back (`settle()`: the robot, token, member and project views call it), so a
+ * membership, per `lastUsedWriteIntervalMs`, as before). The notes are written, one row per
+ * transaction, every `flushIntervalMs` (1 s by default), when the server shuts down gracefully,
+ * and before this node reads the values back (`settle()`: the robot, token, member and project views call it), so a
  * node always shows its own latest bookkeeping. Another node shows it once it was flushed. Writes
  * only move the times forward, so nodes flushing out of order never set one back.
  */
-import { touchMemberships } from '../store/memberships.js';
-import { recordTokenUses } from '../store/tokens.js';
+import { touchMembership } from '../store/memberships.js';
+import { recordTokenUse } from '../store/tokens.js';
 import { type Deps, inTransaction } from './context.js';
 
 interface TokenUse {
@@ -78,28 +78,39 @@ export class Bookkeeping {
     const members = this.members;
     this.tokens = new Map();
     this.members = new Map();
-    this.flushing = inTransaction(this.deps, async (trx) => {
-      await recordTokenUses(
-        trx,
-        [...tokens].map(([id, use]) => ({ id, ...use })),
-      );
-      await touchMemberships(trx, [...members.values()]);
-    }).then(
-      () => {
-        this.written += tokens.size + members.size;
-      },
-      (error: unknown) => {
-        this.failures++;
-        // Keep what could not be written, unless newer notes replaced it meanwhile.
-        for (const [id, use] of tokens) if (!this.tokens.has(id)) this.tokens.set(id, use);
-        for (const [id, seen] of members) if (!this.members.has(id)) this.members.set(id, seen);
-        throw error;
-      },
-    );
+    this.flushing = this.write(tokens, members);
     try {
       await this.flushing;
     } finally {
       this.flushing = null;
+    }
+  }
+
+  /**
+   * Each row in a transaction of its own. A flush then holds one row's lock at a time (and, for a
+   * membership, its resource's version, taken last as every transaction does: store/changes.ts),
+   * so it never waits for a lock while holding another, and no request's transaction can deadlock
+   * with it. One transaction for the whole batch did, on PostgreSQL: it locked the old token, then
+   * waited for the new one, which a rotation had locked before it went on to end the old one.
+   */
+  private async write(tokens: Map<string, TokenUse>, members: Map<string, MemberSeen>): Promise<void> {
+    try {
+      for (const [id, use] of tokens) {
+        await inTransaction(this.deps, (trx) => recordTokenUse(trx, { id, ...use }));
+        tokens.delete(id);
+        this.written++;
+      }
+      for (const [id, seen] of members) {
+        await inTransaction(this.deps, (trx) => touchMembership(trx, seen));
+        members.delete(id);
+        this.written++;
+      }
+    } catch (error) {
+      this.failures++;
+      // Keep what was not written, unless newer notes replaced it meanwhile.
+      for (const [id, use] of tokens) if (!this.tokens.has(id)) this.tokens.set(id, use);
+      for (const [id, seen] of members) if (!this.members.has(id)) this.members.set(id, seen);
+      throw error;
     }
   }
 }

@@ -8,7 +8,6 @@
 import { problems } from '../model/errors.js';
 import { andThen, type MaybePromise } from '../model/maybe-promise.js';
 import type { Principal } from '../model/principals.js';
-import { builtInRole } from '../model/roles.js';
 import { findRobots } from '../store/robots.js';
 import { findUser, findUsers, visiblePrincipals } from '../store/users.js';
 import type { AuthService } from './auth.js';

@@ -311,26 +311,21 @@ export async function setMembershipRoles(
 }
 
 /**
- * Records when members were last seen (the batched bookkeeping of services/bookkeeping.ts): only
- * moves forward, and bumps the version of each resource whose member list or project view shows it.
+ * Records when a member was last seen (the batched bookkeeping of services/bookkeeping.ts): only
+ * moves forward, and bumps the version of the resource, whose member list or project view shows it.
  */
-export async function touchMemberships(
+export async function touchMembership(
   db: Executor,
-  seen: ReadonlyArray<{ id: string; resourceType: string; resourceId: string; at: string }>,
+  seen: { id: string; resourceType: string; resourceId: string; at: string },
 ): Promise<void> {
-  const bumped = new Set<string>();
-  for (const m of seen) {
-    const result = await db
-      .updateTable('memberships')
-      .set({ last_seen_at: m.at })
-      .where('id', '=', m.id)
-      .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', m.at)]))
-      .executeTakeFirst();
-    const key = `${m.resourceType}:${m.resourceId}`;
-    if (Number(result.numUpdatedRows) > 0 && !bumped.has(key)) {
-      bumped.add(key);
-      await bumpVersion(db, { type: m.resourceType as ResourceRef['type'], id: m.resourceId });
-    }
+  const result = await db
+    .updateTable('memberships')
+    .set({ last_seen_at: seen.at })
+    .where('id', '=', seen.id)
+    .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', seen.at)]))
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) > 0) {
+    await bumpVersion(db, { type: seen.resourceType as ResourceRef['type'], id: seen.resourceId });
   }
 }
 

@@ -73,19 +73,14 @@ export async function revokeTokensExcept(db: Executor, principalId: string, keep
   await noteChange(db, changes.principal(principalId));
 }
 
-/** Records when (and from where) tokens were last used; a time only moves forward. */
-export async function recordTokenUses(
-  db: Executor,
-  uses: ReadonlyArray<{ id: string; at: string; ip: string | null }>,
-): Promise<void> {
-  for (const use of uses) {
-    await db
-      .updateTable('tokens')
-      .set({ last_used_at: use.at, last_used_ip: use.ip })
-      .where('id', '=', use.id)
-      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', use.at)]))
-      .execute();
-  }
+/** Records when (and from where) a token was last used; the time only moves forward. */
+export async function recordTokenUse(db: Executor, use: { id: string; at: string; ip: string | null }): Promise<void> {
+  await db
+    .updateTable('tokens')
+    .set({ last_used_at: use.at, last_used_ip: use.ip })
+    .where('id', '=', use.id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', use.at)]))
+    .execute();
 }
 
 /**

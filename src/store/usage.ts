@@ -5,12 +5,20 @@ import type { Executor, RobotPermissionUsageRow } from './schema.js';
 /** Counts to add for one robot, resource, permission and day. */
 export type UsageDelta = RobotPermissionUsageRow;
 
-/** Adds a batch of counts, one statement for all of them (both dialects upsert the same way). */
+/** A row's key, in the order of the table's unique key. */
+const keyOf = (row: UsageDelta) => [row.robot_id, row.day, row.resource_type, row.resource_id, row.permission].join('\u0000');
+
+/**
+ * Adds a batch of counts, one statement for all of them (both dialects upsert the same way). The
+ * rows go in key order: PostgreSQL locks them in the order given, so two nodes flushing the same
+ * counters at once then wait for each other in turn instead of deadlocking.
+ */
 export async function addUsage(db: Executor, rows: readonly UsageDelta[]): Promise<void> {
   if (rows.length === 0) return;
+  const sorted = rows.map((row) => ({ key: keyOf(row), row })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   await db
     .insertInto('robot_permission_usage')
-    .values([...rows])
+    .values(sorted.map(({ row }) => row))
     .onConflict((oc) =>
       oc.columns(['robot_id', 'day', 'resource_type', 'resource_id', 'permission']).doUpdateSet({
         count: sql<number>`robot_permission_usage.count + excluded.count`,

@@ -4,7 +4,9 @@
  * grace periods are compared with the clock on every request, cached or not. Bookkeeping
  * (`lastUsedAt`) is written in the background and on graceful shutdown.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DIALECT } from '../support/database.js';
 import { addMember, createOrganization, createProject, createRobot, expectErrorEnvelope } from '../support/fixtures.js';
 import { type Api, apiClient, startTestServer, type TestServer } from '../support/server.js';
 
@@ -229,5 +231,79 @@ describe('bookkeeping', () => {
     const row = await tokenRow();
     expect(row.last_used_at).not.toBeNull();
     expect(row.last_used_ip).toMatch(/127\.0\.0\.1/);
+  });
+
+  it(`never deadlocks with a rotation${TEST_DIALECT === 'postgres' ? ', which locks the same tokens in the other order' : ''}`, async () => {
+    // A node that writes its notes only when told, and notes every use.
+    const node = await startTestServer({ sameDatabaseAs: server, bookkeepingFlushMs: 3_600_000, lastUsedWriteIntervalMs: 0 });
+    const nodeApi = apiClient(node.url);
+    const rotate = (token: string) =>
+      nodeApi('POST', `${V}/access/robots/me/rotate`, { token, body: { gracePeriodSeconds: 300 } });
+    const use = async (token: string) => expect((await nodeApi('GET', `${V}/users/me`, { token })).status).toBe(200);
+    const robot = await createRobot(api, owner.token, { type: 'project', id: projectId }, ['viewer']);
+    try {
+      const first = await rotate(robot.token);
+      expect(first.status, first.text).toBe(200);
+      let oldest = robot.token;
+      let newest: string = first.body.token;
+
+      if (server.database.dialect === 'postgres') {
+        // The flush notes the old token, then the new one. Another transaction locks them the
+        // other way round, as a rotation of the new token does: the new one (its replacement),
+        // then the old one (ended at once). One transaction for the whole flush deadlocked here,
+        // and PostgreSQL broke it after a second by failing one of the two.
+        await use(oldest);
+        await use(newest);
+        const other = new pg.Client({ connectionString: node.databaseUrl });
+        await other.connect();
+        try {
+          await other.query('BEGIN');
+          await other.query('UPDATE tokens SET revoked_at = revoked_at WHERE id = $1', [first.body.tokenId]);
+          const flushed = node.running.services.bookkeeping.flush();
+          const waiting = async () =>
+            Number(
+              (
+                await other.query(
+                  "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+                )
+              ).rows[0].n,
+            );
+          const deadline = Date.now() + 10_000;
+          while ((await waiting()) === 0) {
+            if (Date.now() > deadline) throw new Error('the flush never reached the locked token');
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          await other.query('UPDATE tokens SET revoked_at = revoked_at WHERE id = $1', [robot.tokenId]);
+          await other.query('COMMIT');
+          await flushed;
+        } finally {
+          await other.end();
+        }
+        expect(node.running.services.bookkeeping.pending).toBe(0);
+      }
+
+      // Rotations and flushes, at once, over and over: each rotation ends the oldest token.
+      for (let round = 0; round < 10; round++) {
+        await use(oldest);
+        await use(newest);
+        const [rotated] = await Promise.all([rotate(newest), node.running.services.bookkeeping.flush()]);
+        expect(rotated.status, rotated.text).toBe(200);
+        oldest = newest;
+        newest = rotated.body.token;
+      }
+      await node.running.services.bookkeeping.flush();
+      const rows = await server.running.store.db
+        .selectFrom('tokens')
+        .select(['last_used_at', 'revoked_at'])
+        .where('principal_id', '=', robot.id)
+        .execute();
+      expect(rows).toHaveLength(12);
+      // Every token but the newest was used, and at most two work.
+      expect(rows.filter((row) => row.last_used_at !== null)).toHaveLength(11);
+      expect(rows.filter((row) => row.revoked_at === null)).toHaveLength(1);
+      expect(node.running.services.bookkeeping.failures).toBe(0);
+    } finally {
+      await node.close();
+    }
   });
 });
