@@ -42,6 +42,7 @@ import { routes as defaultRoutes } from './routes/index.js';
 import { ErrorBody } from './schemas.js';
 import { addSecurityHeaders } from './security-headers.js';
 import { convertTextValue, documentListParameters, normalizeQuery } from './text-values.js';
+import { writeBatcher } from './write-batching.js';
 import './formats.js';
 
 export interface AppOptions {
@@ -147,10 +148,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     checkContentEncoding(request);
     cors.checkOrigin(request, reply, done);
   });
+  // Responses finished in one turn of the event loop are written together at its end (write-batching.ts).
+  const writes = writeBatcher((error) => app.log.error({ err: error }, 'writing a response failed'));
   app.addHook('onSend', (request, reply, payload, done) => {
     addSecurityHeaders(request, reply);
     cors.varyOnOrigin(request, reply);
-    done(null, payload);
+    writes.add(() => done(null, payload));
   });
   const observe = options.observe;
   if (observe) app.addHook('onResponse', async (request, reply) => observe(request, reply));

@@ -341,13 +341,14 @@ export class AuthService {
    * change racing with the request then only makes the stored page look older than it is (a
    * harmless miss), never newer (a stale hit).
    */
-  async resourceVersion(resource: ResourceRef): Promise<number> {
+  resourceVersion(resource: ResourceRef): MaybePromise<number> {
     const known = this.cache.getVersion(resource.type, resource.id);
     if (known !== undefined) return known;
     const epoch = this.cache.epoch;
-    const version = await resourceVersion(this.deps.db, resource);
-    this.cache.setVersion(resource.type, resource.id, version, epoch);
-    return version;
+    return resourceVersion(this.deps.db, resource).then((version) => {
+      this.cache.setVersion(resource.type, resource.id, version, epoch);
+      return version;
+    });
   }
 
   /** Before reading `lastUsedAt` / `lastSeenAt` back (free when nothing is pending). */

@@ -1,5 +1,6 @@
 /** The human members of a resource (Access API `/users`). */
 import { Problem, problems } from '../model/errors.js';
+import { andThen, type MaybePromise } from '../model/maybe-promise.js';
 import { cursorKey, type Page, toPage } from '../model/pagination.js';
 import type { ResourceRef } from '../model/policy.js';
 import {
@@ -51,18 +52,25 @@ export class MemberService {
    * One page of a resource's human members. The hot read of the API: served from this node's
    * memory while the resource's version is unchanged, rendered from the database otherwise.
    */
-  async list(resource: ResourceRef, cursor: string | undefined, limit: number): Promise<JsonText<MemberPage>> {
+  list(resource: ResourceRef, cursor: string | undefined, limit: number): MaybePromise<JsonText<MemberPage>> {
     const after = cursorKey(cursor);
+    const page = () => this.page(resource, after, `${resource.type}/${resource.id}/${limit}/${cursor ?? ''}`, limit);
     const pending = this.auth.settle();
-    if (pending) await pending;
+    return pending ? pending.then(page) : page();
+  }
+
+  /** The page from memory when its version is current (at once, when the version is known), else rendered. */
+  private page(resource: ResourceRef, after: string | null, key: string, limit: number): MaybePromise<JsonText<MemberPage>> {
     // The version is read *before* the page (see AuthService.resourceVersion).
-    const version = await this.auth.resourceVersion(resource);
-    const key = `${resource.type}/${resource.id}/${limit}/${cursor ?? ''}`;
-    const cached = this.pages.get(key, version);
-    if (cached !== undefined) return cached;
-    const page = JsonText.of(await this.render(resource, after, limit));
-    this.pages.set(key, version, page);
-    return page;
+    return andThen(this.auth.resourceVersion(resource), (version) => {
+      const cached = this.pages.get(key, version);
+      if (cached !== undefined) return cached;
+      return this.render(resource, after, limit).then((rendered) => {
+        const text = JsonText.of(rendered);
+        this.pages.set(key, version, text);
+        return text;
+      });
+    });
   }
 
   private async render(resource: ResourceRef, after: string | null, limit: number): Promise<MemberPage> {

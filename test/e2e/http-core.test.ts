@@ -158,4 +158,54 @@ describe('tracing and conventions', () => {
     const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
     expect(body).toMatchObject({ statusCode: 400, error: 'Bad Request', reason: { code: 'malformed_request' } });
   });
+
+  it('answers many requests at once, each with its own answer, however their writes are grouped', async () => {
+    // Responses finished in one turn of the event loop are written together (http/write-batching.ts).
+    const callers = [
+      { token: ada.token, id: ada.userId },
+      { token: bob.token, id: bob.userId },
+      { token: stranger.token, id: stranger.userId },
+    ];
+    const asked = Array.from({ length: 150 }, (_, i) => ({
+      caller: callers[i % callers.length] as (typeof callers)[number],
+      traceId: (i + 1).toString(16).padStart(32, 'a'),
+    }));
+    const answers = await Promise.all(
+      asked.map(({ caller, traceId }) =>
+        api('GET', '/v2025-01-09/users/me', {
+          token: caller.token,
+          headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+        }),
+      ),
+    );
+    answers.forEach((res, i) => {
+      const { caller, traceId } = asked[i] as (typeof asked)[number];
+      expect(res.status).toBe(200);
+      expect(res.body.id).toBe(caller.id);
+      expect(res.headers.get('traceparent')?.split('-')[1]).toBe(traceId);
+    });
+  });
+
+  it('answers pipelined requests on one connection in order', async () => {
+    const { connect } = await import('node:net');
+    const url = new URL(server.url);
+    const ask = (token: string, last: boolean) =>
+      `GET /v2025-01-09/users/me HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${token}\r\n${last ? 'connection: close\r\n' : ''}\r\n`;
+    const raw = await new Promise<string>((resolve, reject) => {
+      // Three requests in one write: Node reads them together and answers them in turn.
+      const socket = connect(Number(url.port), url.hostname, () =>
+        socket.write(ask(ada.token, false) + ask(bob.token, false) + ask(ada.token, true)),
+      );
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const ids = [...raw.matchAll(/"id":"([^"]+)"/g)].map((m) => m[1]);
+    // Each answer follows the previous body directly, so not at the start of a line.
+    expect(raw.match(/HTTP\/1\.1 200 /g)).toHaveLength(3);
+    expect(ids).toEqual([ada.userId, bob.userId, ada.userId]);
+  });
 });
