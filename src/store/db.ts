@@ -92,7 +92,20 @@ const require = createRequire(import.meta.url);
  * never loads it (a shorter start and a smaller process).
  */
 export function pgDriver(): typeof pg {
-  return require('pg') as typeof pg;
+  if ('navigator' in globalThis) return require('pg') as typeof pg;
+  // pg asks whether it runs in a Cloudflare Worker as it loads: by `navigator.userAgent`, or, where
+  // there is no `navigator` (Node 20 only), by constructing a fetch `Response`, which loads Node's
+  // whole fetch implementation, about 25 ms of a PostgreSQL node's start. Node 21 and later answer
+  // with their own navigator; on Node 20 one that says the same is there just while pg loads.
+  Object.defineProperty(globalThis, 'navigator', {
+    value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` },
+    configurable: true,
+  });
+  try {
+    return require('pg') as typeof pg;
+  } finally {
+    delete (globalThis as { navigator?: unknown }).navigator;
+  }
 }
 
 /** The SQLite driver, likewise: a node on PostgreSQL never loads it (about 15 ms of its start). */
