@@ -4,9 +4,10 @@
  * A request only notes, in memory, that a credential was used (at most once per token, and per
  * membership, per `lastUsedWriteIntervalMs`, as before). The notes are written, one row per
  * transaction, every `flushIntervalMs` (1 s by default), when the server shuts down gracefully,
- * and before this node reads the values back (`settle()`: the robot, token, member and project views call it), so a
- * node always shows its own latest bookkeeping. Another node shows it once it was flushed. Writes
- * only move the times forward, so nodes flushing out of order never set one back.
+ * and before this node reads the values back (`settle()`: the robot, token, member and project
+ * views call it), so a node always shows its own latest bookkeeping. Another node shows it once it
+ * was flushed. Writes only move the times forward, so nodes flushing out of order never set one
+ * back.
  */
 import { touchMembership } from '../store/memberships.js';
 import { recordTokenUse } from '../store/tokens.js';
