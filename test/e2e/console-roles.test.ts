@@ -139,6 +139,13 @@ describe('Activity', () => {
     await page.getByText('Page 2').waitFor();
     await expect.poll(() => table.getByRole('row').count()).toBe(1 + all.body.data.length - 25);
 
+    // What is being typed survives the page re-rendering: a page turned, its data arriving.
+    await page.getByLabel('Actor').fill('typed before the page turned');
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page.getByText('Page 1').waitFor();
+    await expect.poll(() => table.getByRole('row').count()).toBe(26);
+    expect(await page.getByLabel('Actor').inputValue()).toBe('typed before the page turned');
+
     // Filter by actor: only the robot's events; the filter lands in the address.
     await page.getByLabel('Actor').fill(robot.body.id);
     await page.getByLabel('Action').fill('cors.create');

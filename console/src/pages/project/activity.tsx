@@ -4,7 +4,7 @@
  */
 import { Badge, Box, Button, Code, Flex, Grid, Link, Table, Text, TextField } from '@radix-ui/themes';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { API, api, queryString } from '../../api/client';
 import type { ActivityEvent, ActivityPage as ActivityPageBody, SanityUser } from '../../api/types';
@@ -36,6 +36,7 @@ function useUserNames(ids: readonly string[]) {
 function FilterForm({ filters, onApply }: { filters: ActivityFilters; onApply: (filters: ActivityFilters) => void }) {
   const id = useId();
   const [draft, setDraft] = useState(filters);
+  // The applied filters changed (applied, cleared, the address went back or forward): show them.
   useEffect(() => setDraft(filters), [filters]);
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -85,7 +86,10 @@ export function ActivityPage() {
   const { project } = useProjectContext();
   useTitle('Activity', project.displayName);
   const [search, setSearch] = useSearchParams();
-  const filters = filtersFromSearch(search);
+  // One object per address, not per render: the form resets what is being typed to the applied
+  // filters whenever this object changes, and the page re-renders as its data arrives.
+  const searchText = search.toString();
+  const filters = useMemo(() => filtersFromSearch(new URLSearchParams(searchText)), [searchText]);
   const cursor = useCursor();
   const query = activityQuery(project.id, filters);
   const events = useQuery({
