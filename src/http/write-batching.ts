@@ -6,7 +6,7 @@
  * generator), and its CPU is idle, that wake-up is paid inside the server's write, as an
  * inter-processor interrupt; on a virtual machine it goes through the hypervisor. Measured with
  * `perf` on the benchmark machine: 12 % of the server's CPU for `/users/me` was this wake-up
- * (`sock_def_readable` → `pvm_irq_enable`), more than all of Gatehouse's own JavaScript.
+ * (`sock_def_readable` → `pvm_irq_enable`), the largest single entry of its profile.
  * Written one after another at the end of the turn, the first response wakes the client and the
  * others reach a client that is already running. `/users/me` then cost a third less CPU per request.
  *
