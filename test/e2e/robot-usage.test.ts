@@ -4,7 +4,7 @@
  *
  * Recording it adds no database write to the request path: counts stay in memory until a flush
  * (every minute, before a report, on graceful shutdown). The tests run with a flush interval of an
- * hour, so every write they see comes from a report or a shutdown.
+ * hour, so every write they see comes from a report, a shutdown, or a flush the test calls.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,5 +195,36 @@ describe('a graceful shutdown writes what is counted', () => {
       .where('robot_id', '=', robot.id)
       .execute();
     expect(rows.map((r) => [r.permission, Number(r.count)])).toEqual([['sanity.project.members.read', 4]]);
+  });
+});
+
+describe('two nodes writing the same counters at once', () => {
+  it('lose no count: every node writes its rows in one order, so neither waits for the other in a cycle', async () => {
+    const node = await startTestServer({ sameDatabaseAs: server, usageFlushMs: HOUR });
+    try {
+      const robot = await createRobot(api, owner.token, { type: 'project', id: projectId }, ['viewer'], 'counted twice');
+      const principal = { kind: 'robot', id: robot.id } as Parameters<typeof server.running.services.usage.record>[0];
+      const resource = { type: 'project', id: projectId } as const;
+      // 40 counters, noted in opposite orders on the two nodes: one statement each, run at once,
+      // locked these rows in opposite orders when rows went in the order noted (PostgreSQL then
+      // broke the deadlock by failing one statement, and its counts were lost).
+      const permissions = Array.from({ length: 40 }, (_, i) => `test.counter.${String(i).padStart(2, '0')}`);
+      const rounds = 15;
+      for (let round = 0; round < rounds; round++) {
+        for (const permission of permissions) server.running.services.usage.record(principal, resource, permission);
+        for (const permission of [...permissions].reverse()) node.running.services.usage.record(principal, resource, permission);
+        await Promise.all([server.running.services.usage.flush(), node.running.services.usage.flush()]);
+      }
+      const rows = await server.running.store.db
+        .selectFrom('robot_permission_usage')
+        .select(['permission', 'count'])
+        .where('robot_id', '=', robot.id)
+        .execute();
+      expect(rows).toHaveLength(permissions.length);
+      for (const row of rows) expect(Number(row.count), row.permission).toBe(2 * rounds);
+      expect(server.logs() + node.logs()).not.toContain('could not write robot permission usage');
+    } finally {
+      await node.close();
+    }
   });
 });
