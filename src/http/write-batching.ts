@@ -22,7 +22,7 @@ export const MAX_BATCH = 32;
 export interface WriteBatcher {
   /** Runs `write` at the end of this turn, with the other writes of the turn, in order. */
   add(write: () => void): void;
-  /** Writes held now (tests, metrics). */
+  /** Writes held now (tests). */
   readonly pending: number;
 }
 

@@ -1,5 +1,6 @@
 /** What a caller may do: effective permissions, `/check`, and grants per resource. */
 import { problems } from '../model/errors.js';
+import { byCodePoint } from '../model/order.js';
 import { cursorKey, toPage } from '../model/pagination.js';
 import { type GrantsMap, grantsMap, predefinedPermission, type ResourceType } from '../model/permissions.js';
 import { type Access, type ResourceRef, resourceNotFound } from '../model/policy.js';
@@ -24,7 +25,7 @@ export interface EffectivePermission {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => byCodePoint(a, b));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';

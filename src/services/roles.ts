@@ -12,6 +12,7 @@
  * What a role grants is read fresh on every request, so a change bites on the next one anyway.
  */
 import { Problem, problems } from '../model/errors.js';
+import { byCodePoint } from '../model/order.js';
 import { DEFAULT_LIMIT, type Page } from '../model/pagination.js';
 import { predefinedPermission } from '../model/permissions.js';
 import type { ResourceRef } from '../model/policy.js';
@@ -350,7 +351,7 @@ function ensureNoEscalation(granter: Granter, role: string, grants: ReadonlySet<
 }
 
 function sortedKeys(params: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(Object.entries(params).sort(([a], [b]) => byCodePoint(a, b)));
 }
 
 function roleTarget(name: string) {

@@ -21,6 +21,7 @@
  * in arrival order, and still succeeds or fails alone.
  */
 import { type CompiledQuery, type DatabaseConnection, type Kysely, sql, type Transaction } from 'kysely';
+import { byCodePoint } from '../model/order.js';
 import { sendWithCommit, sendWithNext } from './postgres-commit.js';
 import type { Database, Executor } from './schema.js';
 
@@ -187,7 +188,7 @@ export async function runTransaction<T>(db: Kysely<Database>, work: (trx: Transa
     opened.set(trx, { connection, tail });
     const value = await work(trx);
     // The NOTIFY goes out with the commit too: PostgreSQL delivers it only if the commit succeeds.
-    const last = tail.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0)).map((entry) => entry.query);
+    const last = tail.sort((a, b) => byCodePoint(a.order, b.order)).map((entry) => entry.query);
     if (batch.size > 0) last.unshift(notification(trx, [...batch]));
     sendWithCommit(connection, last);
     return value;

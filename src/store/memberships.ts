@@ -5,6 +5,7 @@
  * (store/changes.ts), so cached pages and cached access stay exact.
  */
 import { PostgresAdapter, sql } from 'kysely';
+import { byCodePoint } from '../model/order.js';
 import type { ResourceRef } from '../model/policy.js';
 import { changes, noteChange, writeSoon } from './changes.js';
 import { compiledOnce, insertOnce } from './prepared.js';
@@ -212,7 +213,7 @@ export async function firstMembers(
       .execute();
   const rows = (await Promise.all(kinds.map(ofKind)))
     .flat()
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .sort((a, b) => byCodePoint(a.id, b.id))
     .slice(0, limit);
   const roles = await rolesByMembership(
     db,

@@ -1,5 +1,6 @@
 /** The permissions robots exercised, per UTC day (services/usage.ts writes them in batches). */
 import { sql } from 'kysely';
+import { byCodePoint } from '../model/order.js';
 import type { Executor, RobotPermissionUsageRow } from './schema.js';
 
 /** Counts to add for one robot, resource, permission and day. */
@@ -15,7 +16,7 @@ const keyOf = (row: UsageDelta) => [row.robot_id, row.day, row.resource_type, ro
  */
 export async function addUsage(db: Executor, rows: readonly UsageDelta[]): Promise<void> {
   if (rows.length === 0) return;
-  const sorted = rows.map((row) => ({ key: keyOf(row), row })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const sorted = rows.map((row) => ({ key: keyOf(row), row })).sort((a, b) => byCodePoint(a.key, b.key));
   await db
     .insertInto('robot_permission_usage')
     .values(sorted.map(({ row }) => row))
