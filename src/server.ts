@@ -145,12 +145,12 @@ export interface StartOptions {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = openStore(config.database);
-  try {
-    await migrateToLatest(store.db);
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  // On PostgreSQL, checking the schema (or migrating it) waits on the network: the app is built
+  // meanwhile, and nothing reads or writes the database before the check is over.
+  const migrated = migrateToLatest(store.db).then(
+    () => null,
+    (error: unknown) => error,
+  );
   // The configured public URL, or (known once listening) the address the server listens on.
   let baseUrl = config.publicUrl;
   const deps: Deps = {
@@ -165,10 +165,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ...(options.usageFlushMs !== undefined ? { usageFlushMs: options.usageFlushMs } : {}),
   };
   const services = createServices(deps);
-  const feed = startChangeFeed(store, services.auth.cache, { logger });
-  services.bookkeeping.start(options.bookkeepingFlushMs ?? 1_000, (error) =>
-    logger.warn({ err: (error as Error).message }, 'writing lastUsedAt/lastSeenAt failed; will retry'),
-  );
   // prom-client is loaded only when metrics are on: a node without them starts faster and smaller.
   const metrics: Metrics | null = config.metrics
     ? (await import('./metrics.js')).createMetrics({
@@ -189,7 +185,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     trustProxy: config.trustProxy,
     ...(options.headersTimeoutMs !== undefined ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
     ...(metrics ? { observe: metrics.observe } : {}),
+  }).catch(async (error: unknown) => {
+    await migrated;
+    await store.close();
+    throw error;
   });
+  const migrationError = await migrated;
+  if (migrationError) {
+    await app.close();
+    await store.close();
+    throw migrationError;
+  }
+  const feed = startChangeFeed(store, services.auth.cache, { logger });
+  services.bookkeeping.start(options.bookkeepingFlushMs ?? 1_000, (error) =>
+    logger.warn({ err: (error as Error).message }, 'writing lastUsedAt/lastSeenAt failed; will retry'),
+  );
   let metricsUrl: string | null = null;
   const stopAll = async () => {
     // After the last request: what it enqueued is in the database, for the next start or another node;

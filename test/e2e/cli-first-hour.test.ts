@@ -3,6 +3,7 @@
  * wrong and what to type instead, in terms of the CLI (flags, commands), not of HTTP.
  */
 
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -102,6 +103,32 @@ describe('first-hour mistakes', { timeout: 60_000 }, () => {
     } finally {
       busy.close();
     }
+  });
+
+  it('serve on a database it cannot reach says so, and exits instead of listening', async () => {
+    // A port that was free a moment ago: nothing answers there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const dbPort = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    // The app is built while the schema is checked (server.ts): a failed check must still end the process.
+    const run = await gatehouse(
+      [
+        'serve',
+        '--port',
+        '0',
+        '--data-dir',
+        join(home, 'unreachable'),
+        '--database-url',
+        `postgres://gatehouse@127.0.0.1:${dbPort}/gatehouse`,
+      ],
+      // PostgreSQL needs the secret every node shares.
+      { GATEHOUSE_SECRET: randomBytes(32).toString('base64') },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('cannot start the server: cannot migrate the database:');
+    expect(run.stderr).toContain('ECONNREFUSED');
+    expect(run.stderr).not.toContain('listening');
   });
 
   it('admin --help says none of its commands needs the server stopped; their flags are only the database ones', async () => {
