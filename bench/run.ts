@@ -28,6 +28,7 @@ import { loadConfig } from '../src/config.js';
 import type { LoadRequest, LoadResult } from './load.js';
 import type { MicroInput, MicroResult } from './micro.js';
 import { throwawayDatabase } from './postgres.js';
+import { clockTicks, cpuSeconds } from './proc.js';
 import { seed } from './seed.js';
 import type { WriteResult, WritesInput } from './writes.js';
 
@@ -47,7 +48,8 @@ const HELP = `Usage: npm run bench -- [options]
   --rounds <n>        rounds of [baseline, scenario] pairs (default 9; quick 1)
   --members <n>       human members to seed besides the administrator (default 10000)
   --scenarios <list>  comma-separated subset of: list-users, list-users-gzip, users-me, check, page-from-memory,
-                      page-bytes-from-memory (default all; list-users-gzip sends accept-encoding: gzip, as
+                      page-bytes-from-memory, page-bytes-auth-floor (default all; list-users-gzip sends
+                      accept-encoding: gzip, as
                       @sanity/client does)
   --writers <n>       concurrent writers of the write scenarios (default 8; 0 skips them)
   --db <dialect>      sqlite (default) or postgres
@@ -138,8 +140,9 @@ const SCENARIO_NAMES = [
   'check',
   'page-from-memory',
   'page-bytes-from-memory',
+  'page-bytes-auth-floor',
 ] as const;
-const REFERENCE_SCENARIOS = new Set(['page-from-memory', 'page-bytes-from-memory']);
+const REFERENCE_SCENARIOS = new Set(['page-from-memory', 'page-bytes-from-memory', 'page-bytes-auth-floor']);
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 const selected = (flags.scenarios ?? SCENARIO_NAMES.join(','))
   .split(',')
@@ -180,7 +183,6 @@ const tasksetAvailable = spawnSync('taskset', ['-p', String(process.pid)], { std
 const pin = !flags['no-pin'] && tasksetAvailable && cpuCount >= 2;
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
-const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 
 const children = new Set<ChildProcess>();
 
@@ -246,18 +248,6 @@ function startServerProcess(name: string, script: string, env: NodeJS.ProcessEnv
       if (url === null) reject(new Error(`${name} exited (${signal ?? code}) before printing its URL`));
     });
   });
-}
-
-/** CPU time (user + system, all threads) a process has used so far, in seconds. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After "pid (comm) ": state is field 3, utime field 14, stime field 15 (1-based, man proc).
-    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** Busy CPU ticks (everything but idle and iowait) of the whole machine and of each CPU, from /proc/stat. */
@@ -497,9 +487,14 @@ function summarise(scenarios: Array<{ scenario: string; ratio: number }>) {
   const listUsersRatio = scenarios.find((s) => s.scenario === 'list-users')?.ratio ?? null;
   const ceilingRatio = scenarios.find((s) => s.scenario === 'page-from-memory')?.ratio ?? null;
   const bytesCeilingRatio = scenarios.find((s) => s.scenario === 'page-bytes-from-memory')?.ratio ?? null;
+  const authFloorRatio = scenarios.find((s) => s.scenario === 'page-bytes-auth-floor')?.ratio ?? null;
   return {
     bytesCeilingRatio,
     listUsersOfBytesCeiling: listUsersRatio !== null && bytesCeilingRatio !== null ? listUsersRatio / bytesCeilingRatio : null,
+    authFloorRatio,
+    // How close to the ceiling any authenticated answer comes on this stack, and list-users to that.
+    authFloorOfBytesCeiling: authFloorRatio !== null && bytesCeilingRatio !== null ? authFloorRatio / bytesCeilingRatio : null,
+    listUsersOfAuthFloor: listUsersRatio !== null && authFloorRatio !== null ? listUsersRatio / authFloorRatio : null,
     floor: 0.25,
     goal: 0.5,
     listUsersRatio,
@@ -644,11 +639,13 @@ async function main(): Promise<void> {
     const baseline = await startServerProcess('baseline', 'bench/serve-baseline.js', {
       ...process.env,
       BENCH_PAGE_FILE: pageFile,
+      BENCH_TOKEN: robotToken,
     });
     servers.push(baseline);
     responseBytes.baseline = (await api(baseline.url, 'GET', '/', 'none')).bytes;
     responseBytes['page-from-memory'] = (await api(baseline.url, 'GET', '/page', 'none')).bytes;
     responseBytes['page-bytes-from-memory'] = (await api(baseline.url, 'GET', '/page-bytes', 'none')).bytes;
+    responseBytes['page-bytes-auth-floor'] = (await api(baseline.url, 'GET', '/page-bytes-auth-floor', robotToken)).bytes;
 
     const targets = selected.map((name): Target => {
       switch (name as ScenarioName) {
@@ -662,6 +659,8 @@ async function main(): Promise<void> {
           return { name, server: gatehouse, path: checkPath, headers: robotHeaders };
         case 'page-bytes-from-memory':
           return { name, server: baseline, path: '/page-bytes', headers: {} };
+        case 'page-bytes-auth-floor':
+          return { name, server: baseline, path: '/page-bytes-auth-floor', headers: robotHeaders };
         default:
           return { name, server: baseline, path: '/page', headers: {} };
       }
@@ -738,6 +737,8 @@ async function main(): Promise<void> {
         writers: params.writers,
         durationS: params.writeDurationS,
         scenarios: ['create-robot', 'change-roles', 'add-cors-origin'],
+        serverPid: gatehouse.pid,
+        countPostgres: params.db === 'postgres',
       };
       const child = spawnNode('bench/writes.ts', LOAD_CPU, {
         env: { ...process.env, BENCH_WRITES: JSON.stringify(writesInput) },
@@ -754,7 +755,10 @@ async function main(): Promise<void> {
       const serverCpuS = cpuSeconds(gatehouse.pid) - cpuBefore;
       for (const w of writes) {
         log(
-          `bench: ${w.scenario.padEnd(16)} ${fmt.int(w.writesPerSec).padStart(6)} writes/s, p50 ${fmt.ms(w.p50Ms)} ms, p99 ${fmt.ms(w.p99Ms)} ms, ${w.errors} errors`,
+          `bench: ${w.scenario.padEnd(16)} ${fmt.int(w.writesPerSec).padStart(6)} writes/s, p50 ${fmt.ms(w.p50Ms)} ms, p99 ${fmt.ms(w.p99Ms)} ms, ${w.errors} errors; ` +
+            `CPU per write: server ${fmt.ms(w.cpuMsPerWrite.server)} ms, ` +
+            (w.cpuMsPerWrite.postgres === null ? '' : `PostgreSQL ${fmt.ms(w.cpuMsPerWrite.postgres)} ms, `) +
+            `writers ${fmt.ms(w.cpuMsPerWrite.writers)} ms`,
         );
       }
       log(`bench: server CPU during the writes: ${serverCpuS.toFixed(1)} s`);
@@ -1041,9 +1045,18 @@ async function main(): Promise<void> {
       print();
       print(
         table(
-          ['writes (8 writers)', 'writes/s', 'p50 ms', 'p99 ms', 'errors'],
-          writes.map((w) => [w.scenario, fmt.int(w.writesPerSec), fmt.ms(w.p50Ms), fmt.ms(w.p99Ms), String(w.errors)]),
-          [false, true, true, true, true],
+          ['writes (8 writers)', 'writes/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/write: server', 'PostgreSQL', 'writers'],
+          writes.map((w) => [
+            w.scenario,
+            fmt.int(w.writesPerSec),
+            fmt.ms(w.p50Ms),
+            fmt.ms(w.p99Ms),
+            String(w.errors),
+            fmt.ms(w.cpuMsPerWrite.server),
+            w.cpuMsPerWrite.postgres === null ? '–' : fmt.ms(w.cpuMsPerWrite.postgres),
+            fmt.ms(w.cpuMsPerWrite.writers),
+          ]),
+          [false, true, true, true, true, true, true, true],
         ),
       );
       print(`audit chain after the writes: ${audit?.intact ? 'verified' : 'BROKEN'} (${audit?.verified ?? 0} events)`);
@@ -1060,6 +1073,15 @@ async function main(): Promise<void> {
       print(
         `ceiling: the same page served from memory by bare Fastify reaches ${fmt.ratio(summary.ceilingRatio)} of hello; ` +
           `list-users reaches ${fmt.ratio(summary.listUsersOfCeiling ?? Number.NaN)} of that ceiling`,
+      );
+    }
+    if (summary.bytesCeilingRatio !== null && summary.listUsersOfBytesCeiling !== null) {
+      print(
+        `page-bytes ceiling: bare Fastify sending the same bytes reaches ${fmt.ratio(summary.bytesCeilingRatio)} of hello; ` +
+          `list-users reaches ${fmt.ratio(summary.listUsersOfBytesCeiling)} of it` +
+          (summary.authFloorOfBytesCeiling !== null
+            ? `, and the least authenticated answer (page-bytes-auth-floor) ${fmt.ratio(summary.authFloorOfBytesCeiling)}`
+            : ''),
       );
     }
     const listUsers = scenarioResults.find((s) => s.scenario === 'list-users');

@@ -17,6 +17,7 @@
  * answer must be 2xx: anything else is counted as an error and reported.
  */
 import http from 'node:http';
+import { cpuSeconds, postgresCpuSeconds } from './proc.js';
 
 export interface WritesInput {
   url: string;
@@ -27,6 +28,10 @@ export interface WritesInput {
   writers: number;
   durationS: number;
   scenarios: string[];
+  /** The Gatehouse server's process, whose CPU time is reported per write. */
+  serverPid: number;
+  /** Whether to report the CPU time of the machine's `postgres` processes per write too. */
+  countPostgres: boolean;
 }
 
 export interface WriteResult {
@@ -40,6 +45,11 @@ export interface WriteResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /**
+   * CPU time per successful write, in ms, of each party: the Gatehouse server, PostgreSQL (every
+   * `postgres` process on the machine; null on SQLite) and this process, the writers.
+   */
+  cpuMsPerWrite: { server: number; postgres: number | null; writers: number };
 }
 
 const input = JSON.parse(process.env.BENCH_WRITES ?? 'null') as WritesInput | null;
@@ -113,11 +123,12 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function run(scenario: string, durationS: number): Promise<WriteResult> {
-  const { url, token, writers } = input as WritesInput;
+  const { url, token, writers, serverPid, countPostgres } = input as WritesInput;
   runs++;
   const times: number[] = [];
   const statusCodes: Record<string, number> = {};
   let errors = 0;
+  const cpuBefore = { server: cpuSeconds(serverPid), postgres: postgresCpuSeconds(), writers: process.cpuUsage() };
   const started = performance.now();
   const end = started + durationS * 1000;
   await Promise.all(
@@ -137,6 +148,13 @@ async function run(scenario: string, durationS: number): Promise<WriteResult> {
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const writersCpu = process.cpuUsage(cpuBefore.writers);
+  const perWrite = (seconds: number) => (seconds * 1000) / Math.max(1, times.length);
+  const cpuMsPerWrite = {
+    server: perWrite(cpuSeconds(serverPid) - cpuBefore.server),
+    postgres: countPostgres ? perWrite(postgresCpuSeconds() - cpuBefore.postgres) : null,
+    writers: perWrite((writersCpu.user + writersCpu.system) / 1e6),
+  };
   times.sort((a, b) => a - b);
   return {
     scenario,
@@ -149,6 +167,7 @@ async function run(scenario: string, durationS: number): Promise<WriteResult> {
     p50Ms: percentile(times, 50),
     p99Ms: percentile(times, 99),
     maxMs: percentile(times, 100),
+    cpuMsPerWrite,
   };
 }
 
