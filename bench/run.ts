@@ -274,8 +274,24 @@ interface LoadWorker {
   stop(): Promise<void>;
 }
 
+/**
+ * The load generators' environment. Node reads each socket's data into a fresh, zero-filled 64 KiB
+ * buffer; glibc hands the freed memory back to the kernel and the next read faults it in again,
+ * page by page. On this project's VMs those faults and that zeroing were a third of the load
+ * generator's CPU under the 25.6 KB list-users answers (`perf`: `exc_page_fault` under
+ * `AllocateExternalBackingStore`), and its speed, not the server's, set their req/s. Keeping freed
+ * memory in the process (glibc's documented tunables; ignored elsewhere) took bare Fastify's
+ * page-bytes answers from 12 to 17k req/s to 25 to 31k on one core. The servers under test keep
+ * the defaults: they run as operators run them.
+ */
+const LOAD_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  MALLOC_TRIM_THRESHOLD_: String(1 << 30),
+  MALLOC_TOP_PAD_: String(64 << 20),
+};
+
 function startLoadWorker(): Promise<LoadWorker> {
-  const child = spawnNode('bench/load.ts', LOAD_CPU, { ipc: true });
+  const child = spawnNode('bench/load.ts', LOAD_CPU, { ipc: true, env: LOAD_ENV });
   const pending = new Map<number, { resolve: (r: LoadResult) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   return new Promise((resolvePromise, reject) => {
@@ -741,7 +757,7 @@ async function main(): Promise<void> {
         countPostgres: params.db === 'postgres',
       };
       const child = spawnNode('bench/writes.ts', LOAD_CPU, {
-        env: { ...process.env, BENCH_WRITES: JSON.stringify(writesInput) },
+        env: { ...LOAD_ENV, BENCH_WRITES: JSON.stringify(writesInput) },
       });
       let out = '';
       child.stdout?.on('data', (chunk: Buffer) => {
