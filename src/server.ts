@@ -148,8 +148,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // On PostgreSQL, checking the schema (or migrating it) waits on the network: the app is built
   // meanwhile, and nothing reads or writes the database before the check is over.
   const migrated = migrateToLatest(store.db).then(
-    () => null,
-    (error: unknown) => error,
+    () => ({ failed: false as const }),
+    (error: unknown) => ({ failed: true as const, error }),
   );
   // The configured public URL, or (known once listening) the address the server listens on.
   let baseUrl = config.publicUrl;
@@ -190,11 +190,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await store.close();
     throw error;
   });
-  const migrationError = await migrated;
-  if (migrationError) {
+  const migration = await migrated;
+  if (migration.failed) {
     await app.close();
     await store.close();
-    throw migrationError;
+    throw migration.error;
   }
   const feed = startChangeFeed(store, services.auth.cache, { logger });
   services.bookkeeping.start(options.bookkeepingFlushMs ?? 1_000, (error) =>
