@@ -13,11 +13,12 @@ import autocannon from 'autocannon';
 
 /**
  * autocannon keeps each response's body as a string (`body += chunk`: every chunk decoded as UTF-8
- * and appended) for per-request `onResponse` hooks, which this benchmark does not use. For a
- * 25.6 KB list-users answer that decoding cost the load generator more than the server spent on
- * the answer, so the large-answer scenarios measured the load generator. The body is not kept:
- * status codes, byte counts and timings are recorded as before. (autocannon is pinned in
- * package.json; if the method moves, this fails instead of measuring the wrong thing.)
+ * and appended) for per-request `onResponse` hooks, which this benchmark does not use: for a
+ * 25.6 KB list-users answer, work of the load generator's that nothing reads. The body is not
+ * kept; status codes, byte counts and timings are recorded as before. (The larger cost of large
+ * answers to the load generator is memory it gives back and faults in again: LOAD_ENV in
+ * bench/run.ts.) autocannon is pinned in package.json; if the method moves, this fails instead of
+ * measuring something else.
  */
 const PipelinedRequestsQueue = createRequire(import.meta.url)('autocannon/lib/pipelinedRequestsQueue.js') as {
   prototype: { addBody?: (data: Buffer) => void };
