@@ -8,12 +8,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** Clock ticks per second, the unit of /proc's CPU times. */
 export const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 
-/** The fields of /proc/<pid>/stat after "pid (comm) ", and the command name; null if gone. */
-function stat(pid: number): { comm: string; fields: string[] } | null {
+/** A process's command name and CPU time (user + system, all threads) so far; null if gone. */
+function stat(pid: number): { comm: string; cpuSeconds: number } | null {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = text.lastIndexOf(')');
-    return { comm: text.slice(text.indexOf('(') + 1, close), fields: text.slice(close + 2).split(' ') };
+    // After "pid (comm) ": state is field 3, utime field 14, stime field 15 (1-based, man proc).
+    const fields = text.slice(close + 2).split(' ');
+    return {
+      comm: text.slice(text.indexOf('(') + 1, close),
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / clockTicks,
+    };
   } catch {
     return null;
   }
@@ -21,9 +26,7 @@ function stat(pid: number): { comm: string; fields: string[] } | null {
 
 /** CPU time (user + system, all threads) a process has used so far, in seconds. */
 export function cpuSeconds(pid: number): number {
-  const s = stat(pid);
-  // After "pid (comm) ": state is field 3, utime field 14, stime field 15 (1-based, man proc).
-  return s ? (Number(s.fields[11]) + Number(s.fields[12])) / clockTicks : Number.NaN;
+  return stat(pid)?.cpuSeconds ?? Number.NaN;
 }
 
 /** CPU time, in seconds, of every process named `postgres` on the machine (server and backends). */
@@ -38,7 +41,7 @@ export function postgresCpuSeconds(): number {
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const s = stat(Number(entry));
-    if (s?.comm === 'postgres') total += (Number(s.fields[11]) + Number(s.fields[12])) / clockTicks;
+    if (s?.comm === 'postgres') total += s.cpuSeconds;
   }
   return total;
 }
